@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "phase.h"
+
+enum fh_action {
+        FH_ACTION_RUN,
+        FH_ACTION_DRY_RUN,
+        FH_ACTION_HELP,
+        FH_ACTION_VERSION,
+};
+
+struct fh_cli {
+        enum fh_action action;
+        enum fh_phase phase;
+        char *hooks_dir;        /* always set: the option or the default */
+        char *log_file;         /* NULL: no log file (--log-file=) */
+        int64_t timeout_msec;
+        int64_t kill_grace_msec;
+        bool journal;
+};
+
+/* Exit status of a usage error, as util-linux and qemu-ga use. */
+#define FH_EXIT_USAGE 2
+
+/* The default hook directory: fsfreeze-hook.d beside the path we were
+ * invoked as, exactly like QEMU's script (dirname "$0"), argv[0] as given
+ * and not resolved, so a symlink /etc/qemu/fsfreeze-hook uses
+ * /etc/qemu/fsfreeze-hook.d. Without a slash in argv[0] (found in PATH)
+ * there is no "beside": the build-time default. A new string. */
+char *fh_default_hooks_dir(const char *argv0);
+
+/* Parses the command line. On a usage error returns -EINVAL and sets
+ * *ret_error to a message (g_free). */
+int fh_cli_parse(int argc, char **argv, struct fh_cli *ret, char **ret_error);
+void fh_cli_done(struct fh_cli *cli);
+
+void fh_cli_usage(FILE *out);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+
+/* Why an entry of the hook directory is or is not run. */
+enum fh_verdict {
+        FH_VERDICT_RUN,
+        FH_VERDICT_DOTFILE,
+        FH_VERDICT_LEFTOVER,            /* backup or package-manager file */
+        FH_VERDICT_NOT_EXECUTABLE,
+        FH_VERDICT_DIRECTORY,
+        FH_VERDICT_FIFO,
+        FH_VERDICT_SOCKET,
+        FH_VERDICT_DEVICE,
+        FH_VERDICT_OTHER_TYPE,
+        FH_VERDICT_BROKEN_SYMLINK,
+        FH_VERDICT_SYMLINK_LOOP,
+        FH_VERDICT_STAT_FAILED,
+        _FH_VERDICT_MAX,
+};
+
+struct fh_hook {
+        char *name;             /* entry name, raw bytes */
+        char *path;             /* directory + "/" + name */
+        enum fh_verdict verdict;
+        int error;              /* errno behind FH_VERDICT_STAT_FAILED */
+        const char *suffix;     /* the ignored suffix behind FH_VERDICT_LEFTOVER */
+};
+
+void fh_hook_free(struct fh_hook *hook);
+typedef struct fh_hook fh_hook;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_hook, fh_hook_free)
+
+/* Short human reason, e.g. "not executable". */
+const char *fh_verdict_to_string(enum fh_verdict verdict);
+
+/* Why this entry is skipped, with details and the fix where there is one,
+ * e.g. "not executable (chmod +x to run it)". A new string (g_free). */
+char *fh_hook_describe_skip(const struct fh_hook *hook);
+
+/* Whether a skip deserves a line in the log at every run: yes for what
+ * looks like a mistake (a hook without execute bit, a broken symlink, a
+ * FIFO); no for what is skipped on purpose (dotfiles, package leftovers,
+ * subdirectories). */
+bool fh_verdict_is_notable(enum fh_verdict verdict);
+
+/* The suffix of QEMU's ignore list that 'name' ends with ("~", ".rpmnew",
+ * ".dpkg-old", ...), or NULL. Kept identical to QEMU's script so that
+ * moving to this dispatcher runs exactly the same files. */
+const char *fh_ignored_suffix(const char *name);
+
+/* Verdict for an entry from its name and the stat() of what it points to
+ * (symlinks followed). Pure: used by the scanner and the tests. */
+enum fh_verdict fh_classify(const char *name, const struct stat *st);
+
+/* Lists every entry of 'dir' but "." and "..", classified, in byte order of
+ * the names (strcmp, whatever the locale). Never opens an entry, so FIFOs
+ * and devices cannot block it. Returns -errno if 'dir' cannot be read
+ * (-ENOENT: no hook directory). */
+int fh_scan_dir(const char *dir, GPtrArray **ret_hooks);
+
+/* Reverses the array in place (thaw runs the freeze order backwards). */
+void fh_hooks_reverse(GPtrArray *hooks);

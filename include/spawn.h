@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* A hook opened for execution: the descriptor that is checked is the one
+ * that is executed, so the file cannot be swapped in between. */
+struct fh_exec_file {
+        int fd;                 /* O_CLOEXEC; -1 when closed */
+        bool is_script;         /* starts with "#!" */
+        struct stat st;
+};
+
+/* Opens 'path' without blocking (a FIFO swapped in cannot hang us) and
+ * checks that it is a regular file with an execute bit. Returns -errno:
+ * -EISDIR, -EINVAL (not a regular file), -EACCES (no execute bit), or
+ * what open() said. */
+int fh_exec_file_open(const char *path, struct fh_exec_file *ret);
+void fh_exec_file_close(struct fh_exec_file *f);
+
+struct fh_spawn_request {
+        const struct fh_exec_file *file;
+        char *const *argv;
+        char *const *envp;
+        int stdin_fd;
+        int stdout_fd;
+        int stderr_fd;
+};
+
+/* Forks and executes the hook in a new session (so that its process group
+ * can be killed as a whole), with the given descriptors as 0, 1 and 2 and
+ * nothing else open, default signal dispositions, an empty signal mask
+ * and umask 022. A failure after fork() is reported by the child on its
+ * stderr and exit status 126 (127 if the file vanished), as a shell does,
+ * so it lands in the log like any other hook output. Returns -errno if
+ * fork() fails. */
+int fh_spawn(const struct fh_spawn_request *req, pid_t *ret_pid);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+#include "spawn.h"
+
+enum fh_stream {
+        FH_STREAM_STDOUT,
+        FH_STREAM_STDERR,
+        _FH_STREAM_MAX,
+};
+
+const char *fh_stream_to_string(enum fh_stream stream);
+
+/* What the supervisor reports while a hook runs. */
+struct fh_run_observer {
+        /* One line (or piece of a long line) of output, raw bytes. */
+        void (*output)(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued);
+        /* About to wait for the hook: a good moment to write buffered log
+         * lines out, so the log is current whenever we block. */
+        void (*idle)(void *userdata);
+        void *userdata;
+};
+
+struct fh_run_request {
+        const struct fh_exec_file *file;
+        char *const *argv;
+        char *const *envp;
+        int devnull_fd;
+        /* signalfd for SIGCHLD, SIGTERM, SIGINT and SIGHUP, all blocked. */
+        int signal_fd;
+        int64_t timeout_usec;           /* 0: none */
+        int64_t kill_grace_usec;
+};
+
+/* Runs one hook to completion: captures both output streams line by line,
+ * enforces the timeout (SIGTERM then SIGKILL to the whole process group),
+ * and reaps it. Returns when the hook's main process has exited and the
+ * output it left in its pipes has been read; processes it left running in
+ * the background are not waited for and not killed. Fills *ret in every
+ * case; a hook that could not be started has ret->error < 0. */
+void fh_run_hook(const struct fh_run_request *req, const struct fh_run_observer *obs, struct fh_result *ret);

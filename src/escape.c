@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "escape.h"
+
+size_t fh_utf8_decode(const unsigned char *s, size_t n, unsigned *ret_cp) {
+        unsigned cp, min;
+        size_t len;
+
+        if (n == 0)
+                return 0;
+        if (s[0] < 0x80) {
+                *ret_cp = s[0];
+                return 1;
+        }
+        if ((s[0] & 0xe0) == 0xc0) {
+                len = 2, cp = s[0] & 0x1f, min = 0x80;
+        } else if ((s[0] & 0xf0) == 0xe0) {
+                len = 3, cp = s[0] & 0x0f, min = 0x800;
+        } else if ((s[0] & 0xf8) == 0xf0) {
+                len = 4, cp = s[0] & 0x07, min = 0x10000;
+        } else
+                return 0;
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        *ret_cp = cp;
+        return len;
+}
+
+static bool is_control(unsigned cp) {
+        return (cp < 0x20 && cp != '\t') || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
+}
+
+static char *put_hex(char *o, unsigned char c) {
+        static const char hex[] = "0123456789abcdef";
+
+        *o++ = '\\';
+        *o++ = 'x';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 0xf];
+        return o;
+}
+
+size_t fh_escape(const char *in, size_t n, char *out) {
+        const unsigned char *s = (const unsigned char *) in;
+        char *o = out;
+        size_t i = 0;
+
+        while (i < n) {
+                unsigned cp;
+                size_t len;
+
+                /* Fast path: printable ASCII is by far the common case. */
+                if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
+                        *o++ = (char) s[i++];
+                        continue;
+                }
+                if (s[i] == '\\') {
+                        *o++ = '\\';
+                        *o++ = '\\';
+                        i++;
+                        continue;
+                }
+                len = fh_utf8_decode(s + i, n - i, &cp);
+                if (len == 0 || is_control(cp)) {
+                        /* Escape byte by byte: an invalid byte may start a
+                         * valid sequence right after it. */
+                        size_t m = len ? len : 1;
+                        for (size_t k = 0; k < m; k++)
+                                o = put_hex(o, s[i + k]);
+                        i += m;
+                        continue;
+                }
+                memcpy(o, s + i, len);
+                o += len;
+                i += len;
+        }
+        *o = '\0';
+        return (size_t) (o - out);
+}
+
+char *fh_escape_dup(const char *s) {
+        size_t n = strlen(s);
+        char *out = g_malloc(FH_ESCAPED_MAX(n));
+
+        fh_escape(s, n, out);
+        return out;
+}
+
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+int fh_unescape(const char *in, size_t n, char *out, size_t *ret_len) {
+        size_t o = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                int hi, lo;
+
+                if (in[i] != '\\') {
+                        out[o++] = in[i];
+                        continue;
+                }
+                if (i + 1 < n && in[i + 1] == '\\') {
+                        out[o++] = '\\';
+                        i++;
+                        continue;
+                }
+                if (i + 3 >= n || in[i + 1] != 'x')
+                        return -EINVAL;
+                hi = hex_value(in[i + 2]);
+                lo = hex_value(in[i + 3]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                out[o++] = (char) (hi << 4 | lo);
+                i += 3;
+        }
+        *ret_len = o;
+        return 0;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "escape.h"
+#include "journal.h"
+#include "linebuf.h"
+#include "log.h"
+#include "logfile.h"
+#include "sink.h"
+#include "timeutil.h"
+
+/* Offset of the milliseconds in "2026-11-23T03:04:25.123+00:00". */
+#define TS_MSEC_OFFSET 20
+
+/* Room before an output line for "NAME: stdout+: ", the name escaped. */
+#define PREFIX_MAX (FH_ESCAPED_MAX(NAME_MAX) + 32)
+
+struct fh_log {
+        const char *phase;
+        char *file_path;
+        struct fh_sink file;
+        struct fh_sink terminal;
+        bool journal;
+        bool file_failure_reported;
+
+        char *hook_path;        /* escaped, of the current hook */
+        char *hook_name;
+
+        time_t ts_sec;          /* the second the cached timestamp is for */
+        char ts[FH_TIMESTAMP_MAX];
+
+        char line[PREFIX_MAX + FH_ESCAPED_MAX(FH_LINE_MAX)];
+};
+
+static void report_file_failure(struct fh_log *log);
+
+struct fh_log *fh_log_new(const struct fh_log_options *o) {
+        struct fh_log *log = g_new0(struct fh_log, 1);
+        int fd = -1;
+
+        log->ts_sec = (time_t) -1;
+        log->journal = o->journal;
+        fh_sink_init(&log->terminal, o->terminal_fd);
+        fh_sink_init(&log->file, -1);
+        if (o->file) {
+                log->file_path = fh_escape_dup(o->file);
+                fd = fh_logfile_open(o->file);
+                fh_sink_init(&log->file, fd < 0 ? -1 : fd);
+                if (fd < 0)
+                        log->file.error = fd;
+        }
+        return log;
+}
+
+void fh_log_free(struct fh_log *log) {
+        if (!log)
+                return;
+        fh_log_flush(log);
+        if (log->file.fd >= 0)
+                close(log->file.fd);
+        g_free(log->file_path);
+        g_free(log->hook_path);
+        g_free(log->hook_name);
+        g_free(log);
+}
+
+void fh_log_set_phase(struct fh_log *log, enum fh_phase phase) {
+        log->phase = fh_phase_to_string(phase);
+}
+
+/* Formatting the date is the expensive part of a timestamp; a flooding
+ * hook produces thousands of lines per second, so redo it only when the
+ * second changes and patch in the milliseconds otherwise. */
+static const char *timestamp_now(struct fh_log *log) {
+        struct timespec ts;
+        long ms;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0) {
+                log->ts_sec = (time_t) -1;
+                fh_format_timestamp_now(log->ts);
+                return log->ts;
+        }
+        if (ts.tv_sec != log->ts_sec || log->ts[TS_MSEC_OFFSET - 1] != '.') {
+                log->ts_sec = fh_format_timestamp(&ts, log->ts) < 0 ? (time_t) -1 : ts.tv_sec;
+                if (log->ts_sec == (time_t) -1)
+                        fh_format_timestamp_now(log->ts);
+                return log->ts;
+        }
+        ms = ts.tv_nsec / 1000000;
+        log->ts[TS_MSEC_OFFSET] = (char) ('0' + ms / 100);
+        log->ts[TS_MSEC_OFFSET + 1] = (char) ('0' + ms / 10 % 10);
+        log->ts[TS_MSEC_OFFSET + 2] = (char) ('0' + ms % 10);
+        return log->ts;
+}
+
+static void sink_line(struct fh_sink *sink, const char *ts, const char *msg, size_t len) {
+        if (sink->fd < 0 || sink->error < 0)
+                return;
+        fh_sink_append(sink, ts, strlen(ts));
+        fh_sink_append(sink, ": ", 2);
+        fh_sink_append(sink, msg, len);
+        fh_sink_append(sink, "\n", 1);
+}
+
+static void journal_entry(struct fh_log *log, int priority, const struct fh_journal_fields *jf,
+                          const char *msg, size_t len) {
+        int r;
+
+        if (!log->journal)
+                return;
+        r = fh_journal_send(priority, msg, len, jf);
+        /* No journal here (a container, a minimal VM): stop trying. Other
+         * errors (a full socket buffer) lose one entry and we go on. */
+        if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTCONN || r == -EACCES || r == -EPERM)
+                log->journal = false;
+}
+
+static void emit(struct fh_log *log, int priority, struct fh_journal_fields *jf, const char *msg, size_t len) {
+        const char *ts = timestamp_now(log);
+
+        if (!jf->phase)
+                jf->phase = log->phase;
+        sink_line(&log->file, ts, msg, len);
+        sink_line(&log->terminal, ts, msg, len);
+        journal_entry(log, priority, jf, msg, len);
+        if (log->file.error < 0 && !log->file_failure_reported)
+                report_file_failure(log);
+}
+
+/* Said once, through whatever still works, so that nobody looks in vain
+ * for a log file that is not being written. */
+static void report_file_failure(struct fh_log *log) {
+        struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
+        g_autofree char *msg = NULL;
+
+        log->file_failure_reported = true;
+        msg = g_strdup_printf("cannot write log file '%s': %s; %s", log->file_path, g_strerror(-log->file.error),
+                              log->journal ? "logging to the journal only" : "hook output is not logged");
+        jf.event = "log-file-error";
+        emit(log, LOG_WARNING, &jf, msg, strlen(msg));
+        if (log->terminal.fd < 0) {
+                /* Not a terminal run: stderr still reaches whoever started
+                 * us (qemu-ga 9.1+ shows it, older ones discard it). */
+                fh_sink_flush(&log->terminal);
+                g_printerr("fsfreeze-hook: %s\n", msg);
+        }
+}
+
+void fh_log_message(struct fh_log *log, int priority, const char *event, const char *fmt, ...) {
+        struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        jf.event = event;
+        emit(log, priority, &jf, msg, strlen(msg));
+}
+
+void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
+        struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
+        int len;
+
+        g_free(log->hook_path);
+        g_free(log->hook_name);
+        log->hook_path = fh_escape_dup(path);
+        log->hook_name = fh_escape_dup(name);
+
+        len = snprintf(log->line, sizeof log->line, "execute %s %s", log->hook_path, log->phase);
+        jf.event = "execute";
+        jf.hook = log->hook_path;
+        emit(log, LOG_INFO, &jf, log->line, MIN((size_t) len, sizeof log->line - 1));
+}
+
+void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued) {
+        struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
+        const char *stream_name = fh_stream_to_string(stream);
+        int n;
+
+        /* A piece of a line that was too long to keep whole is marked with
+         * a '+' after the stream name. */
+        n = snprintf(log->line, PREFIX_MAX, "%s: %s%s: ", log->hook_name, stream_name, continued ? "+" : "");
+        n = (int) MIN((size_t) n, PREFIX_MAX - 1);
+        n += (int) fh_escape(line, MIN(len, (size_t) FH_LINE_MAX), log->line + n);
+
+        jf.event = "output";
+        jf.hook = log->hook_path;
+        jf.stream = stream_name;
+        emit(log, LOG_INFO, &jf, log->line, (size_t) n);
+}
+
+void fh_log_hook_finished(struct fh_log *log, const struct fh_result *r) {
+        struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
+        char outcome[256], duration[32], sig[32] = "";
+        int len;
+
+        fh_result_describe(r, outcome, sizeof outcome);
+        fh_format_duration(r->duration_usec, duration, sizeof duration);
+        len = snprintf(log->line, sizeof log->line, "%s finished with %s in %s", log->hook_path, outcome, duration);
+
+        if (r->signal > 0)
+                fh_signal_name(r->signal, sig, sizeof sig);
+        jf.event = "finished";
+        jf.hook = log->hook_path;
+        jf.exit_status = r->signal > 0 ? -1 : r->exit_status;
+        jf.signal = r->signal > 0 ? sig : NULL;
+        jf.duration_usec = r->duration_usec;
+        jf.timed_out = r->timed_out;
+        emit(log, fh_result_priority(r), &jf, log->line, MIN((size_t) len, sizeof log->line - 1));
+}
+
+void fh_log_hook_not_run(struct fh_log *log, const char *path, int priority, const char *reason) {
+        struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
+        g_autofree char *escaped = fh_escape_dup(path);
+        int len;
+
+        len = snprintf(log->line, sizeof log->line, "%s not run: %s", escaped, reason);
+        jf.event = "not-run";
+        jf.hook = escaped;
+        emit(log, priority, &jf, log->line, MIN((size_t) len, sizeof log->line - 1));
+}
+
+void fh_log_flush(struct fh_log *log) {
+        fh_sink_flush(&log->file);
+        fh_sink_flush(&log->terminal);
+        if (log->file.error < 0 && !log->file_failure_reported)
+                report_file_failure(log);
+}

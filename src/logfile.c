@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "logfile.h"
+
+#define LOG_FLAGS (O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+int fh_logfile_open(const char *path) {
+        struct stat st;
+        bool created = true;
+        int fd, r;
+
+        /* O_EXCL first so that we know whether we created it: only then do
+         * we set its mode, never changing an administrator's choice. */
+        fd = open(path, LOG_FLAGS | O_CREAT | O_EXCL, 0600);
+        if (fd < 0 && errno == EEXIST) {
+                created = false;
+                fd = open(path, LOG_FLAGS);
+        }
+        if (fd < 0)
+                return -errno;
+
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = -EINVAL;
+                goto fail;
+        }
+        if (created && fchmod(fd, 0600) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* O_NONBLOCK only served to open without blocking. */
+        if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return fd;
+
+fail:
+        close(fd);
+        return r;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+/* The descriptor the hook is executed from, in the child. */
+#define EXEC_FD 3
+
+int fh_exec_file_open(const char *path, struct fh_exec_file *ret) {
+        struct fh_exec_file f = { .fd = -1 };
+        char magic[2];
+
+        f.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (f.fd < 0 && errno == EACCES)
+                /* Execute-only (e.g. 0711) binary run by a non-root user:
+                 * it cannot be read, but it can be executed. It cannot be
+                 * a script either, since its interpreter could not read it. */
+                f.fd = open(path, O_PATH | O_CLOEXEC);
+        if (f.fd < 0)
+                return -errno;
+
+        if (fstat(f.fd, &f.st) < 0) {
+                int r = -errno;
+                fh_exec_file_close(&f);
+                return r;
+        }
+        if (!S_ISREG(f.st.st_mode) || (f.st.st_mode & 0111) == 0) {
+                int r = S_ISDIR(f.st.st_mode) ? -EISDIR : !S_ISREG(f.st.st_mode) ? -EINVAL : -EACCES;
+                fh_exec_file_close(&f);
+                return r;
+        }
+        f.is_script = pread(f.fd, magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!';
+        *ret = f;
+        return 0;
+}
+
+void fh_exec_file_close(struct fh_exec_file *f) {
+        if (f->fd >= 0)
+                close(f->fd);
+        f->fd = -1;
+}
+
+/* From here on we are in the forked child of a single-threaded process:
+ * only plain system calls, no allocation, no logging but to our stderr. */
+
+static _Noreturn void child_fail(const char *step, int err) {
+        char msg[256];
+        int n = snprintf(msg, sizeof msg, "fsfreeze-hook: cannot %s: %s\n", step, strerror(err));
+
+        if (n > 0)
+                (void) !write(STDERR_FILENO, msg, (size_t) n);
+        _exit(err == ENOENT ? 127 : 126);
+}
+
+static void reset_signals(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        /* The dispatcher ignores SIGPIPE and blocks the signals it reads
+         * through its signalfd; both would survive execve. */
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void) sigaction(sig, &sa, NULL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void close_from(int lowfd) {
+        if (close_range((unsigned) lowfd, ~0U, 0) == 0)
+                return;
+        /* Kernels before 5.9 have no close_range(). */
+        for (long fd = lowfd, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+                (void) close((int) fd);
+}
+
+/* A script is executed through /dev/fd/3 by its interpreter, so that
+ * descriptor has to survive execve; a binary's must not leak into it. */
+static int place_exec_fd(const struct fh_exec_file *file) {
+        if (file->fd == EXEC_FD)
+                return fcntl(EXEC_FD, F_SETFD, file->is_script ? 0 : FD_CLOEXEC);
+        return dup3(file->fd, EXEC_FD, file->is_script ? 0 : O_CLOEXEC);
+}
+
+static _Noreturn void child(const struct fh_spawn_request *req) {
+        if (setsid() < 0)
+                child_fail("start a new session", errno);
+        reset_signals();
+        if (dup2(req->stdin_fd, STDIN_FILENO) < 0 || dup2(req->stdout_fd, STDOUT_FILENO) < 0 ||
+            dup2(req->stderr_fd, STDERR_FILENO) < 0)
+                child_fail("set up stdin, stdout and stderr", errno);
+        if (place_exec_fd(req->file) < 0)
+                child_fail("set up the hook descriptor", errno);
+        close_from(EXEC_FD + 1);
+        umask(022);
+        execveat(EXEC_FD, "", req->argv, req->envp, AT_EMPTY_PATH);
+        child_fail(errno == ENOEXEC ? "execute (no #! line, or not a binary for this machine)" : "execute",
+                   errno);
+}
+
+int fh_spawn(const struct fh_spawn_request *req, pid_t *ret_pid) {
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                child(req);
+        *ret_pid = pid;
+        return 0;
+}

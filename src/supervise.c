@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "linebuf.h"
+#include "supervise.h"
+#include "timeutil.h"
+
+/* One read() per ready stream per wakeup: a pipe's default capacity, so a
+ * flooding hook is drained at full speed and the other stream is not
+ * starved. */
+#define READ_CHUNK 65536
+
+enum stage {
+        STAGE_RUNNING,
+        STAGE_TERM_SENT,        /* waiting the grace for it to exit */
+        STAGE_KILL_SENT,        /* waiting once more, in case it is stuck in the kernel */
+};
+
+struct stream {
+        int fd;                 /* read end, -1 once closed */
+        struct fh_linebuf lb;
+};
+
+struct run {
+        const struct fh_run_request *req;
+        const struct fh_run_observer *obs;
+        pid_t pid;
+        struct stream streams[_FH_STREAM_MAX];
+        enum stage stage;
+        int64_t deadline;       /* monotonic usec, -1: none */
+        bool exited;
+        siginfo_t status;
+        struct fh_result *result;
+        char buf[READ_CHUNK];
+};
+
+static const char *const stream_names[_FH_STREAM_MAX] = {
+        [FH_STREAM_STDOUT] = "stdout",
+        [FH_STREAM_STDERR] = "stderr",
+};
+
+const char *fh_stream_to_string(enum fh_stream stream) {
+        if (stream < 0 || stream >= _FH_STREAM_MAX)
+                return NULL;
+        return stream_names[stream];
+}
+
+struct line_ctx {
+        const struct fh_run_observer *obs;
+        enum fh_stream stream;
+};
+
+static void on_line(void *userdata, const char *line, size_t len, bool continued) {
+        const struct line_ctx *ctx = userdata;
+
+        ctx->obs->output(ctx->obs->userdata, ctx->stream, line, len, continued);
+}
+
+static void close_stream(struct run *run, enum fh_stream s) {
+        struct line_ctx ctx = { run->obs, s };
+
+        if (run->streams[s].fd < 0)
+                return;
+        fh_linebuf_flush(&run->streams[s].lb, on_line, &ctx);
+        close(run->streams[s].fd);
+        run->streams[s].fd = -1;
+}
+
+/* Reads at most 'max' bytes once. Returns bytes read, 0 at EOF, -errno. */
+static ssize_t read_stream(struct run *run, enum fh_stream s, size_t max) {
+        struct line_ctx ctx = { run->obs, s };
+        ssize_t n;
+
+        if (max > sizeof run->buf)
+                max = sizeof run->buf;
+        n = read(run->streams[s].fd, run->buf, max);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+        if (n > 0)
+                fh_linebuf_feed(&run->streams[s].lb, run->buf, (size_t) n, on_line, &ctx);
+        return n;
+}
+
+static void on_readable(struct run *run, enum fh_stream s) {
+        ssize_t n = read_stream(run, s, sizeof run->buf);
+
+        if (n == 0 || (n < 0 && n != -EAGAIN))
+                close_stream(run, s);
+}
+
+/* The main process has exited. Take what its pipes already hold, but do not
+ * wait for EOF: a process it left behind (a lock holder until thaw, say)
+ * may keep the write ends open for as long as it lives. FIONREAD bounds the
+ * drain, so even a background process that keeps writing cannot hold us. */
+static void drain_streams(struct run *run) {
+        for (int s = 0; s < _FH_STREAM_MAX; s++) {
+                int pending = 0;
+
+                if (run->streams[s].fd < 0)
+                        continue;
+                if (ioctl(run->streams[s].fd, FIONREAD, &pending) < 0)
+                        pending = 0;
+                while (pending > 0) {
+                        ssize_t n = read_stream(run, s, (size_t) pending);
+                        if (n <= 0)
+                                break;
+                        pending -= (int) n;
+                }
+                close_stream(run, s);
+        }
+}
+
+static void signal_group(struct run *run, int sig) {
+        /* The hook leads its own session and process group (setsid), so
+         * -pid reaches everything it started that did not move away. */
+        (void) kill(-run->pid, sig);
+}
+
+/* The timeout expired, or the dispatcher was told to stop. */
+static void escalate(struct run *run, int64_t now) {
+        switch (run->stage) {
+        case STAGE_RUNNING:
+                signal_group(run, SIGTERM);
+                /* A stopped process only acts on SIGTERM once continued. */
+                signal_group(run, SIGCONT);
+                run->stage = STAGE_TERM_SENT;
+                run->deadline = now + run->req->kill_grace_usec;
+                break;
+        case STAGE_TERM_SENT:
+                signal_group(run, SIGKILL);
+                run->result->sent_sigkill = true;
+                run->stage = STAGE_KILL_SENT;
+                /* SIGKILL cannot interrupt a process stuck in the kernel
+                 * (a dead NFS server, a frozen filesystem): give it one more
+                 * grace, then leave it behind rather than hang the backup. */
+                run->deadline = now + MAX(run->req->kill_grace_usec, USEC_PER_SEC);
+                break;
+        case STAGE_KILL_SENT:
+                run->result->abandoned = true;
+                run->deadline = -1;
+                break;
+        }
+}
+
+static void check_exited(struct run *run) {
+        siginfo_t si = { 0 };
+
+        /* WNOWAIT: leave it a zombie for now, so that its pid, which is also
+         * its process group id, cannot be reused before we are done
+         * signalling that group. */
+        if (waitid(P_PID, (id_t) run->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == run->pid) {
+                run->exited = true;
+                run->status = si;
+        }
+}
+
+static void on_signals(struct run *run, int64_t now) {
+        struct signalfd_siginfo ssi;
+
+        while (read(run->req->signal_fd, &ssi, sizeof ssi) == sizeof ssi) {
+                if (ssi.ssi_signo == SIGCHLD)
+                        continue;
+                /* SIGTERM, SIGINT or SIGHUP to the dispatcher: take the hook
+                 * down with us; a second signal skips the rest of the grace. */
+                if (run->result->interrupted_by == 0)
+                        run->result->interrupted_by = (int) ssi.ssi_signo;
+                escalate(run, now);
+        }
+        check_exited(run);
+}
+
+static int poll_timeout_ms(const struct run *run, int64_t now) {
+        int64_t left;
+
+        if (run->deadline < 0)
+                return -1;
+        left = run->deadline - now;
+        if (left <= 0)
+                return 0;
+        /* Round up: waking a little late is harmless, early means spinning. */
+        return (int) MIN((left + USEC_PER_MSEC - 1) / USEC_PER_MSEC, INT_MAX);
+}
+
+static void supervise(struct run *run) {
+        int64_t now = 0;
+
+        (void) fh_now_monotonic_usec(&now);
+        check_exited(run);
+        while (!run->exited && !run->result->abandoned) {
+                struct pollfd pfd[1 + _FH_STREAM_MAX];
+                int map[1 + _FH_STREAM_MAX];
+                nfds_t n = 0;
+                int r;
+
+                pfd[n++] = (struct pollfd) { .fd = run->req->signal_fd, .events = POLLIN };
+                for (int s = 0; s < _FH_STREAM_MAX; s++)
+                        if (run->streams[s].fd >= 0) {
+                                map[n] = s;
+                                pfd[n++] = (struct pollfd) { .fd = run->streams[s].fd, .events = POLLIN };
+                        }
+
+                if (run->obs->idle)
+                        run->obs->idle(run->obs->userdata);
+                r = poll(pfd, n, poll_timeout_ms(run, now));
+                (void) fh_now_monotonic_usec(&now);
+                if (r < 0 && errno != EINTR) {
+                        /* Cannot wait for it (ENOMEM): a hook we cannot watch
+                         * must not run unbounded, so take it down step by step. */
+                        escalate(run, now);
+                        continue;
+                }
+
+                for (nfds_t i = 1; r > 0 && i < n; i++)
+                        if (pfd[i].revents)
+                                on_readable(run, (enum fh_stream) map[i]);
+                if (r > 0 && pfd[0].revents)
+                        on_signals(run, now);
+                if (run->deadline >= 0 && now >= run->deadline) {
+                        if (run->stage == STAGE_RUNNING)
+                                run->result->timed_out = true;
+                        escalate(run, now);
+                }
+        }
+}
+
+static void finish(struct run *run, int64_t start) {
+        int64_t end = start;
+
+        /* After a timeout or an interruption the whole group goes, including
+         * descendants that ignored SIGTERM; after a normal exit nothing is
+         * killed: background processes are the hook's business. */
+        if (run->stage != STAGE_RUNNING && !run->result->sent_sigkill) {
+                signal_group(run, SIGKILL);
+                run->result->sent_sigkill = true;
+        }
+        drain_streams(run);
+        (void) fh_now_monotonic_usec(&end);
+        run->result->duration_usec = end - start;
+
+        if (run->result->abandoned)
+                return;
+        (void) waitid(P_PID, (id_t) run->pid, &run->status, WEXITED);
+        if (run->status.si_code == CLD_EXITED) {
+                run->result->exit_status = run->status.si_status;
+        } else {
+                run->result->exit_status = -1;
+                run->result->signal = run->status.si_status;
+        }
+}
+
+static int open_pipe(int fds[2]) {
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        /* Our end must never block: we poll, and drain on a hook's exit. */
+        if (fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0) {
+                int r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        return 0;
+}
+
+static int start(struct run *run, struct fh_result *ret, int64_t *ret_start) {
+        int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+        int r;
+
+        if ((r = open_pipe(out)) < 0 || (r = open_pipe(err)) < 0) {
+                ret->failed_step = "create a pipe";
+                goto fail;
+        }
+        if ((r = fh_now_monotonic_usec(ret_start)) < 0) {
+                ret->failed_step = "read the clock";
+                goto fail;
+        }
+        r = fh_spawn(&(struct fh_spawn_request) {
+                .file = run->req->file,
+                .argv = run->req->argv,
+                .envp = run->req->envp,
+                .stdin_fd = run->req->devnull_fd,
+                .stdout_fd = out[1],
+                .stderr_fd = err[1],
+        }, &run->pid);
+        if (r < 0) {
+                ret->failed_step = "fork";
+                goto fail;
+        }
+        /* Only the child may hold the write ends, or we would never see EOF. */
+        close(out[1]);
+        close(err[1]);
+        run->streams[FH_STREAM_STDOUT].fd = out[0];
+        run->streams[FH_STREAM_STDERR].fd = err[0];
+        return 0;
+
+fail:
+        for (int i = 0; i < 2; i++) {
+                if (out[i] >= 0)
+                        close(out[i]);
+                if (err[i] >= 0)
+                        close(err[i]);
+        }
+        ret->error = r;
+        return r;
+}
+
+void fh_run_hook(const struct fh_run_request *req, const struct fh_run_observer *obs, struct fh_result *ret) {
+        g_autofree struct run *run = g_new0(struct run, 1);
+        int64_t start_usec = 0;
+
+        *ret = (struct fh_result) { .exit_status = -1, .timeout_usec = req->timeout_usec };
+        run->req = req;
+        run->obs = obs;
+        run->result = ret;
+        run->deadline = -1;
+        for (int s = 0; s < _FH_STREAM_MAX; s++) {
+                run->streams[s].fd = -1;
+                fh_linebuf_init(&run->streams[s].lb);
+        }
+
+        if (start(run, ret, &start_usec) < 0)
+                return;
+        if (req->timeout_usec > 0)
+                run->deadline = start_usec + req->timeout_usec;
+        supervise(run);
+        finish(run, start_usec);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+#define MAX_SECONDS (24 * 60 * 60)
+
+int fh_now_monotonic_usec(int64_t *ret_usec) {
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return -errno;
+        *ret_usec = (int64_t) ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / 1000;
+        return 0;
+}
+
+int fh_format_timestamp(const struct timespec *ts, char buf[static FH_TIMESTAMP_MAX]) {
+        struct tm tm;
+        char date[32], zone[16];
+        int off_min, ms;
+
+        if (!localtime_r(&ts->tv_sec, &tm))
+                return -EINVAL;
+        if (strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                return -EINVAL;
+
+        /* strftime's %z gives +0100; ISO 8601 extended format wants +01:00. */
+        off_min = (int) (tm.tm_gmtoff / 60) % (24 * 60);
+        snprintf(zone, sizeof zone, "%c%02d:%02d", off_min < 0 ? '-' : '+', abs(off_min) / 60, abs(off_min) % 60);
+        ms = (int) (ts->tv_nsec / 1000000) % 1000;
+        snprintf(buf, FH_TIMESTAMP_MAX, "%s.%03d%s", date, ms, zone);
+        return 0;
+}
+
+void fh_format_timestamp_now(char buf[static FH_TIMESTAMP_MAX]) {
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || fh_format_timestamp(&ts, buf) < 0)
+                snprintf(buf, FH_TIMESTAMP_MAX, "(time unknown)");
+}
+
+int fh_parse_seconds(const char *s, int64_t *ret_msec) {
+        int64_t whole = 0, frac = 0;
+        int frac_digits = 0;
+        const char *p = s;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++) {
+                whole = whole * 10 + (*p - '0');
+                if (whole > MAX_SECONDS)
+                        return -ERANGE;
+        }
+        if (p == s)
+                return -EINVAL;
+        if (*p == '.') {
+                p++;
+                for (; *p >= '0' && *p <= '9'; p++, frac_digits++) {
+                        if (frac_digits >= 3)
+                                return -EINVAL;
+                        frac = frac * 10 + (*p - '0');
+                }
+                if (frac_digits == 0)
+                        return -EINVAL;
+        }
+        if (*p != '\0')
+                return -EINVAL;
+        for (; frac_digits < 3; frac_digits++)
+                frac *= 10;
+        *ret_msec = whole * 1000 + frac;
+        return 0;
+}
+
+void fh_format_duration(int64_t usec, char *buf, size_t size) {
+        if (usec < 0)
+                usec = 0;
+        snprintf(buf, size, "%lld.%03lld s",
+                 (long long) (usec / USEC_PER_SEC),
+                 (long long) (usec % USEC_PER_SEC / USEC_PER_MSEC));
+}
