@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers shared by the tests: temporary hook directories with real
+ * files, and running the real fsfreeze-hook binary. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+
+/* cmocka's exit code for a skipped test program, as meson understands it. */
+#define TEST_SKIP 77
+
+/* A fresh directory under $TMPDIR (or /tmp); removed with everything in
+ * it by tl_rmtree(). */
+char *tl_mkdtemp(void);
+void tl_rmtree(const char *path);
+
+/* Writes 'content' to dir/name with 'mode' (exact, not umask'ed). Returns
+ * the path (g_free). */
+char *tl_write_file(const char *dir, const char *name, const char *content, mode_t mode);
+
+/* Writes a #!/bin/sh hook whose body is 'body'. */
+char *tl_write_hook(const char *dir, const char *name, const char *body);
+
+/* Contents of a file, or NULL (g_free). */
+char *tl_read_file(const char *path);
+
+/* Number of lines of 'text' containing 'needle'. */
+unsigned tl_count_lines_with(const char *text, const char *needle);
+
+/* Index of the first line containing 'needle', -1 if none. */
+int tl_line_index(const char *text, const char *needle);
+
+/* The built binary under test (FSFREEZE_HOOK_BIN, set by meson). */
+const char *tl_binary(void);
+
+struct tl_run {
+        int status;             /* exit status; 128+N if killed by signal N */
+        char *out;              /* stdout */
+        char *err;              /* stderr */
+};
+void tl_run_clear(struct tl_run *r);
+
+/* Runs 'argv' (argv[0] is the program) with 'envp' (NULL: inherit),
+ * capturing stdout and stderr separately; fails the test if it does not
+ * finish within 'deadline_ms' (a hang detector, not a performance check). */
+void tl_run(char **argv, char **envp, int deadline_ms, struct tl_run *ret);
+
+/* Runs the dispatcher: tl_binary() with the given arguments (a NULL-terminated list). */
+void tl_run_hook(struct tl_run *ret, ...) G_GNUC_NULL_TERMINATED;
+
+/* Waits until process 'pid' has exited (it need not be our child), for
+ * at most 'deadline_ms'. Returns true if it did. */
+bool tl_await_exit(pid_t pid, int deadline_ms);
+
+/* Whether 'pid' is alive and not a zombie. */
+bool tl_alive(pid_t pid);
+
+/* Reads a decimal pid written by a hook into 'path'; 0 if missing. */
+pid_t tl_read_pid(const char *path);
+
+/* Waits (inotify on its directory, bounded) until 'path' exists. */
+bool tl_await_file(const char *path, int deadline_ms);

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "timeutil.h"
+
+/* POSIX TZ strings need no tzdata: "XXX-05:30" is five and a half hours
+ * east of UTC. */
+static void format_in_zone(const char *tz, time_t sec, long nsec, char buf[static FH_TIMESTAMP_MAX]) {
+        struct timespec ts = { .tv_sec = sec, .tv_nsec = nsec };
+
+        setenv("TZ", tz, 1);
+        tzset();
+        assert_int_equal(fh_format_timestamp(&ts, buf), 0);
+}
+
+static void test_timestamp_utc(void **state) {
+        char buf[FH_TIMESTAMP_MAX];
+
+        /* 2026-11-23 03:04:25 UTC */
+        format_in_zone("UTC0", 1795403065, 123456789, buf);
+        assert_string_equal(buf, "2026-11-23T03:04:25.123+00:00");
+}
+
+static void test_timestamp_offsets(void **state) {
+        char buf[FH_TIMESTAMP_MAX];
+
+        format_in_zone("IST-05:30", 1795403065, 0, buf);
+        assert_string_equal(buf, "2026-11-23T08:34:25.000+05:30");
+        format_in_zone("NST03:30", 1795403065, 999999999, buf);
+        assert_string_equal(buf, "2026-11-22T23:34:25.999-03:30");
+}
+
+static void test_parse_seconds(void **state) {
+        int64_t ms = -1;
+
+        assert_int_equal(fh_parse_seconds("60", &ms), 0);
+        assert_int_equal(ms, 60000);
+        assert_int_equal(fh_parse_seconds("0", &ms), 0);
+        assert_int_equal(ms, 0);
+        assert_int_equal(fh_parse_seconds("0.5", &ms), 0);
+        assert_int_equal(ms, 500);
+        assert_int_equal(fh_parse_seconds("1.25", &ms), 0);
+        assert_int_equal(ms, 1250);
+        assert_int_equal(fh_parse_seconds("2.001", &ms), 0);
+        assert_int_equal(ms, 2001);
+        assert_int_equal(fh_parse_seconds("86400", &ms), 0);
+        assert_int_equal(ms, 86400000);
+}
+
+static void test_parse_seconds_rejects(void **state) {
+        const char *bad[] = { "", "-1", "+1", "1e3", "1.", ".5", "1.0001", "abc", "5s", " 5", "5 ", "0x10" };
+        int64_t ms = 42;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                assert_true(fh_parse_seconds(bad[i], &ms) < 0);
+        assert_int_equal(fh_parse_seconds("86401", &ms), -ERANGE);
+        assert_int_equal(fh_parse_seconds("99999999999999999999", &ms), -ERANGE);
+        assert_int_equal(ms, 42);       /* untouched on failure */
+}
+
+static void test_format_duration(void **state) {
+        char buf[32];
+
+        fh_format_duration(0, buf, sizeof buf);
+        assert_string_equal(buf, "0.000 s");
+        fh_format_duration(12345, buf, sizeof buf);
+        assert_string_equal(buf, "0.012 s");
+        fh_format_duration(61250000, buf, sizeof buf);
+        assert_string_equal(buf, "61.250 s");
+}
+
+static void test_monotonic_advances(void **state) {
+        int64_t a, b;
+
+        assert_int_equal(fh_now_monotonic_usec(&a), 0);
+        assert_int_equal(fh_now_monotonic_usec(&b), 0);
+        assert_true(b >= a);
+        assert_true(a > 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_timestamp_utc),
+                cmocka_unit_test(test_timestamp_offsets),
+                cmocka_unit_test(test_parse_seconds),
+                cmocka_unit_test(test_parse_seconds_rejects),
+                cmocka_unit_test(test_format_duration),
+                cmocka_unit_test(test_monotonic_advances),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
