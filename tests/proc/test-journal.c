@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the journal receives: we stand in for journald by binding its
+ * socket, /run/systemd/journal/socket, inside a private mount namespace,
+ * and parse the native-protocol datagrams the dispatcher sends. Needs
+ * root (for the namespace); skipped otherwise. */
+#include <errno.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "testlib.h"
+
+#define JOURNAL_DIR "/run/systemd/journal"
+#define JOURNAL_SOCKET JOURNAL_DIR "/socket"
+
+struct fx {
+        char *top, *hooks, *log;
+        int sock;
+};
+
+/* One entry: field name -> value. */
+typedef GHashTable Entry;
+
+/* The native protocol: "NAME=value\n", or for values with newlines
+ * "NAME\n" + 64-bit little-endian length + value + "\n". */
+static Entry *parse_entry(const char *p, size_t n) {
+        Entry *e = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        const char *end = p + n;
+
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                const char *eq;
+
+                assert_non_null(nl);
+                eq = memchr(p, '=', (size_t) (nl - p));
+                if (eq) {
+                        g_hash_table_insert(e, g_strndup(p, (gsize) (eq - p)), g_strndup(eq + 1, (gsize) (nl - eq - 1)));
+                        p = nl + 1;
+                } else {
+                        uint64_t len;
+                        char *name = g_strndup(p, (gsize) (nl - p));
+
+                        assert_true(end - (nl + 1) >= 8);
+                        memcpy(&len, nl + 1, 8);
+                        len = GUINT64_FROM_LE(len);
+                        assert_true((uint64_t) (end - (nl + 9)) >= len + 1);
+                        g_hash_table_insert(e, name, g_strndup(nl + 9, (gsize) len));
+                        p = nl + 9 + len + 1;
+                }
+        }
+        return e;
+}
+
+#define END_OF_TEST "END_OF_TEST"
+
+/* Like journald, read while the dispatcher sends: a datagram socket's
+ * queue is short (net.unix.max_dgram_qlen) and sd_journal_sendv() blocks
+ * when it is full. Runs until the END_OF_TEST datagram. */
+static gpointer collector(gpointer data) {
+        int sock = GPOINTER_TO_INT(data);
+        GPtrArray *entries = g_ptr_array_new_with_free_func((GDestroyNotify) g_hash_table_unref);
+        static char buf[256 * 1024];
+        ssize_t n;
+
+        while ((n = recv(sock, buf, sizeof buf, 0)) > 0) {
+                if ((size_t) n == strlen(END_OF_TEST) && memcmp(buf, END_OF_TEST, (size_t) n) == 0)
+                        break;
+                g_ptr_array_add(entries, parse_entry(buf, (size_t) n));
+        }
+        return entries;
+}
+
+static void send_end(void) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        assert_true(sendto(fd, END_OF_TEST, strlen(END_OF_TEST), 0, (struct sockaddr *) &sa, sizeof sa) > 0);
+        close(fd);
+}
+
+static const char *field(Entry *e, const char *name) {
+        return g_hash_table_lookup(e, name);
+}
+
+/* The entry with FSFREEZE_EVENT=event whose FSFREEZE_HOOK ends in 'hook'. */
+static Entry *find(GPtrArray *entries, const char *event, const char *hook) {
+        for (guint i = 0; i < entries->len; i++) {
+                Entry *e = entries->pdata[i];
+                const char *ev = field(e, "FSFREEZE_EVENT"), *h = field(e, "FSFREEZE_HOOK");
+
+                if (g_strcmp0(ev, event) == 0 && (!hook || (h && g_str_has_suffix(h, hook))))
+                        return e;
+        }
+        fail_msg("no %s entry for %s", event, hook ? hook : "(none)");
+        return NULL;
+}
+
+/* Runs the dispatcher; returns the journal entries it sent. */
+static GPtrArray *run(struct fx *f, const char *phase, const char *extra) {
+        char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, "-t", "1", "-k", "0.2",
+                         (char *) phase, (char *) extra, NULL };
+        GThread *thread = g_thread_new("journal", collector, GINT_TO_POINTER(f->sock));
+        struct tl_run r;
+
+        tl_run(argv, NULL, 60000, &r);
+        send_end();
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.err, "");
+        tl_run_clear(&r);
+        return g_thread_join(thread);
+}
+
+static int setup(void **state) {
+        struct fx *f = g_new0(struct fx, 1);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+        int size = 4 * 1024 * 1024;
+
+        f->top = tl_mkdtemp();
+        f->hooks = g_build_filename(f->top, "hooks", NULL);
+        f->log = g_build_filename(f->top, "log", NULL);
+        g_mkdir(f->hooks, 0755);
+        unlink(JOURNAL_SOCKET);
+        f->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(f->sock >= 0);
+        setsockopt(f->sock, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+        assert_int_equal(bind(f->sock, (struct sockaddr *) &sa, sizeof sa), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fx *f = *state;
+
+        close(f->sock);
+        unlink(JOURNAL_SOCKET);
+        tl_rmtree(f->top);
+        g_free(f->top);
+        g_free(f->hooks);
+        g_free(f->log);
+        g_free(f);
+        return 0;
+}
+
+static void test_events_and_fields(void **state) {
+        struct fx *f = *state;
+        g_autoptr(GPtrArray) entries = NULL;
+        g_autofree char *log = NULL;
+        Entry *e;
+
+        g_free(tl_write_hook(f->hooks, "10-ok", "echo hello; echo oops >&2"));
+        g_free(tl_write_hook(f->hooks, "20-fail", "exit 3"));
+        g_free(tl_write_hook(f->hooks, "30-segv", "kill -SEGV $$"));
+        g_free(tl_write_hook(f->hooks, "40-hang", "sleep 1000"));
+        entries = run(f, "freeze", NULL);
+
+        /* The same events as the log file, one entry per line. */
+        log = tl_read_file(f->log);
+        assert_int_equal(entries->len, tl_count_lines_with(log, ": "));
+
+        for (guint i = 0; i < entries->len; i++) {
+                Entry *x = entries->pdata[i];
+                assert_string_equal(field(x, "SYSLOG_IDENTIFIER"), "fsfreeze-hook");
+                assert_string_equal(field(x, "FSFREEZE_PHASE"), "freeze");
+                assert_non_null(field(x, "MESSAGE"));
+                assert_non_null(field(x, "PRIORITY"));
+        }
+
+        e = find(entries, "execute", "/10-ok");
+        assert_true(g_str_has_prefix(field(e, "MESSAGE"), "execute "));
+        assert_string_equal(field(e, "PRIORITY"), "6");
+
+        e = find(entries, "output", "/10-ok");
+        assert_string_equal(field(e, "FSFREEZE_STREAM"), "stdout");
+        assert_string_equal(field(e, "MESSAGE"), "10-ok: stdout: hello");
+        for (guint i = 0; i < entries->len; i++) {
+                Entry *x = entries->pdata[i];
+                if (g_strcmp0(field(x, "FSFREEZE_STREAM"), "stderr") == 0)
+                        assert_string_equal(field(x, "MESSAGE"), "10-ok: stderr: oops");
+        }
+
+        e = find(entries, "finished", "/10-ok");
+        assert_string_equal(field(e, "FSFREEZE_EXIT_STATUS"), "0");
+        assert_string_equal(field(e, "PRIORITY"), "6");
+        assert_non_null(field(e, "FSFREEZE_DURATION_USEC"));
+        assert_null(field(e, "FSFREEZE_SIGNAL"));
+
+        e = find(entries, "finished", "/20-fail");
+        assert_string_equal(field(e, "FSFREEZE_EXIT_STATUS"), "3");
+        assert_string_equal(field(e, "PRIORITY"), "4");
+
+        e = find(entries, "finished", "/30-segv");
+        assert_string_equal(field(e, "FSFREEZE_SIGNAL"), "SIGSEGV");
+        assert_null(field(e, "FSFREEZE_EXIT_STATUS"));
+        assert_string_equal(field(e, "PRIORITY"), "3");
+
+        e = find(entries, "finished", "/40-hang");
+        assert_string_equal(field(e, "FSFREEZE_TIMED_OUT"), "1");
+        assert_string_equal(field(e, "FSFREEZE_SIGNAL"), "SIGTERM");
+        assert_string_equal(field(e, "PRIORITY"), "3");
+        assert_true(g_ascii_strtoll(field(e, "FSFREEZE_DURATION_USEC"), NULL, 10) >= 1000000);
+
+        e = find(entries, "done", NULL);
+        assert_string_equal(field(e, "PRIORITY"), "4");
+}
+
+static void test_thaw_phase_field(void **state) {
+        struct fx *f = *state;
+        g_autoptr(GPtrArray) entries = NULL;
+
+        g_free(tl_write_hook(f->hooks, "10-ok", "true"));
+        entries = run(f, "thaw", NULL);
+        assert_string_equal(field(find(entries, "finished", "/10-ok"), "FSFREEZE_PHASE"), "thaw");
+}
+
+static void test_no_journal_option_sends_nothing(void **state) {
+        struct fx *f = *state;
+        g_autoptr(GPtrArray) entries = NULL;
+
+        g_free(tl_write_hook(f->hooks, "10-ok", "echo hi"));
+        entries = run(f, "freeze", "--no-journal");
+        assert_int_equal(entries->len, 0);
+}
+
+static void test_without_journal_socket_carries_on_silently(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL;
+
+        char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, "freeze", NULL };
+        struct tl_run r;
+
+        close(f->sock);
+        unlink(JOURNAL_SOCKET);
+        f->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        g_free(tl_write_hook(f->hooks, "10-ok", "echo hi"));
+        g_free(tl_write_hook(f->hooks, "20-ok", "echo there"));
+        tl_run(argv, NULL, 60000, &r);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.err, "");
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "finished with status=0"), 2);
+        assert_int_equal(tl_count_lines_with(log, "20-ok: stdout: there"), 1);
+}
+
+/* A private mount namespace with a tmpfs over /run, so that the socket we
+ * bind there is the only journal the dispatcher can see. */
+static bool enter_private_run(void) {
+        if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0)
+                return false;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return false;
+        if (mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") < 0)
+                return false;
+        return g_mkdir_with_parents(JOURNAL_DIR, 0755) == 0;
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_events_and_fields, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_phase_field, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_journal_option_sends_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_without_journal_socket_carries_on_silently, setup, teardown),
+        };
+
+        if (!enter_private_run()) {
+                fprintf(stderr, "SKIP: needs root and mount namespaces to stand in for journald\n");
+                return TEST_SKIP;
+        }
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
