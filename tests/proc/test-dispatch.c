@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <poll.h>
+#include <pty.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -543,6 +544,53 @@ static void test_vanished_or_unexecutable_hook_logged_not_run(void **state) {
         assert_int_equal(tl_count_lines_with(log, "/30-after finished with status=0"), 1);
 }
 
+/* A manual run from a shell: the log lines are shown on the terminal too. */
+static void test_terminal_shows_log_lines(void **state) {
+        struct fx *f = *state;
+        g_autoptr(GString) seen = g_string_new(NULL);
+        int master, slave, status;
+        char buf[4096];
+        pid_t pid;
+
+        g_free(tl_write_hook(f->hooks, "10-talk", "echo visible on the terminal"));
+        assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+        pid = fork();
+        if (pid == 0) {
+                dup2(slave, 1);
+                execl(tl_binary(), tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL);
+                _exit(127);
+        }
+        close(slave);
+        for (;;) {
+                struct pollfd p = { .fd = master, .events = POLLIN };
+                ssize_t n;
+
+                assert_int_equal(poll(&p, 1, 30000), 1);
+                n = read(master, buf, sizeof buf);
+                if (n <= 0)
+                        break;  /* EIO: the last holder of the terminal is gone */
+                g_string_append_len(seen, buf, n);
+        }
+        close(master);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(tl_count_lines_with(seen->str, ": 10-talk: stdout: visible on the terminal"), 1);
+        assert_int_equal(tl_count_lines_with(seen->str, "/10-talk finished with status=0"), 1);
+}
+
+/* Not on a terminal (qemu-ga): nothing on stdout. */
+static void test_no_terminal_no_stdout(void **state) {
+        struct fx *f = *state;
+        struct tl_run r;
+
+        g_free(tl_write_hook(f->hooks, "10-talk", "echo only in the log"));
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "");
+        assert_string_equal(r.err, "");
+        tl_run_clear(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_freeze_in_name_order_thaw_reversed, setup, teardown),
@@ -562,6 +610,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_order_independent_of_locale, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_default_dir_found_through_argv0_symlink, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vanished_or_unexecutable_hook_logged_not_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_terminal_shows_log_lines, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_terminal_no_stdout, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
