@@ -21,7 +21,9 @@ struct fh_cli {
         char *log_file;         /* NULL: no log file (--log-file=) */
         int64_t timeout_msec;
         int64_t kill_grace_msec;
+        uint64_t max_output;    /* bytes per hook, 0: no limit */
         bool journal;
+        bool strict_modes;      /* refuse hooks others could have changed */
 };
 
 /* Exit status of a usage error, as util-linux and qemu-ga use. */

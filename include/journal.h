@@ -20,7 +20,24 @@ struct fh_journal_fields {
 
 #define FH_JOURNAL_FIELDS_INIT { .exit_status = -1, .duration_usec = -1 }
 #define FH_SYSLOG_IDENTIFIER "fsfreeze-hook"
+#define FH_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
-/* Sends one entry with SYSLOG_IDENTIFIER=fsfreeze-hook over the native
- * protocol. Returns 0 or -errno (-ENOENT, -ECONNREFUSED: no journal). */
-int fh_journal_send(int priority, const char *message, size_t len, const struct fh_journal_fields *f);
+/* Entries go to journald through sd_journal_sendv(), which blocks while
+ * journald is not reading its socket (hung, restarting, overloaded). The
+ * dispatcher must never block: its poll loop is what enforces timeouts.
+ * So entries are queued, up to a bound, and sent by a thread of their own;
+ * when the queue is full they are dropped and counted. */
+struct fh_journal;
+
+/* Starts the sender. NULL when there is no journal socket: then there is
+ * nothing to send to, and nothing is said about it. Create it after the
+ * signal mask is set: the thread inherits it. */
+struct fh_journal *fh_journal_open(void);
+
+/* Queues one entry; never blocks. -EAGAIN if it was dropped. */
+int fh_journal_send(struct fh_journal *j, int priority, const char *message, size_t len,
+                    const struct fh_journal_fields *f);
+
+/* Waits at most 'timeout_usec' for the queue to be sent, then stops.
+ * Returns how many entries were lost (dropped, or still queued). */
+unsigned fh_journal_close(struct fh_journal *j, int64_t timeout_usec);

@@ -24,5 +24,9 @@ void fh_sink_init(struct fh_sink *sink, int fd);
  * and drops everything. */
 int fh_sink_append(struct fh_sink *sink, const char *data, size_t n);
 
+/* Makes room for 'n' bytes, flushing if they would not fit, so that what
+ * follows goes out in one write(). */
+void fh_sink_reserve(struct fh_sink *sink, size_t n);
+
 /* Writes out what is buffered. Returns 0 or -errno. */
 int fh_sink_flush(struct fh_sink *sink);

@@ -24,10 +24,5 @@ int fh_format_timestamp(const struct timespec *ts, char buf[static FH_TIMESTAMP_
  * buffer holds a placeholder so that a log line is still written. */
 void fh_format_timestamp_now(char buf[static FH_TIMESTAMP_MAX]);
 
-/* Parses a non-negative number of seconds with up to three decimals
- * ("60", "0.5", "1.250") into milliseconds. Locale-independent, rejects
- * signs, exponents, trailing junk and values above a day. */
-int fh_parse_seconds(const char *s, int64_t *ret_msec);
-
 /* "0.012 s", "61.250 s": durations as they appear in the log. */
 void fh_format_duration(int64_t usec, char *buf, size_t size);

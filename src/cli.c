@@ -7,10 +7,11 @@
 
 #include "cli.h"
 #include "config.h"
-#include "timeutil.h"
+#include "parse.h"
 
 enum {
         OPT_NO_JOURNAL = 0x100,
+        OPT_NO_STRICT_MODES,
 };
 
 static const struct option long_options[] = {
@@ -18,6 +19,8 @@ static const struct option long_options[] = {
         { "log-file", required_argument, NULL, 'l' },
         { "timeout", required_argument, NULL, 't' },
         { "kill-grace", required_argument, NULL, 'k' },
+        { "max-output", required_argument, NULL, 'm' },
+        { "no-strict-modes", no_argument, NULL, OPT_NO_STRICT_MODES },
         { "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
         { "dry-run", no_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
@@ -35,6 +38,9 @@ char *fh_default_hooks_dir(const char *argv0) {
 }
 
 void fh_cli_usage(FILE *out) {
+        char max_output[32];
+
+        fh_format_size(DEFAULT_MAX_OUTPUT, max_output, sizeof max_output);
         fprintf(out,
                 "Usage:\n"
                 " fsfreeze-hook [options] freeze|thaw\n"
@@ -52,7 +58,13 @@ void fh_cli_usage(FILE *out) {
                 " -t, --timeout=SECONDS     time limit per hook, 0 for none (default: %d)\n"
                 " -k, --kill-grace=SECONDS  after a timeout, time between SIGTERM and\n"
                 "                             SIGKILL (default: %d)\n"
+                " -m, --max-output=SIZE     output per hook written to the log, e.g. 512K,\n"
+                "                             4M; the rest is read and dropped; 0 for no\n"
+                "                             limit (default: %s)\n"
                 "     --no-journal          do not send events to the systemd journal\n"
+                "     --no-strict-modes     also run hooks that someone other than root\n"
+                "                             could have changed, with a warning (as root,\n"
+                "                             they are refused by default)\n"
                 " -n, --dry-run             list the entries of the hook directory in run\n"
                 "                             order, marked run or skip with the reason;\n"
                 "                             run nothing, log nothing\n"
@@ -60,7 +72,7 @@ void fh_cli_usage(FILE *out) {
                 " -V, --version             display version\n"
                 "\n"
                 "For more details see fsfreeze-hook(8).\n",
-                DEFAULT_TIMEOUT_MS / 1000, DEFAULT_KILL_GRACE_MS / 1000);
+                DEFAULT_TIMEOUT_MS / 1000, DEFAULT_KILL_GRACE_MS / 1000, max_output);
 }
 
 static int parse_seconds_option(const char *name, const char *value, int64_t *ret, char **ret_error) {
@@ -78,7 +90,7 @@ static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_e
         /* getopt would print its own messages; we print ours, once. */
         opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":d:l:t:k:nhV", long_options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":d:l:t:k:m:nhV", long_options, NULL)) != -1) {
                 switch (c) {
                 case 'd':
                         g_free(cli->hooks_dir);
@@ -96,8 +108,18 @@ static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_e
                         if (parse_seconds_option("kill grace", optarg, &cli->kill_grace_msec, ret_error) < 0)
                                 return -EINVAL;
                         break;
+                case 'm':
+                        if (fh_parse_size(optarg, &cli->max_output) < 0) {
+                                *ret_error = g_strdup_printf("invalid max output '%s': expected bytes, e.g. 4194304, "
+                                                             "512K or 4M, at most 1024G", optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case OPT_NO_JOURNAL:
                         cli->journal = false;
+                        break;
+                case OPT_NO_STRICT_MODES:
+                        cli->strict_modes = false;
                         break;
                 case 'n':
                         cli->action = FH_ACTION_DRY_RUN;
@@ -126,7 +148,9 @@ int fh_cli_parse(int argc, char **argv, struct fh_cli *ret, char **ret_error) {
                 .log_file = g_strdup(DEFAULT_LOG_FILE),
                 .timeout_msec = DEFAULT_TIMEOUT_MS,
                 .kill_grace_msec = DEFAULT_KILL_GRACE_MS,
+                .max_output = DEFAULT_MAX_OUTPUT,
                 .journal = true,
+                .strict_modes = true,
         };
         int r;
 

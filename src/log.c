@@ -26,7 +26,7 @@ struct fh_log {
         char *file_path;
         struct fh_sink file;
         struct fh_sink terminal;
-        bool journal;
+        struct fh_journal *journal;     /* NULL: none, or not wanted */
         bool file_failure_reported;
 
         char *hook_path;        /* escaped, of the current hook */
@@ -45,7 +45,7 @@ struct fh_log *fh_log_new(const struct fh_log_options *o) {
         int fd = -1;
 
         log->ts_sec = (time_t) -1;
-        log->journal = o->journal;
+        log->journal = o->journal ? fh_journal_open() : NULL;
         fh_sink_init(&log->terminal, o->terminal_fd);
         fh_sink_init(&log->file, -1);
         if (o->file) {
@@ -58,9 +58,19 @@ struct fh_log *fh_log_new(const struct fh_log_options *o) {
         return log;
 }
 
+/* How long the exit waits for journald to take the last entries. */
+#define JOURNAL_CLOSE_USEC (2 * USEC_PER_SEC)
+
 void fh_log_free(struct fh_log *log) {
+        unsigned lost;
+
         if (!log)
                 return;
+        lost = fh_journal_close(log->journal, JOURNAL_CLOSE_USEC);
+        log->journal = NULL;
+        if (lost > 0)
+                fh_log_message(log, LOG_WARNING, "journal-lost",
+                               "%u journal entries lost: journald did not take them in time", lost);
         fh_log_flush(log);
         if (log->file.fd >= 0)
                 close(log->file.fd);
@@ -100,25 +110,17 @@ static const char *timestamp_now(struct fh_log *log) {
 }
 
 static void sink_line(struct fh_sink *sink, const char *ts, const char *msg, size_t len) {
+        size_t ts_len = strlen(ts);
+
         if (sink->fd < 0 || sink->error < 0)
                 return;
-        fh_sink_append(sink, ts, strlen(ts));
+        /* One write() per line at least: another writer appending to the
+         * same file (a hook doing >> on it) cannot land inside our line. */
+        fh_sink_reserve(sink, ts_len + 2 + len + 1);
+        fh_sink_append(sink, ts, ts_len);
         fh_sink_append(sink, ": ", 2);
         fh_sink_append(sink, msg, len);
         fh_sink_append(sink, "\n", 1);
-}
-
-static void journal_entry(struct fh_log *log, int priority, const struct fh_journal_fields *jf,
-                          const char *msg, size_t len) {
-        int r;
-
-        if (!log->journal)
-                return;
-        r = fh_journal_send(priority, msg, len, jf);
-        /* No journal here (a container, a minimal VM): stop trying. Other
-         * errors (a full socket buffer) lose one entry and we go on. */
-        if (r == -ENOENT || r == -ECONNREFUSED || r == -ENOTCONN || r == -EACCES || r == -EPERM)
-                log->journal = false;
 }
 
 static void emit(struct fh_log *log, int priority, struct fh_journal_fields *jf, const char *msg, size_t len) {
@@ -128,7 +130,8 @@ static void emit(struct fh_log *log, int priority, struct fh_journal_fields *jf,
                 jf->phase = log->phase;
         sink_line(&log->file, ts, msg, len);
         sink_line(&log->terminal, ts, msg, len);
-        journal_entry(log, priority, jf, msg, len);
+        if (log->journal)
+                (void) fh_journal_send(log->journal, priority, msg, len, jf);
         if (log->file.error < 0 && !log->file_failure_reported)
                 report_file_failure(log);
 }
@@ -140,16 +143,18 @@ static void report_file_failure(struct fh_log *log) {
         g_autofree char *msg = NULL;
 
         log->file_failure_reported = true;
-        msg = g_strdup_printf("cannot write log file '%s': %s; %s", log->file_path, g_strerror(-log->file.error),
-                              log->journal ? "logging to the journal only" : "hook output is not logged");
+        msg = g_strdup_printf("cannot write log file '%s': %s; logging to the %s only", log->file_path,
+                              g_strerror(-log->file.error), log->journal ? "journal" : "terminal");
         jf.event = "log-file-error";
         emit(log, LOG_WARNING, &jf, msg, strlen(msg));
-        if (log->terminal.fd < 0) {
-                /* Not a terminal run: stderr still reaches whoever started
-                 * us (qemu-ga 9.1+ shows it, older ones discard it). */
-                fh_sink_flush(&log->terminal);
-                g_printerr("fsfreeze-hook: %s\n", msg);
-        }
+        if (log->journal || log->terminal.fd >= 0)
+                return;
+        /* No journal either: stderr still reaches whoever started us
+         * (qemu-ga 9.1+ reads it, older ones discard it). */
+        g_free(msg);
+        msg = g_strdup_printf("cannot write log file '%s': %s; no journal either: hook output is not logged",
+                              log->file_path, g_strerror(-log->file.error));
+        g_printerr("fsfreeze-hook: %s\n", msg);
 }
 
 void fh_log_message(struct fh_log *log, int priority, const char *event, const char *fmt, ...) {

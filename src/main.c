@@ -20,6 +20,7 @@
 #include "dispatch.h"
 #include "env.h"
 #include "log.h"
+#include "trust.h"
 
 extern char **environ;
 
@@ -35,9 +36,13 @@ static void ensure_std_fds(void) {
  * supervisor's poll loop rather than handled asynchronously. SIGPIPE is
  * ignored: a manual run piped into `head` must not stop the hooks. */
 static int setup_signals(void) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t mask;
         int fd;
 
+        /* An ignored SIGCHLD survives execve, and with it the kernel reaps
+         * our hooks before we can learn how they ended. */
+        sigaction(SIGCHLD, &dfl, NULL);
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);
@@ -50,9 +55,27 @@ static int setup_signals(void) {
         return fd < 0 ? -errno : fd;
 }
 
+/* The trust policy protects root: as anyone else, a hook can do no more
+ * than its caller could anyway. */
+static struct fh_trust *trust_for_caller(void) {
+        return geteuid() == 0 ? fh_trust_new(0) : NULL;
+}
+
+static void dry_run(const struct fh_cli *cli) {
+        g_autoptr(fh_trust) trust = trust_for_caller();
+
+        fh_print_plan(stdout, &(struct fh_dispatch_options) {
+                .phase = cli->phase,
+                .hooks_dir = cli->hooks_dir,
+                .trust = trust,
+                .strict_modes = cli->strict_modes,
+        });
+}
+
 static int run(const struct fh_cli *cli) {
         g_autoptr(fh_log) log = NULL;
         g_autoptr(fh_env) env = NULL;
+        g_autoptr(fh_trust) trust = trust_for_caller();
         struct fh_dispatch_summary summary;
         int signal_fd, devnull_fd;
 
@@ -79,6 +102,9 @@ static int run(const struct fh_cli *cli) {
                 .hooks_dir = cli->hooks_dir,
                 .timeout_usec = cli->timeout_msec * 1000,
                 .kill_grace_usec = cli->kill_grace_msec * 1000,
+                .max_output = cli->max_output,
+                .trust = trust,
+                .strict_modes = cli->strict_modes,
                 .signal_fd = signal_fd,
                 .devnull_fd = devnull_fd,
                 .env = env,
@@ -111,7 +137,7 @@ int main(int argc, char **argv) {
                 status = EXIT_SUCCESS;
                 break;
         case FH_ACTION_DRY_RUN:
-                fh_print_plan(stdout, cli.phase, cli.hooks_dir);
+                dry_run(&cli);
                 status = EXIT_SUCCESS;
                 break;
         default:

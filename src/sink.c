@@ -50,3 +50,8 @@ int fh_sink_append(struct fh_sink *sink, const char *data, size_t n) {
         sink->len += n;
         return 0;
 }
+
+void fh_sink_reserve(struct fh_sink *sink, size_t n) {
+        if (sink->len + n > sizeof sink->buf)
+                (void) fh_sink_flush(sink);
+}

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,15 +45,23 @@ void fh_exec_file_close(struct fh_exec_file *f) {
         f->fd = -1;
 }
 
-/* From here on we are in the forked child of a single-threaded process:
- * only plain system calls, no allocation, no logging but to our stderr. */
+/* From here on we are in the forked child of a process with a second
+ * thread (the journal sender): only async-signal-safe calls until execve,
+ * no allocation, no stdio, no locale. */
+
+static void put(const char *s) {
+        (void) !write(STDERR_FILENO, s, strlen(s));
+}
 
 static _Noreturn void child_fail(const char *step, int err) {
-        char msg[256];
-        int n = snprintf(msg, sizeof msg, "fsfreeze-hook: cannot %s: %s\n", step, strerror(err));
+        /* strerrordesc_np(): the English text, without locale or locks. */
+        const char *desc = strerrordesc_np(err);
 
-        if (n > 0)
-                (void) !write(STDERR_FILENO, msg, (size_t) n);
+        put("fsfreeze-hook: cannot ");
+        put(step);
+        put(": ");
+        put(desc ? desc : "unknown error");
+        put("\n");
         _exit(err == ENOENT ? 127 : 126);
 }
 
@@ -98,6 +105,10 @@ static _Noreturn void child(const struct fh_spawn_request *req) {
         close_from(EXEC_FD + 1);
         umask(022);
         execveat(EXEC_FD, "", req->argv, req->envp, AT_EMPTY_PATH);
+        if (errno == ENOENT && !req->file->is_script && fcntl(EXEC_FD, F_SETFD, 0) == 0)
+                /* A binfmt_misc format (a jar, a foreign binary under
+                 * qemu-user) reopens the file too, like a script does. */
+                execveat(EXEC_FD, "", req->argv, req->envp, AT_EMPTY_PATH);
         child_fail(errno == ENOEXEC ? "execute (no #! line, or not a binary for this machine)" : "execute",
                    errno);
 }

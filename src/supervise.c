@@ -40,6 +40,7 @@ struct run {
         enum stage stage;
         int64_t deadline;       /* monotonic usec, -1: none */
         bool exited;
+        bool reaped;            /* already reaped by the kernel: status unknown */
         siginfo_t status;
         struct fh_result *result;
         char buf[READ_CHUNK];
@@ -159,9 +160,18 @@ static void check_exited(struct run *run) {
         /* WNOWAIT: leave it a zombie for now, so that its pid, which is also
          * its process group id, cannot be reused before we are done
          * signalling that group. */
-        if (waitid(P_PID, (id_t) run->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == run->pid) {
+        if (waitid(P_PID, (id_t) run->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+                if (si.si_pid == run->pid) {
+                        run->exited = true;
+                        run->status = si;
+                }
+                return;
+        }
+        /* ECHILD: it is gone without us (SIGCHLD ignored after all). Its
+         * status is lost; never wait for it again. */
+        if (errno == ECHILD) {
                 run->exited = true;
-                run->status = si;
+                run->reaped = true;
         }
 }
 
@@ -214,10 +224,11 @@ static void supervise(struct run *run) {
                         run->obs->idle(run->obs->userdata);
                 r = poll(pfd, n, poll_timeout_ms(run, now));
                 (void) fh_now_monotonic_usec(&now);
-                if (r < 0 && errno != EINTR) {
-                        /* Cannot wait for it (ENOMEM): a hook we cannot watch
-                         * must not run unbounded, so take it down step by step. */
-                        escalate(run, now);
+                if (r < 0) {
+                        /* EINTR, or ENOMEM: try again shortly; the deadlines
+                         * still apply, so this cannot go on unbounded. */
+                        if (errno != EINTR)
+                                g_usleep(10000);
                         continue;
                 }
 
@@ -226,7 +237,9 @@ static void supervise(struct run *run) {
                                 on_readable(run, (enum fh_stream) map[i]);
                 if (r > 0 && pfd[0].revents)
                         on_signals(run, now);
-                if (run->deadline >= 0 && now >= run->deadline) {
+                /* A hook that exited in this very wakeup did not time out:
+                 * its background processes must not be killed. */
+                if (!run->exited && run->deadline >= 0 && now >= run->deadline) {
                         if (run->stage == STAGE_RUNNING)
                                 run->result->timed_out = true;
                         escalate(run, now);
@@ -250,6 +263,11 @@ static void finish(struct run *run, int64_t start) {
 
         if (run->result->abandoned)
                 return;
+        if (run->reaped) {
+                run->result->error = -ECHILD;
+                run->result->failed_step = "get its exit status";
+                return;
+        }
         (void) waitid(P_PID, (id_t) run->pid, &run->status, WEXITED);
         if (run->status.si_code == CLD_EXITED) {
                 run->result->exit_status = run->status.si_status;

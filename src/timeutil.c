@@ -6,8 +6,6 @@
 
 #include "timeutil.h"
 
-#define MAX_SECONDS (24 * 60 * 60)
-
 int fh_now_monotonic_usec(int64_t *ret_usec) {
         struct timespec ts;
 
@@ -40,38 +38,6 @@ void fh_format_timestamp_now(char buf[static FH_TIMESTAMP_MAX]) {
 
         if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || fh_format_timestamp(&ts, buf) < 0)
                 snprintf(buf, FH_TIMESTAMP_MAX, "(time unknown)");
-}
-
-int fh_parse_seconds(const char *s, int64_t *ret_msec) {
-        int64_t whole = 0, frac = 0;
-        int frac_digits = 0;
-        const char *p = s;
-
-        if (!s || !*s)
-                return -EINVAL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-                whole = whole * 10 + (*p - '0');
-                if (whole > MAX_SECONDS)
-                        return -ERANGE;
-        }
-        if (p == s)
-                return -EINVAL;
-        if (*p == '.') {
-                p++;
-                for (; *p >= '0' && *p <= '9'; p++, frac_digits++) {
-                        if (frac_digits >= 3)
-                                return -EINVAL;
-                        frac = frac * 10 + (*p - '0');
-                }
-                if (frac_digits == 0)
-                        return -EINVAL;
-        }
-        if (*p != '\0')
-                return -EINVAL;
-        for (; frac_digits < 3; frac_digits++)
-                frac *= 10;
-        *ret_msec = whole * 1000 + frac;
-        return 0;
 }
 
 void fh_format_duration(int64_t usec, char *buf, size_t size) {

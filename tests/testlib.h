@@ -41,13 +41,20 @@ struct tl_run {
         int status;             /* exit status; 128+N if killed by signal N */
         char *out;              /* stdout */
         char *err;              /* stderr */
+        long maxrss_kib;        /* the process's peak resident set size */
 };
 void tl_run_clear(struct tl_run *r);
 
 /* Runs 'argv' (argv[0] is the program) with 'envp' (NULL: inherit),
  * capturing stdout and stderr separately; fails the test if it does not
- * finish within 'deadline_ms' (a hang detector, not a performance check). */
+ * finish within 'deadline_ms' (a hang detector, not a performance check).
+ * When argv[0] is the binary under test and FSFREEZE_HOOK_WRAPPER is set
+ * (e.g. to "valgrind --error-exitcode=99 ..."), it runs under that. */
 void tl_run(char **argv, char **envp, int deadline_ms, struct tl_run *ret);
+
+/* Like tl_run(), with a hook run in between: 'before_exec' is called in the
+ * child just before exec (to set an rlimit, say). */
+void tl_run_with(char **argv, char **envp, int deadline_ms, void (*before_exec)(void), struct tl_run *ret);
 
 /* Runs the dispatcher: tl_binary() with the given arguments (a NULL-terminated list). */
 void tl_run_hook(struct tl_run *ret, ...) G_GNUC_NULL_TERMINATED;

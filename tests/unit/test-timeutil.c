@@ -39,34 +39,6 @@ static void test_timestamp_offsets(void **state) {
         assert_string_equal(buf, "2026-11-22T23:34:25.999-03:30");
 }
 
-static void test_parse_seconds(void **state) {
-        int64_t ms = -1;
-
-        assert_int_equal(fh_parse_seconds("60", &ms), 0);
-        assert_int_equal(ms, 60000);
-        assert_int_equal(fh_parse_seconds("0", &ms), 0);
-        assert_int_equal(ms, 0);
-        assert_int_equal(fh_parse_seconds("0.5", &ms), 0);
-        assert_int_equal(ms, 500);
-        assert_int_equal(fh_parse_seconds("1.25", &ms), 0);
-        assert_int_equal(ms, 1250);
-        assert_int_equal(fh_parse_seconds("2.001", &ms), 0);
-        assert_int_equal(ms, 2001);
-        assert_int_equal(fh_parse_seconds("86400", &ms), 0);
-        assert_int_equal(ms, 86400000);
-}
-
-static void test_parse_seconds_rejects(void **state) {
-        const char *bad[] = { "", "-1", "+1", "1e3", "1.", ".5", "1.0001", "abc", "5s", " 5", "5 ", "0x10" };
-        int64_t ms = 42;
-
-        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
-                assert_true(fh_parse_seconds(bad[i], &ms) < 0);
-        assert_int_equal(fh_parse_seconds("86401", &ms), -ERANGE);
-        assert_int_equal(fh_parse_seconds("99999999999999999999", &ms), -ERANGE);
-        assert_int_equal(ms, 42);       /* untouched on failure */
-}
-
 static void test_format_duration(void **state) {
         char buf[32];
 
@@ -91,8 +63,6 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_timestamp_utc),
                 cmocka_unit_test(test_timestamp_offsets),
-                cmocka_unit_test(test_parse_seconds),
-                cmocka_unit_test(test_parse_seconds_rejects),
                 cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_monotonic_advances),
         };
