@@ -254,12 +254,113 @@ static void test_without_journal_socket_carries_on_silently(void **state) {
         assert_int_equal(tl_count_lines_with(log, "20-ok: stdout: there"), 1);
 }
 
+/* Runs the dispatcher with 'log' as its log file; returns the journal. */
+static GPtrArray *run_with_log(struct fx *f, const char *log, const char *extra) {
+        char *saved = f->log;
+        GPtrArray *entries;
+
+        f->log = (char *) log;
+        entries = run(f, "freeze", extra);
+        f->log = saved;
+        return entries;
+}
+
+static unsigned count_events(GPtrArray *entries, const char *event) {
+        unsigned n = 0;
+
+        for (guint i = 0; i < entries->len; i++)
+                if (g_strcmp0(field(entries->pdata[i], "FSFREEZE_EVENT"), event) == 0)
+                        n++;
+        return n;
+}
+
+/* An unusable log file: the journal says so, and still gets everything. */
+static void test_log_fallback_to_journal(void **state) {
+        struct fx *f = *state;
+        g_autofree char *missing = g_build_filename(f->top, "missing", "log", NULL);
+        g_autofree char *link = g_build_filename(f->top, "link", NULL);
+        g_autofree char *ro = g_build_filename(f->top, "ro", NULL);
+        g_autofree char *ro_log = g_build_filename(ro, "log", NULL);
+        struct {
+                const char *log, *why;
+        } cases[] = {
+                { missing, "No such file or directory" },
+                { link, "Too many levels of symbolic links" },
+                { "/dev/full", "Invalid argument" },
+                { ro_log, "Read-only file system" },
+        };
+
+        assert_int_equal(symlink("/etc/passwd", link), 0);
+        g_mkdir(ro, 0755);
+        assert_int_equal(mount("tmpfs", ro, "tmpfs", MS_RDONLY, "size=64k"), 0);
+        g_free(tl_write_hook(f->hooks, "10-ok", "echo hello"));
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GPtrArray) entries = run_with_log(f, cases[i].log, NULL);
+                Entry *e = find(entries, "log-file-error", NULL);
+
+                assert_non_null(strstr(field(e, "MESSAGE"), "cannot write log file"));
+                assert_non_null(strstr(field(e, "MESSAGE"), cases[i].why));
+                assert_non_null(strstr(field(e, "MESSAGE"), "logging to the journal only"));
+                assert_string_equal(field(e, "PRIORITY"), "4");
+                assert_string_equal(field(find(entries, "output", "/10-ok"), "MESSAGE"), "10-ok: stdout: hello");
+                assert_string_equal(field(find(entries, "finished", "/10-ok"), "FSFREEZE_EXIT_STATUS"), "0");
+        }
+        umount(ro);
+}
+
+/* The filesystem of the log fills up in the middle of a run. */
+static void test_log_full_mid_run(void **state) {
+        struct fx *f = *state;
+        g_autofree char *small = g_build_filename(f->top, "small", NULL);
+        g_autofree char *log = g_build_filename(small, "log", NULL);
+        g_autoptr(GPtrArray) entries = NULL;
+        Entry *e;
+
+        g_mkdir(small, 0755);
+        assert_int_equal(mount("tmpfs", small, "tmpfs", 0, "size=64k"), 0);
+        /* 200 KB of output: more than the filesystem holds. */
+        g_free(tl_write_hook(f->hooks, "10-chatty", "seq -f 'line %08g of output' 1 8000"));
+        g_free(tl_write_hook(f->hooks, "20-after", "echo still here"));
+        entries = run_with_log(f, log, NULL);
+        umount(small);
+
+        assert_int_equal(count_events(entries, "log-file-error"), 1);
+        e = find(entries, "log-file-error", NULL);
+        assert_non_null(strstr(field(e, "MESSAGE"), "No space left on device"));
+        /* Nothing lost: every line reached the journal. */
+        assert_int_equal(count_events(entries, "output"), 8001);
+        assert_string_equal(field(find(entries, "finished", "/20-after"), "FSFREEZE_EXIT_STATUS"), "0");
+}
+
+/* journald hung: its socket exists but nobody reads it. The dispatcher
+ * must not hang with it: timeouts still apply, the log file gets
+ * everything, and it says how many journal entries were lost. */
+static void test_stalled_journald_blocks_nothing(void **state) {
+        struct fx *f = *state;
+        char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, "-t", "1", "-k", "0.2", "freeze", NULL };
+        g_autofree char *log = NULL;
+        struct tl_run r;
+
+        g_free(tl_write_hook(f->hooks, "10-chatty", "seq -f 'line %g' 1 3000"));
+        g_free(tl_write_hook(f->hooks, "20-hang", "sleep 1000"));
+        g_free(tl_write_hook(f->hooks, "30-after", "echo after"));
+        tl_run(argv, NULL, 60000, &r);          /* nothing reads f->sock */
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, ": 10-chatty: stdout: line "), 3000);
+        assert_int_equal(tl_count_lines_with(log, "/20-hang finished with status=143 (timed out after 1.000 s"), 1);
+        assert_int_equal(tl_count_lines_with(log, ": 30-after: stdout: after"), 1);
+        assert_int_equal(tl_count_lines_with(log, " journal entries lost: journald did not take them in time"), 1);
+}
+
 /* A private mount namespace with a tmpfs over /run, so that the socket we
  * bind there is the only journal the dispatcher can see. */
 static bool enter_private_run(void) {
         if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0)
                 return false;
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
                 return false;
         if (mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") < 0)
                 return false;
@@ -272,6 +373,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_phase_field, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_journal_option_sends_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_without_journal_socket_carries_on_silently, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_fallback_to_journal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_full_mid_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stalled_journald_blocks_nothing, setup, teardown),
         };
 
         if (!enter_private_run()) {

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Resource failures that cannot be caused for one hook only by real means:
+ * fork() failing with EAGAIN, pipe2() with EMFILE, the monotonic clock
+ * failing, each for the second of three hooks. The core library is linked
+ * with -Wl,--wrap for these functions; the wrappers pass through to the
+ * real ones unless a test arms them. The dispatcher runs in-process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "dispatch.h"
+#include "env.h"
+#include "log.h"
+#include "testlib.h"
+
+extern char **environ;
+
+/* --- the wrappers ---------------------------------------------------------- */
+
+enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK };
+
+static enum fault armed;
+static unsigned n_fork, n_pipe;
+static bool clock_failed;
+
+pid_t __real_fork(void);
+pid_t __wrap_fork(void);
+int __real_pipe2(int fds[2], int flags);
+int __wrap_pipe2(int fds[2], int flags);
+int __real_clock_gettime(clockid_t clock, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t clock, struct timespec *ts);
+
+pid_t __wrap_fork(void) {
+        if (armed == FAULT_FORK && ++n_fork == 2) {
+                errno = EAGAIN;
+                return -1;
+        }
+        return __real_fork();
+}
+
+int __wrap_pipe2(int fds[2], int flags) {
+        /* Each hook takes two pipes: the third call is the second hook's. */
+        if (armed != FAULT_NONE && ++n_pipe == 3 && armed == FAULT_PIPE) {
+                errno = EMFILE;
+                return -1;
+        }
+        return __real_pipe2(fds, flags);
+}
+
+int __wrap_clock_gettime(clockid_t clock, struct timespec *ts) {
+        /* The first reading after the second hook's pipes: its start time. */
+        if (armed == FAULT_CLOCK && clock == CLOCK_MONOTONIC && n_pipe == 4 && !clock_failed) {
+                clock_failed = true;
+                errno = EINVAL;
+                return -1;
+        }
+        return __real_clock_gettime(clock, ts);
+}
+
+/* --- the test --------------------------------------------------------------- */
+
+static char *dispatch_with(enum fault fault, char **ret_record) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *hooks = g_build_filename(top, "hooks", NULL);
+        g_autofree char *logpath = g_build_filename(top, "log", NULL);
+        g_autofree char *record = g_build_filename(top, "record", NULL);
+        g_autoptr(fh_env) env = fh_env_new(environ);
+        struct fh_dispatch_summary summary;
+        struct fh_log *log;
+        sigset_t mask;
+        int sfd, devnull;
+        char *text;
+
+        g_mkdir(hooks, 0755);
+        for (int i = 1; i <= 3; i++) {
+                g_autofree char *name = g_strdup_printf("%d0-hook", i);
+                g_autofree char *body = g_strdup_printf("echo %s >> %s", name, record);
+                g_free(tl_write_hook(hooks, name, body));
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        log = fh_log_new(&(struct fh_log_options) { .file = logpath, .journal = false, .terminal_fd = -1 });
+
+        armed = fault;
+        n_fork = n_pipe = 0;
+        clock_failed = false;
+        fh_dispatch(&(struct fh_dispatch_options) {
+                .phase = FH_PHASE_FREEZE,
+                .hooks_dir = hooks,
+                .timeout_usec = 30 * 1000000LL,
+                .kill_grace_usec = 1000000,
+                .signal_fd = sfd,
+                .devnull_fd = devnull,
+                .env = env,
+        }, log, &summary);
+        armed = FAULT_NONE;
+
+        fh_log_free(log);
+        close(sfd);
+        close(devnull);
+        sigprocmask(SIG_UNBLOCK, &mask, NULL);
+        text = tl_read_file(logpath);
+        *ret_record = tl_read_file(record);
+        tl_rmtree(top);
+        return text;
+}
+
+static void check(enum fault fault, const char *reason) {
+        g_autofree char *record = NULL;
+        g_autofree char *log = dispatch_with(fault, &record);
+
+        assert_non_null(log);
+        assert_int_equal(tl_count_lines_with(log, "/20-hook not run: "), 1);
+        assert_int_equal(tl_count_lines_with(log, reason), 1);
+        assert_int_equal(tl_count_lines_with(log, "/10-hook finished with status=0"), 1);
+        assert_int_equal(tl_count_lines_with(log, "/30-hook finished with status=0"), 1);
+        assert_string_equal(record, "10-hook\n30-hook\n");
+}
+
+static void test_no_fault_all_run(void **state) {
+        g_autofree char *record = NULL;
+        g_autofree char *log = dispatch_with(FAULT_NONE, &record);
+
+        assert_string_equal(record, "10-hook\n20-hook\n30-hook\n");
+        assert_int_equal(tl_count_lines_with(log, " not run: "), 0);
+}
+
+static void test_fork_eagain(void **state) {
+        check(FAULT_FORK, "/20-hook not run: cannot fork: Resource temporarily unavailable");
+}
+
+static void test_pipe_emfile(void **state) {
+        check(FAULT_PIPE, "/20-hook not run: cannot create a pipe: Too many open files");
+}
+
+static void test_clock_error(void **state) {
+        check(FAULT_CLOCK, "/20-hook not run: cannot read the clock: Invalid argument");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_no_fault_all_run),
+                cmocka_unit_test(test_fork_eagain),
+                cmocka_unit_test(test_pipe_emfile),
+                cmocka_unit_test(test_clock_error),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
