@@ -6,24 +6,23 @@
 #include <stdio.h>
 
 #include "phase.h"
+#include "settings.h"
 
 enum fh_action {
         FH_ACTION_RUN,
         FH_ACTION_DRY_RUN,
+        FH_ACTION_STATUS,
+        FH_ACTION_CHECK,
         FH_ACTION_HELP,
         FH_ACTION_VERSION,
 };
 
 struct fh_cli {
         enum fh_action action;
-        enum fh_phase phase;
-        char *hooks_dir;        /* always set: the option or the default */
-        char *log_file;         /* NULL: no log file (--log-file=) */
-        int64_t timeout_msec;
-        int64_t kill_grace_msec;
-        uint64_t max_output;    /* bytes per hook, 0: no limit */
-        bool journal;
-        bool strict_modes;      /* refuse hooks others could have changed */
+        int phase;              /* enum fh_phase, or -1 when the action takes none */
+        char *config;           /* the configuration file */
+        bool json;              /* --status --json */
+        struct fh_layer layer;  /* the options, which override the file */
 };
 
 /* Exit status of a usage error, as util-linux and qemu-ga use. */

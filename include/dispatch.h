@@ -10,37 +10,39 @@
 #include "env.h"
 #include "log.h"
 #include "phase.h"
+#include "settings.h"
 #include "trust.h"
 
 struct fh_dispatch_options {
         enum fh_phase phase;
-        const char *hooks_dir;
-        int64_t timeout_usec;           /* per hook, 0: none */
-        int64_t kill_grace_usec;
-        uint64_t max_output;            /* bytes logged per hook, 0: no limit */
-        /* The trust policy (NULL: not applied, i.e. not running as root),
-         * and whether a violation refuses the hook (strict) or only warns. */
+        const struct fh_settings *settings;
+        /* The trust policy (NULL: not applied, i.e. not running as root). */
         struct fh_trust *trust;
-        bool strict_modes;
         int signal_fd;                  /* non-blocking signalfd, see fh_run_request */
         int devnull_fd;
-        struct fh_env *env;             /* FSFREEZE_HOOK is set per hook */
+        struct fh_env *env;             /* the per-hook variables are set here */
 };
 
 struct fh_dispatch_summary {
         unsigned n_run;
         unsigned n_failed;
         unsigned n_refused;             /* by the trust policy */
-        unsigned n_not_run;             /* left out after an interruption */
+        unsigned n_not_run;             /* left out after an interruption or an abort */
+        unsigned n_thawed;              /* released by an abort */
         int interrupted_by;             /* signal that stopped the dispatcher, or 0 */
+        bool aborted;                   /* on-failure=abort stopped the freeze */
 };
 
-/* Runs the hooks of o->hooks_dir for o->phase, in name order for freeze and
- * reversed for thaw, logging everything. A missing or unreadable directory
- * is logged and is not an error: nothing runs. */
+/* Runs the hooks for o->phase, logging everything:
+ * - freeze: the merged hook directories in name order, recording in the
+ *   state directory which hooks ran; with on-failure=abort, a failing hook
+ *   stops the freeze and the hooks that already ran are thawed in reverse;
+ * - thaw: the hooks the recorded freeze ran, in reverse, or without a
+ *   record the current hooks in reverse.
+ * Directories that are missing or unreadable are logged, not errors. */
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret);
 
-/* The dry run: every entry of the hook directory in run order, marked "run"
- * or "skip" with the reason, trust policy included, written to 'out'.
- * Runs nothing, logs nothing. */
+/* The dry run: every entry in run order, marked "run" or "skip" with the
+ * reason, where it comes from and what it overrides, the trust policy and
+ * the freeze record included. Runs nothing, logs nothing, writes nothing. */
 void fh_print_plan(FILE *out, const struct fh_dispatch_options *o);

@@ -21,6 +21,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_env, fh_env_free)
 /* Sets or replaces NAME=value. */
 void fh_env_set(struct fh_env *env, const char *name, const char *value);
 
+/* Removes NAME, if set. */
+void fh_env_unset(struct fh_env *env, const char *name);
+
 /* Value of NAME, or NULL. */
 const char *fh_env_get(const struct fh_env *env, const char *name);
 

@@ -20,15 +20,19 @@ enum fh_verdict {
         FH_VERDICT_BROKEN_SYMLINK,
         FH_VERDICT_SYMLINK_LOOP,
         FH_VERDICT_STAT_FAILED,
+        FH_VERDICT_MASKED,              /* a symlink to /dev/null */
+        FH_VERDICT_DISABLED,            /* enabled=false in its [hook NAME] group */
         _FH_VERDICT_MAX,
 };
 
 struct fh_hook {
         char *name;             /* entry name, raw bytes */
-        char *path;             /* directory + "/" + name */
+        char *path;             /* directory + "/" + name: the entry that wins */
+        char *dir;              /* its directory */
         enum fh_verdict verdict;
         int error;              /* errno behind FH_VERDICT_STAT_FAILED */
         const char *suffix;     /* the ignored suffix behind FH_VERDICT_LEFTOVER */
+        GPtrArray *overridden;  /* paths of the same name in earlier directories */
 };
 
 void fh_hook_free(struct fh_hook *hook);
@@ -62,6 +66,21 @@ enum fh_verdict fh_classify(const char *name, const struct stat *st);
  * and devices cannot block it. Returns -errno if 'dir' cannot be read
  * (-ENOENT: no hook directory). */
 int fh_scan_dir(const char *dir, GPtrArray **ret_hooks);
+
+/* What happened to one directory of a scan. */
+struct fh_dir_scan {
+        char *dir;
+        int error;              /* 0, or -errno: -ENOENT if it does not exist */
+};
+
+/* Scans 'dirs' (lowest priority first) and merges them by name, as systemd
+ * merges its configuration directories: an entry in a later directory
+ * overrides the entries of the same name in earlier ones (they are listed
+ * in ->overridden), and an entry that is a symlink to /dev/null masks the
+ * name. The result is in byte order of the names. *ret_dirs gets one
+ * struct fh_dir_scan per directory. Never fails: a directory that cannot
+ * be read contributes nothing and says why in *ret_dirs. */
+void fh_scan_dirs(char *const *dirs, GPtrArray **ret_hooks, GArray **ret_dirs);
 
 /* Reverses the array in place (thaw runs the freeze order backwards). */
 void fh_hooks_reverse(GPtrArray *hooks);

@@ -6,23 +6,36 @@
 #include <glib.h>
 
 #include "cli.h"
-#include "config.h"
+#include "defaults.h"
 #include "parse.h"
 
 enum {
         OPT_NO_JOURNAL = 0x100,
         OPT_NO_STRICT_MODES,
+        OPT_THAW_TIMEOUT,
+        OPT_ON_FAILURE,
+        OPT_STATE_DIR,
+        OPT_STATUS,
+        OPT_JSON,
+        OPT_CHECK,
 };
 
 static const struct option long_options[] = {
+        { "config", required_argument, NULL, 'c' },
         { "hooks-dir", required_argument, NULL, 'd' },
         { "log-file", required_argument, NULL, 'l' },
         { "timeout", required_argument, NULL, 't' },
+        { "thaw-timeout", required_argument, NULL, OPT_THAW_TIMEOUT },
         { "kill-grace", required_argument, NULL, 'k' },
         { "max-output", required_argument, NULL, 'm' },
-        { "no-strict-modes", no_argument, NULL, OPT_NO_STRICT_MODES },
+        { "on-failure", required_argument, NULL, OPT_ON_FAILURE },
+        { "state-dir", required_argument, NULL, OPT_STATE_DIR },
         { "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
+        { "no-strict-modes", no_argument, NULL, OPT_NO_STRICT_MODES },
         { "dry-run", no_argument, NULL, 'n' },
+        { "status", no_argument, NULL, OPT_STATUS },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "check", no_argument, NULL, OPT_CHECK },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { 0 }
@@ -44,44 +57,131 @@ void fh_cli_usage(FILE *out) {
         fprintf(out,
                 "Usage:\n"
                 " fsfreeze-hook [options] freeze|thaw\n"
+                " fsfreeze-hook [options] --dry-run freeze|thaw\n"
+                " fsfreeze-hook [options] --status [--json]\n"
+                " fsfreeze-hook [options] --check\n"
                 "\n"
-                "Run every hook of the hook directory with the argument freeze (in name\n"
+                "Run the hooks of the hook directories with the argument freeze (in name\n"
                 "order) or thaw (in reverse order), as qemu-ga's fsfreeze hook (-F).\n"
                 "Hook failures are logged, never passed on: the exit status is 0.\n"
                 "\n"
-                "Options:\n"
-                " -d, --hooks-dir=DIR       hook directory (default: fsfreeze-hook.d beside\n"
-                "                             the path this program was invoked as, or\n"
-                "                             " DEFAULT_HOOKS_DIR ")\n"
+                "Options (they override the configuration file):\n"
+                " -c, --config=FILE         configuration file (default:\n"
+                "                             " DEFAULT_CONFIG ")\n"
+                " -d, --hooks-dir=DIR       hook directory; repeat for several, lowest\n"
+                "                             priority first (default: " DEFAULT_VENDOR_HOOKS_DIR ",\n"
+                "                             then fsfreeze-hook.d beside this program)\n"
                 " -l, --log-file=FILE       log file, empty for none\n"
                 "                             (default: " DEFAULT_LOG_FILE ")\n"
-                " -t, --timeout=SECONDS     time limit per hook, 0 for none (default: %d)\n"
+                " -t, --timeout=SECONDS     time limit per freeze hook, 0 for none (default: %d)\n"
+                "     --thaw-timeout=SECONDS  time limit per thaw hook (default: as --timeout)\n"
                 " -k, --kill-grace=SECONDS  after a timeout, time between SIGTERM and\n"
                 "                             SIGKILL (default: %d)\n"
                 " -m, --max-output=SIZE     output per hook written to the log, e.g. 512K,\n"
                 "                             4M; the rest is read and dropped; 0 for no\n"
                 "                             limit (default: %s)\n"
+                "     --on-failure=POLICY   continue (default), or abort: a failing freeze\n"
+                "                             hook thaws the hooks that froze and fails the\n"
+                "                             freeze\n"
+                "     --state-dir=DIR       where freeze and thaw are recorded (default:\n"
+                "                             " DEFAULT_STATE_DIR ")\n"
                 "     --no-journal          do not send events to the systemd journal\n"
                 "     --no-strict-modes     also run hooks that someone other than root\n"
                 "                             could have changed, with a warning (as root,\n"
                 "                             they are refused by default)\n"
-                " -n, --dry-run             list the entries of the hook directory in run\n"
+                "\n"
+                "Commands:\n"
+                " -n, --dry-run             list the entries of the hook directories in run\n"
                 "                             order, marked run or skip with the reason;\n"
                 "                             run nothing, log nothing\n"
+                "     --status              show the last freeze and thaw; with --json, as\n"
+                "                             JSON\n"
+                "     --check               check the hooks and the configuration; exit 1\n"
+                "                             if anything is wrong\n"
                 " -h, --help                display this help\n"
                 " -V, --version             display version\n"
                 "\n"
-                "For more details see fsfreeze-hook(8).\n",
+                "For more details see fsfreeze-hook(8) and fsfreeze-hook.conf(5).\n",
                 DEFAULT_TIMEOUT_MS / 1000, DEFAULT_KILL_GRACE_MS / 1000, max_output);
 }
 
-static int parse_seconds_option(const char *name, const char *value, int64_t *ret, char **ret_error) {
-        int r = fh_parse_seconds(value, ret);
+static int seconds_option(const char *name, const char *value, int64_t *ret, char **ret_error) {
+        if (fh_parse_seconds(value, ret) == 0)
+                return 0;
+        *ret_error = g_strdup_printf("invalid %s '%s': expected seconds, e.g. 30 or 0.5, at most 86400", name,
+                                     value);
+        return -EINVAL;
+}
 
-        if (r < 0)
-                *ret_error = g_strdup_printf("invalid %s '%s': expected seconds, e.g. 30 or 0.5, at most 86400",
-                                             name, value);
-        return r;
+static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) {
+        struct fh_layer *l = &cli->layer;
+        uint64_t size;
+        int r;
+
+        switch (c) {
+        case 'c':
+                g_free(cli->config);
+                cli->config = g_strdup(arg);
+                return 0;
+        case 'd': {
+                /* Repeated: several directories, in the order given. */
+                guint n = l->hook_dirs ? g_strv_length(l->hook_dirs) : 0;
+                l->hook_dirs = g_renew(char *, l->hook_dirs, n + 2);
+                l->hook_dirs[n] = g_strdup(arg);
+                l->hook_dirs[n + 1] = NULL;
+                return 0;
+        }
+        case 'l':
+                g_free(l->log_file);
+                l->log_file = g_strdup(arg);
+                l->log_file_set = true;
+                return 0;
+        case 't':
+                return seconds_option("timeout", arg, &l->timeout_msec, ret_error);
+        case OPT_THAW_TIMEOUT:
+                return seconds_option("thaw timeout", arg, &l->thaw_timeout_msec, ret_error);
+        case 'k':
+                return seconds_option("kill grace", arg, &l->kill_grace_msec, ret_error);
+        case 'm':
+                if (fh_parse_size(arg, &size) < 0) {
+                        *ret_error = g_strdup_printf("invalid max output '%s': expected bytes, e.g. 4194304, "
+                                                     "512K or 4M, at most 1024G", arg);
+                        return -EINVAL;
+                }
+                l->max_output = (int64_t) size;
+                return 0;
+        case OPT_ON_FAILURE:
+                r = fh_on_failure_from_string(arg);
+                if (r < 0) {
+                        *ret_error = g_strdup_printf("invalid on-failure policy '%s': expected continue or abort", arg);
+                        return -EINVAL;
+                }
+                l->on_failure = r;
+                return 0;
+        case OPT_STATE_DIR:
+                g_free(l->state_dir);
+                l->state_dir = g_strdup(arg);
+                return 0;
+        case OPT_NO_JOURNAL:
+                l->journal = 0;
+                return 0;
+        case OPT_NO_STRICT_MODES:
+                l->strict_modes = 0;
+                return 0;
+        case 'n':
+                cli->action = FH_ACTION_DRY_RUN;
+                return 0;
+        case OPT_STATUS:
+                cli->action = FH_ACTION_STATUS;
+                return 0;
+        case OPT_JSON:
+                cli->json = true;
+                return 0;
+        case OPT_CHECK:
+                cli->action = FH_ACTION_CHECK;
+                return 0;
+        }
+        return -EINVAL;
 }
 
 static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_error) {
@@ -90,40 +190,8 @@ static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_e
         /* getopt would print its own messages; we print ours, once. */
         opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":d:l:t:k:m:nhV", long_options, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, ":c:d:l:t:k:m:nhV", long_options, NULL)) != -1) {
                 switch (c) {
-                case 'd':
-                        g_free(cli->hooks_dir);
-                        cli->hooks_dir = g_strdup(optarg);
-                        break;
-                case 'l':
-                        g_free(cli->log_file);
-                        cli->log_file = *optarg ? g_strdup(optarg) : NULL;
-                        break;
-                case 't':
-                        if (parse_seconds_option("timeout", optarg, &cli->timeout_msec, ret_error) < 0)
-                                return -EINVAL;
-                        break;
-                case 'k':
-                        if (parse_seconds_option("kill grace", optarg, &cli->kill_grace_msec, ret_error) < 0)
-                                return -EINVAL;
-                        break;
-                case 'm':
-                        if (fh_parse_size(optarg, &cli->max_output) < 0) {
-                                *ret_error = g_strdup_printf("invalid max output '%s': expected bytes, e.g. 4194304, "
-                                                             "512K or 4M, at most 1024G", optarg);
-                                return -EINVAL;
-                        }
-                        break;
-                case OPT_NO_JOURNAL:
-                        cli->journal = false;
-                        break;
-                case OPT_NO_STRICT_MODES:
-                        cli->strict_modes = false;
-                        break;
-                case 'n':
-                        cli->action = FH_ACTION_DRY_RUN;
-                        break;
                 case 'h':
                         cli->action = FH_ACTION_HELP;
                         return 0;
@@ -133,52 +201,66 @@ static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_e
                 case ':':
                         *ret_error = g_strdup_printf("option '%s' requires an argument", argv[optind - 1]);
                         return -EINVAL;
-                default:
+                case '?':
                         *ret_error = g_strdup_printf("unrecognized option '%s'", argv[optind - 1]);
                         return -EINVAL;
+                default:
+                        if (option(cli, c, optarg, ret_error) < 0)
+                                return -EINVAL;
                 }
         }
+        return 0;
+}
+
+static int parse_arguments(int argc, char **argv, struct fh_cli *cli, char **ret_error) {
+        bool wants_phase = cli->action == FH_ACTION_RUN || cli->action == FH_ACTION_DRY_RUN;
+        int r;
+
+        if (!wants_phase) {
+                if (optind < argc) {
+                        *ret_error = g_strdup_printf("unexpected argument '%s'", argv[optind]);
+                        return -EINVAL;
+                }
+                if (cli->json && cli->action != FH_ACTION_STATUS) {
+                        *ret_error = g_strdup("--json goes with --status");
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (cli->json) {
+                *ret_error = g_strdup("--json goes with --status");
+                return -EINVAL;
+        }
+        if (optind >= argc) {
+                *ret_error = g_strdup("missing phase: freeze or thaw");
+                return -EINVAL;
+        }
+        if (optind + 1 < argc) {
+                *ret_error = g_strdup_printf("unexpected argument '%s'", argv[optind + 1]);
+                return -EINVAL;
+        }
+        r = fh_phase_from_string(argv[optind]);
+        if (r < 0) {
+                *ret_error = g_strdup_printf("unknown phase '%s': expected freeze or thaw", argv[optind]);
+                return -EINVAL;
+        }
+        cli->phase = r;
         return 0;
 }
 
 int fh_cli_parse(int argc, char **argv, struct fh_cli *ret, char **ret_error) {
         struct fh_cli cli = {
                 .action = FH_ACTION_RUN,
-                .phase = FH_PHASE_FREEZE,
-                .log_file = g_strdup(DEFAULT_LOG_FILE),
-                .timeout_msec = DEFAULT_TIMEOUT_MS,
-                .kill_grace_msec = DEFAULT_KILL_GRACE_MS,
-                .max_output = DEFAULT_MAX_OUTPUT,
-                .journal = true,
-                .strict_modes = true,
+                .phase = -1,
+                .config = g_strdup(DEFAULT_CONFIG),
         };
-        int r;
 
-        r = parse_options(argc, argv, &cli, ret_error);
-        if (r < 0)
+        fh_layer_init(&cli.layer);
+        if (parse_options(argc, argv, &cli, ret_error) < 0)
                 goto fail;
-        if (cli.action == FH_ACTION_HELP || cli.action == FH_ACTION_VERSION) {
-                *ret = cli;
-                return 0;
-        }
-        if (optind >= argc) {
-                *ret_error = g_strdup("missing phase: freeze or thaw");
-                r = -EINVAL;
+        if (cli.action != FH_ACTION_HELP && cli.action != FH_ACTION_VERSION &&
+            parse_arguments(argc, argv, &cli, ret_error) < 0)
                 goto fail;
-        }
-        if (optind + 1 < argc) {
-                *ret_error = g_strdup_printf("unexpected argument '%s'", argv[optind + 1]);
-                r = -EINVAL;
-                goto fail;
-        }
-        r = fh_phase_from_string(argv[optind]);
-        if (r < 0) {
-                *ret_error = g_strdup_printf("unknown phase '%s': expected freeze or thaw", argv[optind]);
-                goto fail;
-        }
-        cli.phase = r;
-        if (!cli.hooks_dir)
-                cli.hooks_dir = fh_default_hooks_dir(argv[0]);
         *ret = cli;
         return 0;
 
@@ -188,6 +270,6 @@ fail:
 }
 
 void fh_cli_done(struct fh_cli *cli) {
-        g_clear_pointer(&cli->hooks_dir, g_free);
-        g_clear_pointer(&cli->log_file, g_free);
+        g_clear_pointer(&cli->config, g_free);
+        fh_layer_done(&cli->layer);
 }

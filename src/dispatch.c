@@ -9,10 +9,20 @@
 #include "dispatch.h"
 #include "escape.h"
 #include "parse.h"
-#include "scan.h"
+#include "plan.h"
 #include "spawn.h"
+#include "state.h"
 #include "supervise.h"
 #include "timeutil.h"
+
+/* One dispatch. */
+struct ctx {
+        const struct fh_dispatch_options *o;
+        const struct fh_settings *s;
+        struct fh_log *log;
+        struct fh_dispatch_summary *sum;
+        const char *state_dir;          /* NULL: unusable, no pairing */
+};
 
 /* What the observer callbacks need while one hook runs. */
 struct capture {
@@ -53,124 +63,186 @@ static int pending_interrupt(int signal_fd) {
 }
 
 /* The trust policy on the opened file. Returns false if it must not run. */
-static bool trusted(const struct fh_dispatch_options *o, const struct fh_hook *hook,
-                    const struct fh_exec_file *file, struct fh_log *log) {
+static bool trusted(struct ctx *c, const struct fh_plan_item *item, const struct fh_exec_file *file) {
         g_autofree char *problem = NULL, *reason = NULL;
 
-        if (!o->trust || fh_trust_check_file(o->trust, file->fd, &file->st, hook->path, &problem) == 0)
+        if (!c->o->trust || fh_trust_check_file(c->o->trust, file->fd, &file->st, item->path, &problem) == 0)
                 return true;
-        if (!o->strict_modes) {
-                g_autofree char *path = fh_escape_dup(hook->path);
-                fh_log_message(log, LOG_WARNING, "untrusted", "%s runs although it is not trusted: %s (strict "
+        if (!c->s->strict_modes) {
+                g_autofree char *path = fh_escape_dup(item->path);
+                fh_log_message(c->log, LOG_WARNING, "untrusted", "%s runs although it is not trusted: %s (strict "
                                "modes are off)", path, problem);
                 return true;
         }
         reason = g_strdup_printf("refused: %s", problem);
-        fh_log_hook_not_run(log, hook->path, LOG_ERR, reason);
+        fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
         return false;
 }
 
-static void log_dropped(struct fh_log *log, const struct capture *c) {
+static void log_dropped(struct fh_log *log, const struct capture *cap) {
         char limit[32];
 
-        fh_format_size(c->max_output, limit, sizeof limit);
+        fh_format_size(cap->max_output, limit, sizeof limit);
         fh_log_message(log, LOG_WARNING, "output-dropped",
                        "output over the limit of %s: %" G_GUINT64_FORMAT " more bytes read and not logged "
-                       "(see --max-output)", limit, c->dropped);
+                       "(see max-output)", limit, cap->dropped);
 }
 
-/* Runs one hook. Returns false if it was refused by the trust policy. */
-static bool run_one(const struct fh_dispatch_options *o, const struct fh_hook *hook, struct fh_log *log,
-                    struct fh_result *ret) {
-        const char *phase = fh_phase_to_string(o->phase);
+static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase) {
+        fh_env_set(c->o->env, "FSFREEZE_PHASE", fh_phase_to_string(phase));
+        /* Scripts see /dev/fd/3 as $0 (they are executed from the checked
+         * descriptor), so tell them where they really are. */
+        fh_env_set(c->o->env, "FSFREEZE_HOOK", item->path);
+        fh_env_set(c->o->env, "FSFREEZE_HOOK_DIR", item->dir);
+        if (phase == FH_PHASE_THAW && item->froze)
+                fh_env_set(c->o->env, "FSFREEZE_FROZE", item->froze);
+        else
+                fh_env_unset(c->o->env, "FSFREEZE_FROZE");
+}
+
+/* Runs one hook in 'phase'. Returns false if the trust policy refused it. */
+static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase, struct fh_result *ret) {
         struct fh_exec_file file = { .fd = -1 };
-        char *argv[] = { hook->path, (char *) phase, NULL };
-        struct capture capture = { .log = log, .max_output = o->max_output };
-        const struct fh_run_observer obs = { .output = on_output, .idle = on_idle, .userdata = &capture };
+        char *argv[] = { item->path, (char *) fh_phase_to_string(phase), NULL };
+        struct capture cap = { .log = c->log, .max_output = c->s->max_output };
+        const struct fh_run_observer obs = { .output = on_output, .idle = on_idle, .userdata = &cap };
         g_autofree char *reason = NULL;
         int r;
 
         *ret = (struct fh_result) { .exit_status = -1 };
-        r = fh_exec_file_open(hook->path, &file);
+        r = fh_exec_file_open(item->path, &file);
         if (r < 0) {
                 /* Changed since the scan: removed, replaced, chmod'ed. */
                 ret->error = r;
                 reason = g_strdup_printf("cannot open it: %s", g_strerror(-r));
-                fh_log_hook_not_run(log, hook->path, LOG_ERR, reason);
+                fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
                 return true;
         }
-        if (!trusted(o, hook, &file, log)) {
+        if (!trusted(c, item, &file)) {
                 fh_exec_file_close(&file);
                 return false;
         }
 
-        /* Scripts see /dev/fd/3 as $0 (they are executed from the checked
-         * descriptor), so tell them where they really are. */
-        fh_env_set(o->env, "FSFREEZE_HOOK", hook->path);
-        fh_log_hook_start(log, hook->path, hook->name);
+        set_hook_env(c, item, phase);
+        fh_log_hook_start(c->log, item->path, item->name);
         fh_run_hook(&(struct fh_run_request) {
                 .file = &file,
                 .argv = argv,
-                .envp = fh_env_strv(o->env),
-                .devnull_fd = o->devnull_fd,
-                .signal_fd = o->signal_fd,
-                .timeout_usec = o->timeout_usec,
-                .kill_grace_usec = o->kill_grace_usec,
+                .envp = fh_env_strv(c->o->env),
+                .devnull_fd = c->o->devnull_fd,
+                .signal_fd = c->o->signal_fd,
+                .timeout_usec = item->timeout_msec * USEC_PER_MSEC,
+                .kill_grace_usec = c->s->kill_grace_msec * USEC_PER_MSEC,
         }, &obs, ret);
         fh_exec_file_close(&file);
 
-        if (capture.dropped > 0)
-                log_dropped(log, &capture);
+        if (cap.dropped > 0)
+                log_dropped(c->log, &cap);
         if (ret->error < 0) {
                 reason = g_strdup_printf("cannot %s: %s", ret->failed_step, g_strerror(-ret->error));
-                fh_log_hook_not_run(log, hook->path, LOG_ERR, reason);
+                fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
         } else
-                fh_log_hook_finished(log, ret);
+                fh_log_hook_finished(c->log, ret);
         return true;
 }
 
-static void log_skip(struct fh_log *log, const struct fh_hook *hook) {
-        g_autofree char *why = fh_hook_describe_skip(hook);
-        g_autofree char *path = fh_escape_dup(hook->path);
+static void record(struct fh_state_hook *h, const struct fh_result *r, bool refused) {
+        char outcome[256];
 
-        fh_log_message(log, hook->verdict == FH_VERDICT_NOT_EXECUTABLE ? LOG_NOTICE : LOG_WARNING, "skip",
-                       "skip %s: %s", path, why);
-}
-
-static int scan(const struct fh_dispatch_options *o, struct fh_log *log, GPtrArray **ret_hooks) {
-        g_autofree char *dir = fh_escape_dup(o->hooks_dir);
-        int r = fh_scan_dir(o->hooks_dir, ret_hooks);
-
-        if (r == -ENOENT)
-                fh_log_message(log, LOG_INFO, "no-hook-dir", "hook directory %s does not exist: no hooks to run", dir);
-        else if (r < 0)
-                fh_log_message(log, LOG_WARNING, "hook-dir-error", "cannot read hook directory %s: %s: no hooks run",
-                               dir, g_strerror(-r));
-        else if (o->phase == FH_PHASE_THAW)
-                fh_hooks_reverse(*ret_hooks);
-        return r;
-}
-
-/* A hook directory that others can write to runs nothing: any of its
- * entries could have been planted. Returns false if nothing may run. */
-static bool dir_trusted(const struct fh_dispatch_options *o, struct fh_log *log) {
-        g_autofree char *problem = NULL, *dir = NULL;
-
-        if (!o->trust || fh_trust_check_dir(o->trust, o->hooks_dir, &problem) == 0)
-                return true;
-        dir = fh_escape_dup(o->hooks_dir);
-        if (!o->strict_modes) {
-                fh_log_message(log, LOG_WARNING, "untrusted", "hook directory %s is not trusted: %s; running its "
-                               "hooks anyway (strict modes are off)", dir, problem);
-                return true;
+        g_free(h->outcome);
+        if (refused) {
+                h->outcome = g_strdup("refused by the trust policy");
+                return;
         }
-        fh_log_message(log, LOG_ERR, "untrusted", "hook directory %s is not trusted: %s: no hooks run", dir, problem);
-        return false;
+        h->ran = r->error == 0;
+        h->status = fh_result_status(r);
+        h->duration_usec = r->duration_usec;
+        if (r->error < 0)
+                h->outcome = g_strdup_printf("not run: cannot %s: %s", r->failed_step, g_strerror(-r->error));
+        else {
+                fh_result_describe(r, outcome, sizeof outcome);
+                h->outcome = g_strdup(outcome);
+        }
 }
 
-static void log_summary(const struct fh_dispatch_options *o, struct fh_log *log, const struct fh_dispatch_summary *s,
-                        int64_t start) {
-        const char *phase = fh_phase_to_string(o->phase);
+static void save(struct ctx *c, struct fh_state_record *rec) {
+        int r;
+
+        if (!c->state_dir)
+                return;
+        r = fh_state_write(c->state_dir, rec);
+        if (r < 0) {
+                g_autofree char *dir = fh_escape_dup(c->state_dir);
+                fh_log_message(c->log, LOG_WARNING, "state-error", "cannot write the %s record in %s: %s",
+                               fh_phase_to_string(rec->phase), dir, g_strerror(-r));
+        }
+}
+
+static int64_t now_realtime_usec(void) {
+        return g_get_real_time();
+}
+
+/* on-failure=abort: release, in reverse, every hook that ran freeze, the
+ * one that failed included (it may be half-frozen): qemu-ga will fail the
+ * freeze and run no thaw hook, so nothing else would. */
+static void abort_freeze(struct ctx *c, struct fh_plan *plan, guint failed_at, struct fh_state_record *rec) {
+        g_autofree char *name = fh_escape_dup(((struct fh_plan_item *) plan->items->pdata[failed_at])->name);
+
+        fh_log_message(c->log, LOG_ERR, "abort", "freeze: %s failed and on-failure=abort: thawing the hooks that "
+                       "ran freeze, then failing the freeze", name);
+        fh_log_set_phase(c->log, FH_PHASE_THAW);
+        for (guint k = failed_at + 1; k-- > 0;) {
+                struct fh_plan_item *item = plan->items->pdata[k];
+                struct fh_state_hook *h = fh_state_record_find(rec, item->name);
+                struct fh_result result;
+
+                if (!h || !h->ran)
+                        continue;
+                item->froze = "yes";
+                item->timeout_msec = fh_settings_timeout(c->s, item->name, false);
+                if (run_one(c, item, FH_PHASE_THAW, &result))
+                        c->sum->n_thawed++;
+        }
+        fh_log_set_phase(c->log, FH_PHASE_FREEZE);
+        c->sum->aborted = true;
+        rec->aborted = true;
+        rec->awaiting_thaw = false;
+}
+
+static void log_plan(struct ctx *c, const struct fh_plan *plan) {
+        for (guint k = 0; k < plan->dirs->len; k++) {
+                const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
+                g_autofree char *dir = fh_escape_dup(d->dir);
+
+                /* The built-in vendor directory exists only where a package
+                 * ships hooks: its absence is normal. */
+                if (d->error == -ENOENT && g_strcmp0(d->dir, c->s->vendor_dir) != 0)
+                        fh_log_message(c->log, LOG_INFO, "no-hook-dir", "hook directory %s does not exist", dir);
+                else if (d->error < 0 && d->error != -ENOENT)
+                        fh_log_message(c->log, LOG_WARNING, "hook-dir-error", "cannot read hook directory %s: %s",
+                                       dir, g_strerror(-d->error));
+        }
+        for (guint k = 0; k < plan->dir_problems->len; k++)
+                fh_log_message(c->log, c->s->strict_modes ? LOG_ERR : LOG_WARNING, "untrusted", "%s",
+                               (const char *) plan->dir_problems->pdata[k]);
+        for (guint k = 0; k < plan->notes->len; k++)
+                fh_log_message(c->log, LOG_NOTICE, "not-thawed", "%s", (const char *) plan->notes->pdata[k]);
+}
+
+static void log_skip(struct ctx *c, const struct fh_plan_item *item) {
+        g_autofree char *path = fh_escape_dup(item->path);
+
+        if (item->refused) {
+                fh_log_hook_not_run(c->log, item->path, LOG_ERR, item->why);
+                return;
+        }
+        fh_log_message(c->log, strstr(item->why, "not executable") ? LOG_NOTICE : LOG_WARNING, "skip", "skip %s: %s",
+                       path, item->why);
+}
+
+static void log_summary(struct ctx *c, int64_t start) {
+        const struct fh_dispatch_summary *s = c->sum;
+        const char *phase = fh_phase_to_string(c->o->phase);
         g_autofree char *refused = s->n_refused ? g_strdup_printf(", %u refused", s->n_refused) : g_strdup("");
         int64_t end = start;
         char took[32], sig[32];
@@ -179,104 +251,218 @@ static void log_summary(const struct fh_dispatch_options *o, struct fh_log *log,
         fh_format_duration(end - start, took, sizeof took);
         if (s->interrupted_by) {
                 fh_signal_name(s->interrupted_by, sig, sizeof sig);
-                fh_log_message(log, LOG_ERR, "interrupted", "%s: interrupted by %s: %u run, %u failed%s, %u not run",
+                fh_log_message(c->log, LOG_ERR, "interrupted", "%s: interrupted by %s: %u run, %u failed%s, %u not run",
                                phase, sig, s->n_run, s->n_failed, refused, s->n_not_run);
-        } else
-                fh_log_message(log, s->n_failed || s->n_refused ? LOG_WARNING : LOG_INFO, "done",
+        } else if (s->aborted)
+                fh_log_message(c->log, LOG_ERR, "aborted", "%s: aborted in %s: %u run, %u failed%s, %u not run, "
+                               "%u thawed; the freeze fails", phase, took, s->n_run, s->n_failed, refused,
+                               s->n_not_run, s->n_thawed);
+        else
+                fh_log_message(c->log, s->n_failed || s->n_refused ? LOG_WARNING : LOG_INFO, "done",
                                "%s: done in %s: %u run, %u failed%s", phase, took, s->n_run, s->n_failed, refused);
 }
 
+/* The state directory, if it can be used: it is created if missing, and as
+ * root it must be trusted, or a forged record could keep a thaw from
+ * releasing what froze. */
+static const char *usable_state_dir(struct ctx *c) {
+        g_autofree char *problem = NULL, *dir = fh_escape_dup(c->s->state_dir);
+
+        if (g_mkdir_with_parents(c->s->state_dir, 0755) < 0) {
+                fh_log_message(c->log, LOG_WARNING, "state-error", "cannot create state directory %s: %s: freeze "
+                               "and thaw are not paired", dir, g_strerror(errno));
+                return NULL;
+        }
+        if (c->o->trust && fh_trust_check_dir(c->o->trust, c->s->state_dir, &problem) < 0) {
+                fh_log_message(c->log, LOG_ERR, "untrusted", "state directory %s is not trusted: %s: freeze and "
+                               "thaw are not paired", dir, problem);
+                return NULL;
+        }
+        return c->s->state_dir;
+}
+
+static unsigned count_runnable(const struct fh_plan *plan) {
+        unsigned n = 0;
+
+        for (guint k = 0; k < plan->items->len; k++)
+                n += ((const struct fh_plan_item *) plan->items->pdata[k])->run;
+        return n;
+}
+
+static void log_start(struct ctx *c, const struct fh_plan *plan) {
+        const char *phase = fh_phase_to_string(c->o->phase);
+        unsigned n = count_runnable(plan);
+
+        if (c->o->phase == FH_PHASE_FREEZE)
+                fh_log_message(c->log, LOG_INFO, "start", "freeze: %u hooks to run", n);
+        else if (plan->freeze) {
+                char when[FH_TIMESTAMP_MAX];
+                struct timespec ts = { .tv_sec = plan->freeze->started_usec / USEC_PER_SEC,
+                                       .tv_nsec = plan->freeze->started_usec % USEC_PER_SEC * 1000 };
+
+                if (fh_format_timestamp(&ts, when) < 0)
+                        g_strlcpy(when, "an unknown time", sizeof when);
+                fh_log_message(c->log, LOG_INFO, "start", "thaw: %u hooks to release, those the freeze of %s ran",
+                               n, when);
+        } else
+                fh_log_message(c->log, LOG_INFO, "start", "%s: no freeze awaiting its thaw: %u hooks to run", phase, n);
+}
+
+static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
+        for (guint k = 0; k < plan->items->len; k++) {
+                struct fh_plan_item *item = plan->items->pdata[k];
+                struct fh_state_hook *h = NULL;
+                struct fh_result result;
+                bool ran;
+
+                if (!item->run) {
+                        if (item->notable)
+                                log_skip(c, item);
+                        c->sum->n_refused += item->refused;
+                        continue;
+                }
+                if (c->sum->interrupted_by || c->sum->aborted ||
+                    (c->sum->interrupted_by = pending_interrupt(c->o->signal_fd))) {
+                        c->sum->n_not_run++;
+                        continue;
+                }
+                h = fh_state_record_find(rec, item->name);
+                ran = run_one(c, item, c->o->phase, &result);
+                if (h)
+                        record(h, &result, !ran);
+                if (!ran) {
+                        c->sum->n_refused++;
+                } else {
+                        c->sum->n_run++;
+                        c->sum->n_failed += fh_result_failed(&result);
+                        if (result.interrupted_by)
+                                c->sum->interrupted_by = result.interrupted_by;
+                }
+                if (c->o->phase == FH_PHASE_FREEZE && c->s->on_failure == FH_ON_FAILURE_ABORT && !result.interrupted_by &&
+                    (!ran || fh_result_failed(&result)))
+                        abort_freeze(c, plan, k, rec);
+        }
+}
+
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret) {
-        g_autoptr(GPtrArray) hooks = NULL;
-        g_autofree char *dir = fh_escape_dup(o->hooks_dir);
+        struct ctx c = { .o = o, .s = o->settings, .log = log, .sum = ret };
+        g_autoptr(fh_plan) plan = NULL;
+        g_autoptr(fh_state_record) rec = fh_state_record_new(o->phase);
         int64_t start = 0;
 
         *ret = (struct fh_dispatch_summary) { 0 };
         fh_log_set_phase(log, o->phase);
         (void) fh_now_monotonic_usec(&start);
-        if (scan(o, log, &hooks) < 0 || !dir_trusted(o, log))
-                return;
+        c.state_dir = usable_state_dir(&c);
+        plan = fh_plan_build(o->phase, c.s, o->trust, c.state_dir);
+        log_plan(&c, plan);
+        log_start(&c, plan);
 
-        fh_log_message(log, LOG_INFO, "start", "%s: running hooks from %s", fh_phase_to_string(o->phase), dir);
-        for (guint i = 0; i < hooks->len; i++) {
-                const struct fh_hook *hook = hooks->pdata[i];
-                struct fh_result result;
-
-                if (hook->verdict != FH_VERDICT_RUN) {
-                        if (fh_verdict_is_notable(hook->verdict))
-                                log_skip(log, hook);
-                        continue;
-                }
-                if (ret->interrupted_by || (ret->interrupted_by = pending_interrupt(o->signal_fd))) {
-                        ret->n_not_run++;
-                        continue;
-                }
-                if (!run_one(o, hook, log, &result)) {
-                        ret->n_refused++;
-                        continue;
-                }
-                ret->n_run++;
-                if (fh_result_failed(&result))
-                        ret->n_failed++;
-                if (result.interrupted_by)
-                        ret->interrupted_by = result.interrupted_by;
+        rec->started_usec = now_realtime_usec();
+        rec->on_failure = g_strdup(fh_on_failure_to_string(c.s->on_failure));
+        rec->awaiting_thaw = o->phase == FH_PHASE_FREEZE;
+        for (guint k = 0; k < plan->items->len; k++) {
+                const struct fh_plan_item *item = plan->items->pdata[k];
+                if (item->run)
+                        fh_state_record_add(rec, item->name, item->path);
         }
-        log_summary(o, log, ret, start);
+        /* Written before the first hook runs: if we are killed half-way, a
+         * thaw still finds every hook that may have frozen. */
+        if (o->phase == FH_PHASE_FREEZE)
+                save(&c, rec);
+
+        run_plan(&c, plan, rec);
+
+        rec->finished_usec = now_realtime_usec();
+        save(&c, rec);
+        if (o->phase == FH_PHASE_THAW && c.state_dir && plan->freeze)
+                (void) fh_state_mark_thawed(c.state_dir);
+        log_summary(&c, start);
 }
 
-/* What the dry run says about a runnable entry under the trust policy:
- * NULL if it would run. */
-static char *plan_refusal(const struct fh_dispatch_options *o, const struct fh_hook *hook, const char *dir_problem) {
+/* --- the dry run ----------------------------------------------------------- */
+
+/* Why an entry that the plan would run is refused when its file is
+ * checked (the dry run opens it, as the run would), or NULL. */
+static char *file_refusal(const struct fh_dispatch_options *o, const struct fh_plan_item *item) {
         struct fh_exec_file file = { .fd = -1 };
         g_autofree char *problem = NULL;
         int r;
 
-        if (dir_problem)
-                return g_strdup_printf("refused: %s", dir_problem);
         if (!o->trust)
                 return NULL;
-        r = fh_exec_file_open(hook->path, &file);
+        r = fh_exec_file_open(item->path, &file);
         if (r < 0)
                 return g_strdup_printf("cannot open it: %s", g_strerror(-r));
-        r = fh_trust_check_file(o->trust, file.fd, &file.st, hook->path, &problem);
+        r = fh_trust_check_file(o->trust, file.fd, &file.st, item->path, &problem);
         fh_exec_file_close(&file);
-        if (r == 0)
-                return NULL;
-        if (!o->strict_modes)
+        if (r == 0 || !o->settings->strict_modes)
                 return NULL;
         return g_strdup_printf("refused: %s", problem);
 }
 
+static unsigned existing_dirs(const struct fh_plan *plan) {
+        unsigned n = 0;
+
+        for (guint k = 0; k < plan->dirs->len; k++)
+                n += g_array_index(plan->dirs, struct fh_dir_scan, k).error == 0;
+        return n;
+}
+
+static void print_header(FILE *out, const struct fh_plan *plan) {
+        const char *phase = fh_phase_to_string(plan->phase);
+        g_autoptr(GString) dirs = g_string_new(NULL);
+
+        for (guint k = 0; k < plan->dirs->len; k++) {
+                const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
+                g_autofree char *shown = fh_escape_dup(d->dir);
+
+                g_string_append_printf(dirs, "%s%s", k ? ", " : "", shown);
+                if (d->error < 0)
+                        g_string_append_printf(dirs, " (%s)", d->error == -ENOENT ? "does not exist"
+                                                                                 : g_strerror(-d->error));
+        }
+        fprintf(out, "%s: hooks in %s, in run order (dry run: nothing is executed)\n", phase, dirs->str);
+        if (plan->freeze) {
+                char when[FH_TIMESTAMP_MAX];
+                struct timespec ts = { .tv_sec = plan->freeze->started_usec / USEC_PER_SEC,
+                                       .tv_nsec = plan->freeze->started_usec % USEC_PER_SEC * 1000 };
+
+                if (fh_format_timestamp(&ts, when) < 0)
+                        g_strlcpy(when, "an unknown time", sizeof when);
+                fprintf(out, "thaw: pairs with the freeze of %s: the hooks it ran, in reverse\n", when);
+        }
+        for (guint k = 0; k < plan->dir_problems->len; k++)
+                fprintf(out, "%s\n", (const char *) plan->dir_problems->pdata[k]);
+}
+
 void fh_print_plan(FILE *out, const struct fh_dispatch_options *o) {
-        g_autoptr(GPtrArray) hooks = NULL;
-        g_autofree char *dir = fh_escape_dup(o->hooks_dir);
-        g_autofree char *dir_problem = NULL;
-        const char *phase = fh_phase_to_string(o->phase);
-        int r = fh_scan_dir(o->hooks_dir, &hooks);
+        g_autoptr(fh_plan) plan = NULL;
+        bool where;
 
-        if (r < 0) {
-                fprintf(out, "%s: hook directory %s %s: nothing would run\n", phase, dir,
-                        r == -ENOENT ? "does not exist" : g_strerror(-r));
-                return;
-        }
-        if (o->phase == FH_PHASE_THAW)
-                fh_hooks_reverse(hooks);
-        if (o->trust && o->strict_modes && fh_trust_check_dir(o->trust, o->hooks_dir, &dir_problem) < 0)
-                fprintf(out, "%s: hook directory %s is not trusted: %s: nothing would run\n", phase, dir, dir_problem);
+        plan = fh_plan_build(o->phase, o->settings, o->trust, o->settings->state_dir);
+        print_header(out, plan);
+        /* With several directories, say where each entry comes from. */
+        where = existing_dirs(plan) > 1 || plan->freeze;
+        for (guint k = 0; k < plan->items->len; k++) {
+                const struct fh_plan_item *item = plan->items->pdata[k];
+                g_autofree char *name = fh_escape_dup(item->name);
+                g_autofree char *path = where ? fh_escape_dup(item->path) : NULL;
+                g_autofree char *why = item->run ? file_refusal(o, item) : g_strdup(item->why);
+                g_autoptr(GString) extra = g_string_new(NULL);
 
-        fprintf(out, "%s: hooks in %s, in run order (dry run: nothing is executed)\n", phase, dir);
-        for (guint i = 0; i < hooks->len; i++) {
-                const struct fh_hook *hook = hooks->pdata[i];
-                g_autofree char *name = fh_escape_dup(hook->name);
-                g_autofree char *why = NULL;
-
-                if (hook->verdict != FH_VERDICT_RUN)
-                        why = fh_hook_describe_skip(hook);
-                else
-                        why = plan_refusal(o, hook, dir_problem);
+                if (path)
+                        g_string_append(extra, path);
+                if (item->note)
+                        g_string_append_printf(extra, "%s%s", extra->len ? "; " : "", item->note);
                 if (why)
-                        fprintf(out, "skip  %s: %s\n", name, why);
+                        fprintf(out, "skip  %s: %s", name, why);
                 else
-                        fprintf(out, "run   %s\n", name);
+                        fprintf(out, "run   %s", name);
+                if (extra->len)
+                        fprintf(out, "  (%s)", extra->str);
+                fputc('\n', out);
         }
+        for (guint k = 0; k < plan->notes->len; k++)
+                fprintf(out, "note  %s\n", (const char *) plan->notes->pdata[k]);
 }

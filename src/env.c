@@ -52,6 +52,13 @@ void fh_env_set(struct fh_env *env, const char *name, const char *value) {
         g_ptr_array_add(env->vars, NULL);
 }
 
+void fh_env_unset(struct fh_env *env, const char *name) {
+        gint i = find_var(env, name);
+
+        if (i >= 0)
+                g_ptr_array_remove_index(env->vars, (guint) i);
+}
+
 const char *fh_env_get(const struct fh_env *env, const char *name) {
         gint i = find_var(env, name);
 

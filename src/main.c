@@ -2,7 +2,8 @@
 /*
  * fsfreeze-hook: qemu-ga's fsfreeze hook. Runs the hooks of a directory
  * before a filesystem freeze and after the thaw, logs everything they do,
- * contains the ones that misbehave, and never fails the freeze for them.
+ * contains the ones that misbehave, and never fails the freeze for them
+ * (unless told to, with on-failure=abort).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,16 +11,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "check.h"
 #include "cli.h"
 #include "config.h"
+#include "defaults.h"
 #include "dispatch.h"
 #include "env.h"
+#include "escape.h"
 #include "log.h"
+#include "status.h"
 #include "trust.h"
 
 extern char **environ;
@@ -61,32 +67,63 @@ static struct fh_trust *trust_for_caller(void) {
         return geteuid() == 0 ? fh_trust_new(0) : NULL;
 }
 
-static void dry_run(const struct fh_cli *cli) {
-        g_autoptr(fh_trust) trust = trust_for_caller();
+/* A configuration that others could have written could turn the trust
+ * policy off: as root, it must pass the policy itself. */
+static bool config_trusted(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
+        g_autofree char *problem = NULL, *shown = NULL;
+        struct stat st;
+        int fd, r;
 
-        fh_print_plan(stdout, &(struct fh_dispatch_options) {
-                .phase = cli->phase,
-                .hooks_dir = cli->hooks_dir,
-                .trust = trust,
-                .strict_modes = cli->strict_modes,
-        });
+        if (!trust)
+                return true;
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return true;    /* missing: nothing to trust; unreadable: the loader says so */
+        r = fstat(fd, &st) < 0 ? -errno : fh_trust_check_file(trust, fd, &st, path, &problem);
+        close(fd);
+        if (r == 0)
+                return true;
+        shown = fh_escape_dup(path);
+        g_ptr_array_add(warnings, g_strdup_printf("%s is not trusted: %s: ignored, using the defaults", shown,
+                                                  problem ? problem : g_strerror(-r)));
+        return false;
 }
 
-static int run(const struct fh_cli *cli) {
+/* Defaults, then the configuration file, then the command line. */
+static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh_trust *trust,
+                          struct fh_settings *ret, GPtrArray *warnings) {
+        struct fh_layer file;
+
+        fh_settings_init(ret, argv0);
+        fh_layer_init(&file);
+        if (config_trusted(trust, cli->config, warnings) && fh_config_load(cli->config, &file, warnings) == 0)
+                fh_settings_apply(ret, &file);
+        fh_layer_done(&file);
+        fh_settings_apply(ret, &cli->layer);
+}
+
+static void print_warnings(GPtrArray *warnings) {
+        for (guint i = 0; i < warnings->len; i++)
+                fprintf(stderr, "fsfreeze-hook: warning: %s\n", (const char *) warnings->pdata[i]);
+}
+
+static int run(const struct fh_cli *cli, const struct fh_settings *settings, struct fh_trust *trust,
+               GPtrArray *warnings) {
         g_autoptr(fh_log) log = NULL;
         g_autoptr(fh_env) env = NULL;
-        g_autoptr(fh_trust) trust = trust_for_caller();
         struct fh_dispatch_summary summary;
         int signal_fd, devnull_fd;
 
         signal_fd = setup_signals();
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         log = fh_log_new(&(struct fh_log_options) {
-                .file = cli->log_file,
-                .journal = cli->journal,
+                .file = settings->log_file,
+                .journal = settings->journal,
                 .terminal_fd = isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1,
         });
         fh_log_set_phase(log, cli->phase);
+        for (guint i = 0; i < warnings->len; i++)
+                fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
         if (signal_fd < 0 || devnull_fd < 0) {
                 fh_log_message(log, LOG_ERR, "setup-error", "cannot set up (%s): no hooks run",
                                g_strerror(signal_fd < 0 ? -signal_fd : errno));
@@ -94,17 +131,10 @@ static int run(const struct fh_cli *cli) {
         }
 
         env = fh_env_new(environ);
-        fh_env_set(env, "FSFREEZE_PHASE", fh_phase_to_string(cli->phase));
-        fh_env_set(env, "FSFREEZE_HOOK_DIR", cli->hooks_dir);
-
         fh_dispatch(&(struct fh_dispatch_options) {
                 .phase = cli->phase,
-                .hooks_dir = cli->hooks_dir,
-                .timeout_usec = cli->timeout_msec * 1000,
-                .kill_grace_usec = cli->kill_grace_msec * 1000,
-                .max_output = cli->max_output,
+                .settings = settings,
                 .trust = trust,
-                .strict_modes = cli->strict_modes,
                 .signal_fd = signal_fd,
                 .devnull_fd = devnull_fd,
                 .env = env,
@@ -112,12 +142,16 @@ static int run(const struct fh_cli *cli) {
 
         /* Whatever the hooks did, and even when interrupted: a non-zero
          * status would make qemu-ga fail the freeze, and then no thaw
-         * would follow to release the hooks that already ran. */
-        return EXIT_SUCCESS;
+         * would follow to release the hooks that already ran. Only an
+         * abort, which has released them itself, fails on purpose. */
+        return summary.aborted ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int main(int argc, char **argv) {
         g_autofree char *error = NULL;
+        g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(fh_trust) trust = NULL;
+        struct fh_settings settings;
         struct fh_cli cli;
         int status;
 
@@ -126,24 +160,37 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "fsfreeze-hook: %s\nTry 'fsfreeze-hook --help' for more information.\n", error);
                 return FH_EXIT_USAGE;
         }
+        if (cli.action == FH_ACTION_HELP || cli.action == FH_ACTION_VERSION) {
+                if (cli.action == FH_ACTION_HELP)
+                        fh_cli_usage(stdout);
+                else
+                        printf("fsfreeze-hook %s\n", PACKAGE_VERSION);
+                fh_cli_done(&cli);
+                return EXIT_SUCCESS;
+        }
 
+        trust = trust_for_caller();
+        load_settings(&cli, argv[0], trust, &settings, warnings);
         switch (cli.action) {
-        case FH_ACTION_HELP:
-                fh_cli_usage(stdout);
-                status = EXIT_SUCCESS;
-                break;
-        case FH_ACTION_VERSION:
-                printf("fsfreeze-hook %s\n", PACKAGE_VERSION);
-                status = EXIT_SUCCESS;
-                break;
         case FH_ACTION_DRY_RUN:
-                dry_run(&cli);
+                print_warnings(warnings);
+                fh_print_plan(stdout, &(struct fh_dispatch_options) {
+                        .phase = cli.phase, .settings = &settings, .trust = trust,
+                });
                 status = EXIT_SUCCESS;
+                break;
+        case FH_ACTION_STATUS:
+                print_warnings(warnings);
+                status = fh_print_status(stdout, settings.state_dir, cli.json);
+                break;
+        case FH_ACTION_CHECK:
+                status = fh_check(stdout, &settings, cli.config, warnings);
                 break;
         default:
-                status = run(&cli);
+                status = run(&cli, &settings, trust, warnings);
                 break;
         }
+        fh_settings_done(&settings);
         fh_cli_done(&cli);
         return status;
 }

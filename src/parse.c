@@ -36,6 +36,9 @@ int fh_parse_seconds(const char *s, int64_t *ret_msec) {
                 return -EINVAL;
         for (; frac_digits < 3; frac_digits++)
                 frac *= 10;
+        /* The bound is on the value, not its whole part: 86400.001 is over. */
+        if (whole * 1000 + frac > MAX_SECONDS * 1000)
+                return -ERANGE;
         *ret_msec = whole * 1000 + frac;
         return 0;
 }

@@ -21,6 +21,8 @@ static const char *const verdict_names[_FH_VERDICT_MAX] = {
         [FH_VERDICT_BROKEN_SYMLINK] = "broken symlink",
         [FH_VERDICT_SYMLINK_LOOP] = "symlink loop",
         [FH_VERDICT_STAT_FAILED] = "cannot be examined",
+        [FH_VERDICT_MASKED] = "masked",
+        [FH_VERDICT_DISABLED] = "disabled",
 };
 
 /* QEMU's scripts/qemu-guest-agent/fsfreeze-hook, is_ignored_file(). */
@@ -35,6 +37,9 @@ void fh_hook_free(struct fh_hook *hook) {
                 return;
         g_free(hook->name);
         g_free(hook->path);
+        g_free(hook->dir);
+        if (hook->overridden)
+                g_ptr_array_unref(hook->overridden);
         g_free(hook);
 }
 
@@ -54,6 +59,8 @@ char *fh_hook_describe_skip(const struct fh_hook *hook) {
                 return g_strdup_printf("%s (chmod +x to run it)", what);
         case FH_VERDICT_STAT_FAILED:
                 return g_strdup_printf("%s: %s", what, g_strerror(hook->error));
+        case FH_VERDICT_MASKED:
+                return g_strdup_printf("%s (symlink to /dev/null)", what);
         default:
                 return g_strdup(what);
         }
@@ -65,6 +72,8 @@ bool fh_verdict_is_notable(enum fh_verdict verdict) {
         case FH_VERDICT_DOTFILE:
         case FH_VERDICT_LEFTOVER:
         case FH_VERDICT_DIRECTORY:
+        case FH_VERDICT_MASKED:
+        case FH_VERDICT_DISABLED:
                 return false;
         default:
                 return true;
@@ -118,12 +127,25 @@ static enum fh_verdict classify_stat_error(int dfd, const char *name, int err) {
         return FH_VERDICT_STAT_FAILED;
 }
 
+/* systemd's convention: a symlink to /dev/null masks the name. */
+static bool is_mask(int dfd, const char *name) {
+        char target[sizeof "/dev/null"];
+        ssize_t n = readlinkat(dfd, name, target, sizeof target);
+
+        return n == (ssize_t) sizeof target - 1 && memcmp(target, "/dev/null", (size_t) n) == 0;
+}
+
 static struct fh_hook *examine_entry(int dfd, const char *dir, const char *name) {
         g_autoptr(fh_hook) hook = g_new0(struct fh_hook, 1);
         struct stat st;
 
         hook->name = g_strdup(name);
         hook->path = g_build_filename(dir, name, NULL);
+        hook->dir = g_strdup(dir);
+        if (is_mask(dfd, name)) {
+                hook->verdict = FH_VERDICT_MASKED;
+                return g_steal_pointer(&hook);
+        }
 
         /* Names are judged before the file: a dotfile or a leftover is
          * skipped for its name even when it is also a broken symlink. */
@@ -173,6 +195,57 @@ int fh_scan_dir(const char *dir, GPtrArray **ret_hooks) {
         g_ptr_array_sort(hooks, compare_names);
         *ret_hooks = g_steal_pointer(&hooks);
         return 0;
+}
+
+static void dir_scan_clear(gpointer p) {
+        g_free(((struct fh_dir_scan *) p)->dir);
+}
+
+/* 'later' wins over 'earlier', which it takes the history of. */
+static void override(struct fh_hook *later, struct fh_hook *earlier) {
+        if (!later->overridden)
+                later->overridden = g_ptr_array_new_with_free_func(g_free);
+        if (earlier->overridden)
+                for (guint i = 0; i < earlier->overridden->len; i++)
+                        g_ptr_array_add(later->overridden, g_strdup(earlier->overridden->pdata[i]));
+        g_ptr_array_add(later->overridden, g_strdup(earlier->path));
+}
+
+void fh_scan_dirs(char *const *dirs, GPtrArray **ret_hooks, GArray **ret_dirs) {
+        g_autoptr(GHashTable) by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                                               (GDestroyNotify) fh_hook_free);
+        GArray *scans = g_array_new(FALSE, TRUE, sizeof(struct fh_dir_scan));
+        GPtrArray *merged = g_ptr_array_new_with_free_func((GDestroyNotify) fh_hook_free);
+        GHashTableIter it;
+        gpointer value;
+
+        g_array_set_clear_func(scans, dir_scan_clear);
+        for (char *const *d = dirs; d && *d; d++) {
+                g_autoptr(GPtrArray) hooks = NULL;
+                struct fh_dir_scan scan = { .dir = g_strdup(*d) };
+
+                scan.error = fh_scan_dir(*d, &hooks);
+                g_array_append_val(scans, scan);
+                for (guint i = 0; hooks && i < hooks->len; i++) {
+                        struct fh_hook *h = hooks->pdata[i];
+                        struct fh_hook *earlier = g_hash_table_lookup(by_name, h->name);
+
+                        hooks->pdata[i] = NULL;
+                        if (earlier)
+                                override(h, earlier);
+                        /* Replacing frees the earlier entry. */
+                        g_hash_table_replace(by_name, h->name, h);
+                }
+        }
+
+        g_hash_table_iter_init(&it, by_name);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                g_ptr_array_add(merged, value);
+                g_hash_table_iter_steal(&it);
+        }
+        g_ptr_array_sort(merged, compare_names);
+        *ret_hooks = merged;
+        *ret_dirs = scans;
 }
 
 void fh_hooks_reverse(GPtrArray *hooks) {

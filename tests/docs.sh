@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The man page renders without warnings, and it and --help document the
 # same options.
-# usage: docs.sh FSFREEZE_HOOK_BINARY MAN_PAGE
+# The configuration keys the parser knows are documented in conf(5).
+# usage: docs.sh FSFREEZE_HOOK_BINARY MAN_PAGE CONF_MAN_PAGE CONFIG_C
 set -eu
-bin=$1 page=$2
+bin=$1 page=$2 conf_page=$3 config_c=$4
 
 command -v man >/dev/null || { echo "SKIP: man is not installed (apt-get install man-db)"; exit 77; }
 
-warnings=$(MANWIDTH=80 man --warnings -E UTF-8 -l "$page" 2>&1 >/dev/null)
-if [ -n "$warnings" ]; then
-    echo "FAIL: $page renders with warnings:"
-    echo "$warnings"
-    exit 1
-fi
+for p in "$page" "$conf_page"; do
+    warnings=$(MANWIDTH=80 man --warnings -E UTF-8 -l "$p" 2>&1 >/dev/null)
+    if [ -n "$warnings" ]; then
+        echo "FAIL: $p renders with warnings:"
+        echo "$warnings"
+        exit 1
+    fi
+done
 
 # Wide enough that no option name is hyphenated across lines.
 text=$(MANWIDTH=300 man -E UTF-8 -l "$page" 2>/dev/null | col -b)
@@ -28,5 +31,13 @@ options=$(printf '%s\n' "$text" | sed -n '/^OPTIONS/,/^[A-Z]/p')
 for opt in $(printf '%s\n' "$options" | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' | grep -oE -- '--[a-z-]+' | sort -u); do
     printf '%s\n' "$help" | grep -qF -- "$opt" || { echo "FAIL: $opt is in the man page but not in --help"; status=1; }
 done
+# Every key of fh_config_main_keys and fh_config_hook_keys, as KEY= in conf(5).
+conf_text=$(MANWIDTH=300 man -E UTF-8 -l "$conf_page" 2>/dev/null | col -b)
+keys=$(sed -n '/^const char \*const fh_config_\(main\|hook\)_keys\[\]/,/};/p' "$config_c" | grep -oE '"[a-z-]+"' | tr -d '"' | sort -u)
+[ -n "$keys" ] || { echo "FAIL: no keys found in $config_c"; status=1; }
+for key in $keys; do
+    printf '%s\n' "$conf_text" | grep -qE "^ +$key=" || { echo "FAIL: key $key is not documented in $conf_page"; status=1; }
+done
+[ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$keys" | wc -l) configuration keys documented"
 [ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z-]*' | sort -u | wc -l) options documented in both"
 exit $status

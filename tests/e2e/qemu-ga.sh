@@ -40,12 +40,20 @@ cleanup() {
     fsfreeze -u "$MNT" 2>/dev/null || true
     [ -n "$QGA_PID" ] && kill "$QGA_PID" 2>/dev/null || true
     umount "$MNT" 2>/dev/null || true
+    umount /etc 2>/dev/null || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 mount -t tmpfs tmpfs /var/log
 mount -t tmpfs tmpfs /run
+# /etc through an overlay: the configuration at its default path lands in
+# $TMP, the machine's /etc is untouched.
+mkdir -p "$TMP/etc-upper" "$TMP/etc-work"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$TMP/etc-upper,workdir=$TMP/etc-work" /etc 2>/dev/null ||
+    skip "overlayfs is not available (needed to configure the dispatcher without touching /etc)"
+CONF=/etc/qemu-ga/fsfreeze-hook.conf
+mkdir -p /etc/qemu-ga
 
 mkdir -p "$MNT" "$TMP/etc/fsfreeze-hook.d" "$TMP/state"
 truncate -s 64M "$TMP/img"
@@ -142,4 +150,26 @@ if grep -v -E "^$ts: " "$LOG"; then fail "lines without a timestamp"; fi
 
 # qemu-ga's own view: no hook failure reported.
 if grep -i "hook.*fail" "$TMP/qga.log"; then fail "qemu-ga reported a hook failure"; fi
+
+echo "== on-failure=abort: the failing hook fails the freeze, and what froze is thawed"
+printf '[fsfreeze-hook]\non-failure=abort\n' > "$CONF"
+: > "$RECORD"
+if reply=$(qga "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"$MNT\"]}}"); then
+    fail "the freeze succeeded although a hook failed under on-failure=abort: $reply"
+fi
+echo "qemu-ga: $reply"
+case $reply in *'"error"'*hook*) ;; *) fail "expected qemu-ga's hook failure error, got $reply" ;; esac
+status=$(qga '{"execute":"guest-fsfreeze-status"}')
+[ "$status" = '{"return": "thawed"}' ] || fail "status after an aborted freeze: $status"
+expected="10-writer freeze
+20-fails freeze
+20-fails thaw
+10-writer thaw"
+[ "$(cat "$RECORD")" = "$expected" ] || fail "abort ran, in this order:
+$(cat "$RECORD")"
+# Nothing is frozen: a write goes through at once.
+echo after-abort > "$MNT/after-abort"
+grep -q "freeze: aborted in " "$LOG" || fail "the abort is not in the log"
+"$BIN" --status | grep -q "aborted by on-failure=abort" || fail "--status does not show the abort"
+"$BIN" --status | grep -q "Awaiting thaw: no" || fail "--status shows a freeze awaiting thaw after an abort"
 echo "PASS"

@@ -24,6 +24,9 @@
 
 struct fx {
         char *top, *hooks, *log, *out;
+        char *conf;             /* top/conf: absent unless a test writes it */
+        char *state;            /* top/state */
+        char *conf_opt, *state_opt;
 };
 
 static int setup(void **state) {
@@ -33,6 +36,11 @@ static int setup(void **state) {
         f->hooks = g_build_filename(f->top, "fsfreeze-hook.d", NULL);
         f->log = g_build_filename(f->top, "log", NULL);
         f->out = g_build_filename(f->top, "out", NULL);
+        /* Hermetic: never the machine's configuration or state. */
+        f->conf_opt = g_strdup_printf("--config=%s/conf", f->top);
+        f->state_opt = g_strdup_printf("--state-dir=%s/state", f->top);
+        f->conf = g_build_filename(f->top, "conf", NULL);
+        f->state = g_build_filename(f->top, "state", NULL);
         g_mkdir(f->hooks, 0755);
         *state = f;
         return 0;
@@ -46,6 +54,10 @@ static int teardown(void **state) {
         g_free(f->hooks);
         g_free(f->log);
         g_free(f->out);
+        g_free(f->conf);
+        g_free(f->state);
+        g_free(f->conf_opt);
+        g_free(f->state_opt);
         g_free(f);
         return 0;
 }
@@ -63,6 +75,8 @@ static void run_log(struct fx *f, struct tl_run *r, const char *log, const char 
         va_list ap;
 
         g_ptr_array_add(argv, (char *) tl_binary());
+        g_ptr_array_add(argv, f->conf_opt);
+        g_ptr_array_add(argv, f->state_opt);
         g_ptr_array_add(argv, "--no-journal");
         g_ptr_array_add(argv, "-d");
         g_ptr_array_add(argv, f->hooks);
@@ -151,7 +165,8 @@ static void test_world_writable_hook_dir_runs_nothing(void **state) {
         log = read_log(f);
         assert_int_equal(tl_count_lines_with(log, "is not trusted: "), 1);
         assert_int_equal(tl_count_lines_with(log, "is writable by group or others (fix: chmod go-w"), 1);
-        assert_int_equal(tl_count_lines_with(log, ": no hooks run"), 1);
+        assert_int_equal(tl_count_lines_with(log, ": none of its hooks run"), 1);
+        assert_int_equal(tl_count_lines_with(log, "/10-a not run: refused: its directory is not trusted"), 1);
 
         /* The dry run says the same. */
         run(f, &r, "freeze", "--dry-run", NULL);
@@ -367,7 +382,7 @@ static void test_signal_to_dispatcher_kills_hook_and_exits(void **state) {
                 g_autofree char *body = g_strdup_printf("echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 1000", started,
                                                         started, started);
                 g_autofree char *log = NULL, *rec = NULL, *sig = NULL, *hook = g_strdup_printf("10-hang-%zu", i);
-                char *argv[] = { (char *) tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
+                char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
                 int status;
                 pid_t pid, hook_pid;
 
@@ -408,7 +423,7 @@ static void ignore_sigchld(void) {
 static void test_inherited_ignored_sigchld(void **state) {
         struct fx *f = *state;
         g_autofree char *log = NULL;
-        char *argv[] = { (char *) tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "-t", "0", "freeze", NULL };
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "-t", "0", "freeze", NULL };
         struct tl_run r;
 
         g_free(tl_write_hook(f->hooks, "10-fails", "exit 3"));
@@ -490,7 +505,7 @@ static void few_fds(void) {
 static void test_out_of_descriptors_logged_not_run(void **state) {
         struct fx *f = *state;
         g_autofree char *log = NULL;
-        char *argv[] = { (char *) tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
         struct tl_run r;
 
         if (g_getenv("FSFREEZE_HOOK_WRAPPER"))

@@ -28,6 +28,9 @@ struct fx {
         char *hooks;            /* top/fsfreeze-hook.d */
         char *log;              /* top/log */
         char *out;              /* top/out: what hooks record */
+        char *conf;             /* top/conf: absent unless a test writes it */
+        char *state;            /* top/state */
+        char *conf_opt, *state_opt;
 };
 
 static int setup(void **state) {
@@ -37,6 +40,11 @@ static int setup(void **state) {
         f->hooks = g_build_filename(f->top, "fsfreeze-hook.d", NULL);
         f->log = g_build_filename(f->top, "log", NULL);
         f->out = g_build_filename(f->top, "out", NULL);
+        /* Hermetic: never the machine's configuration or state. */
+        f->conf_opt = g_strdup_printf("--config=%s/conf", f->top);
+        f->state_opt = g_strdup_printf("--state-dir=%s/state", f->top);
+        f->conf = g_build_filename(f->top, "conf", NULL);
+        f->state = g_build_filename(f->top, "state", NULL);
         g_mkdir(f->hooks, 0755);
         *state = f;
         return 0;
@@ -50,6 +58,10 @@ static int teardown(void **state) {
         g_free(f->hooks);
         g_free(f->log);
         g_free(f->out);
+        g_free(f->conf);
+        g_free(f->state);
+        g_free(f->conf_opt);
+        g_free(f->state_opt);
         g_free(f);
         return 0;
 }
@@ -67,6 +79,8 @@ static void run(struct fx *f, struct tl_run *r, const char *phase, ...) {
         va_list ap;
 
         g_ptr_array_add(argv, (char *) tl_binary());
+        g_ptr_array_add(argv, f->conf_opt);
+        g_ptr_array_add(argv, f->state_opt);
         g_ptr_array_add(argv, "--no-journal");
         g_ptr_array_add(argv, "-d");
         g_ptr_array_add(argv, f->hooks);
@@ -302,7 +316,7 @@ static void test_qemu_ga_91_pipe_reaches_eof(void **state) {
         if (pid == 0) {
                 dup2(p[1], 1);
                 dup2(p[1], 2);
-                execl(tl_binary(), tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL);
+                execl(tl_binary(), tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL);
                 _exit(127);
         }
         close(p[1]);
@@ -332,7 +346,7 @@ static void test_hook_environment_is_clean(void **state) {
         g_auto(GStrv) lines = NULL;
         unsigned n_fds = 0;
         struct tl_run r;
-        char *argv[] = { (char *) tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
         char *envp[] = { "HOME=/nonexistent", NULL };   /* no PATH at all */
 
         /* Report open descriptors, the signal mask and ignored signals, the
@@ -450,7 +464,8 @@ static void test_missing_hook_directory_is_exit_0(void **state) {
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         log = read_log(f);
-        assert_int_equal(tl_count_lines_with(log, "does not exist: no hooks to run"), 1);
+        assert_int_equal(tl_count_lines_with(log, "/fsfreeze-hook.d does not exist"), 1);
+        assert_int_equal(tl_count_lines_with(log, "freeze: 0 hooks to run"), 1);
 }
 
 static void test_usage_errors_exit_2_run_nothing(void **state) {
@@ -460,7 +475,7 @@ static void test_usage_errors_exit_2_run_nothing(void **state) {
 
         recording_hook(f, "10-a");
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-                char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, (char *) bad[i], NULL };
+                char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "-d", f->hooks, "-l", f->log, (char *) bad[i], NULL };
 
                 tl_run(argv, NULL, 30000, &r);
                 assert_int_equal(r.status, 2);
@@ -493,7 +508,7 @@ static void test_order_independent_of_locale(void **state) {
         recording_hook(f, "_z");
         lc = g_strdup_printf("LC_ALL=%s", locale);
         {
-                char *argv[] = { (char *) tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
+                char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
                 char *envp[] = { lc, "PATH=/usr/bin:/bin", NULL };
                 tl_run(argv, envp, 30000, &r);
         }
@@ -518,7 +533,7 @@ static void test_default_dir_found_through_argv0_symlink(void **state) {
         g_free(tl_write_hook(hooks, "10-a", body));
         {
                 /* As qemu-ga does it: argv[0] is the path it was given. */
-                char *argv[] = { link, "--no-journal", "-l", f->log, "freeze", NULL };
+                char *argv[] = { link, f->conf_opt, f->state_opt, "--no-journal", "-l", f->log, "freeze", NULL };
                 tl_run(argv, NULL, 30000, &r);
         }
         assert_int_equal(r.status, 0);
@@ -559,7 +574,7 @@ static void test_terminal_shows_log_lines(void **state) {
         pid = fork();
         if (pid == 0) {
                 dup2(slave, 1);
-                execl(tl_binary(), tl_binary(), "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL);
+                execl(tl_binary(), tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL);
                 _exit(127);
         }
         close(slave);

@@ -77,7 +77,9 @@ static char *dispatch_with(enum fault fault, char **ret_record) {
         g_autofree char *logpath = g_build_filename(top, "log", NULL);
         g_autofree char *record = g_build_filename(top, "record", NULL);
         g_autoptr(fh_env) env = fh_env_new(environ);
+        g_autofree char *state = g_build_filename(top, "state", NULL);
         struct fh_dispatch_summary summary;
+        struct fh_settings settings;
         struct fh_log *log;
         sigset_t mask;
         int sfd, devnull;
@@ -97,19 +99,24 @@ static char *dispatch_with(enum fault fault, char **ret_record) {
         devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         log = fh_log_new(&(struct fh_log_options) { .file = logpath, .journal = false, .terminal_fd = -1 });
 
+        fh_settings_init(&settings, "fsfreeze-hook");
+        g_strfreev(settings.hook_dirs);
+        settings.hook_dirs = g_strsplit(hooks, "\n", -1);
+        g_free(settings.state_dir);
+        settings.state_dir = g_strdup(state);
+
         armed = fault;
         n_fork = n_pipe = 0;
         clock_failed = false;
         fh_dispatch(&(struct fh_dispatch_options) {
                 .phase = FH_PHASE_FREEZE,
-                .hooks_dir = hooks,
-                .timeout_usec = 30 * 1000000LL,
-                .kill_grace_usec = 1000000,
+                .settings = &settings,
                 .signal_fd = sfd,
                 .devnull_fd = devnull,
                 .env = env,
         }, log, &summary);
         armed = FAULT_NONE;
+        fh_settings_done(&settings);
 
         fh_log_free(log);
         close(sfd);

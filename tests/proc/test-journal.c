@@ -27,6 +27,7 @@
 
 struct fx {
         char *top, *hooks, *log;
+        char *conf_opt, *state_opt;     /* hermetic: never the machine's */
         int sock;
 };
 
@@ -109,7 +110,7 @@ static Entry *find(GPtrArray *entries, const char *event, const char *hook) {
 
 /* Runs the dispatcher; returns the journal entries it sent. */
 static GPtrArray *run(struct fx *f, const char *phase, const char *extra) {
-        char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, "-t", "1", "-k", "0.2",
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "-d", f->hooks, "-l", f->log, "-t", "1", "-k", "0.2",
                          (char *) phase, (char *) extra, NULL };
         GThread *thread = g_thread_new("journal", collector, GINT_TO_POINTER(f->sock));
         struct tl_run r;
@@ -130,6 +131,8 @@ static int setup(void **state) {
         f->top = tl_mkdtemp();
         f->hooks = g_build_filename(f->top, "hooks", NULL);
         f->log = g_build_filename(f->top, "log", NULL);
+        f->conf_opt = g_strdup_printf("--config=%s/conf", f->top);
+        f->state_opt = g_strdup_printf("--state-dir=%s/state", f->top);
         g_mkdir(f->hooks, 0755);
         unlink(JOURNAL_SOCKET);
         f->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -149,6 +152,8 @@ static int teardown(void **state) {
         g_free(f->top);
         g_free(f->hooks);
         g_free(f->log);
+        g_free(f->conf_opt);
+        g_free(f->state_opt);
         g_free(f);
         return 0;
 }
@@ -237,7 +242,7 @@ static void test_without_journal_socket_carries_on_silently(void **state) {
         struct fx *f = *state;
         g_autofree char *log = NULL;
 
-        char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, "freeze", NULL };
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "-d", f->hooks, "-l", f->log, "freeze", NULL };
         struct tl_run r;
 
         close(f->sock);
@@ -337,7 +342,7 @@ static void test_log_full_mid_run(void **state) {
  * everything, and it says how many journal entries were lost. */
 static void test_stalled_journald_blocks_nothing(void **state) {
         struct fx *f = *state;
-        char *argv[] = { (char *) tl_binary(), "-d", f->hooks, "-l", f->log, "-t", "1", "-k", "0.2", "freeze", NULL };
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "-d", f->hooks, "-l", f->log, "-t", "1", "-k", "0.2", "freeze", NULL };
         g_autofree char *log = NULL;
         struct tl_run r;
 

@@ -10,7 +10,7 @@
 #include <glib.h>
 
 #include "cli.h"
-#include "config.h"
+#include "defaults.h"
 #include "env.h"
 
 static int parse(struct fh_cli *cli, char **error, ...) {
@@ -40,37 +40,89 @@ static void test_default_hooks_dir_beside_argv0(void **state) {
 
 static void test_defaults(void **state) {
         g_autofree char *error = NULL;
+        struct fh_settings st;
         struct fh_cli cli;
 
         assert_int_equal(parse(&cli, &error, "/etc/qemu-ga/fsfreeze-hook", "freeze", NULL), 0);
         assert_int_equal(cli.action, FH_ACTION_RUN);
         assert_int_equal(cli.phase, FH_PHASE_FREEZE);
-        assert_string_equal(cli.hooks_dir, "/etc/qemu-ga/fsfreeze-hook.d");
-        assert_string_equal(cli.log_file, "/var/log/qga-fsfreeze-hook.log");
-        assert_int_equal(cli.timeout_msec, 60000);
-        assert_int_equal(cli.kill_grace_msec, DEFAULT_KILL_GRACE_MS);
-        assert_true(cli.journal);
+        assert_string_equal(cli.config, DEFAULT_CONFIG);
+        /* Nothing given: the layer sets nothing. */
+        assert_null(cli.layer.hook_dirs);
+        assert_false(cli.layer.log_file_set);
+        assert_int_equal(cli.layer.timeout_msec, -1);
+        assert_int_equal(cli.layer.journal, -1);
+
+        fh_settings_init(&st, "/etc/qemu-ga/fsfreeze-hook");
+        fh_settings_apply(&st, &cli.layer);
+        assert_int_equal(g_strv_length(st.hook_dirs), 2);
+        assert_string_equal(st.hook_dirs[0], DEFAULT_VENDOR_HOOKS_DIR);
+        assert_string_equal(st.hook_dirs[1], "/etc/qemu-ga/fsfreeze-hook.d");
+        assert_string_equal(st.log_file, "/var/log/qga-fsfreeze-hook.log");
+        assert_int_equal(st.timeout_msec, 60000);
+        assert_int_equal(st.thaw_timeout_msec, 60000);
+        assert_int_equal(st.kill_grace_msec, DEFAULT_KILL_GRACE_MS);
+        assert_int_equal(st.max_output, DEFAULT_MAX_OUTPUT);
+        assert_int_equal(st.on_failure, FH_ON_FAILURE_CONTINUE);
+        assert_string_equal(st.state_dir, DEFAULT_STATE_DIR);
+        assert_true(st.journal);
+        assert_true(st.strict_modes);
+        fh_settings_done(&st);
         fh_cli_done(&cli);
 }
 
 static void test_all_options(void **state) {
         g_autofree char *error = NULL;
+        struct fh_settings st;
         struct fh_cli cli;
 
-        assert_int_equal(parse(&cli, &error, "fsfreeze-hook", "-d", "/tmp/h", "--log-file=/tmp/l", "-t", "2.5",
-                               "--kill-grace=0.1", "--no-journal", "--dry-run", "thaw", NULL), 0);
+        assert_int_equal(parse(&cli, &error, "fsfreeze-hook", "-c", "/tmp/c.conf", "-d", "/tmp/a", "--hooks-dir=/tmp/b",
+                               "--log-file=/tmp/l", "-t", "2.5", "--thaw-timeout=7", "--kill-grace=0.1", "-m", "1M",
+                               "--on-failure=abort", "--state-dir=/tmp/s", "--no-journal", "--no-strict-modes",
+                               "--dry-run", "thaw", NULL), 0);
         assert_int_equal(cli.action, FH_ACTION_DRY_RUN);
         assert_int_equal(cli.phase, FH_PHASE_THAW);
-        assert_string_equal(cli.hooks_dir, "/tmp/h");
-        assert_string_equal(cli.log_file, "/tmp/l");
-        assert_int_equal(cli.timeout_msec, 2500);
-        assert_int_equal(cli.kill_grace_msec, 100);
-        assert_false(cli.journal);
+        assert_string_equal(cli.config, "/tmp/c.conf");
+        fh_settings_init(&st, "fsfreeze-hook");
+        fh_settings_apply(&st, &cli.layer);
+        assert_int_equal(g_strv_length(st.hook_dirs), 2);
+        assert_string_equal(st.hook_dirs[0], "/tmp/a");
+        assert_string_equal(st.hook_dirs[1], "/tmp/b");
+        assert_null(st.vendor_dir);
+        assert_string_equal(st.log_file, "/tmp/l");
+        assert_int_equal(st.timeout_msec, 2500);
+        assert_int_equal(st.thaw_timeout_msec, 7000);
+        assert_int_equal(st.kill_grace_msec, 100);
+        assert_int_equal(st.max_output, 1024 * 1024);
+        assert_int_equal(st.on_failure, FH_ON_FAILURE_ABORT);
+        assert_string_equal(st.state_dir, "/tmp/s");
+        assert_false(st.journal);
+        assert_false(st.strict_modes);
+        fh_settings_done(&st);
         fh_cli_done(&cli);
 
         assert_int_equal(parse(&cli, &error, "fsfreeze-hook", "--log-file=", "freeze", NULL), 0);
-        assert_null(cli.log_file);
+        fh_settings_init(&st, "fsfreeze-hook");
+        fh_settings_apply(&st, &cli.layer);
+        assert_null(st.log_file);
+        fh_settings_done(&st);
         fh_cli_done(&cli);
+}
+
+static void test_commands_take_no_phase(void **state) {
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        struct fh_cli cli;
+
+        assert_int_equal(parse(&cli, &e1, "fsfreeze-hook", "--status", "--json", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_STATUS);
+        assert_true(cli.json);
+        assert_int_equal(cli.phase, -1);
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e2, "fsfreeze-hook", "--check", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_CHECK);
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e3, "fsfreeze-hook", "--check", "freeze", NULL), -EINVAL);
+        assert_non_null(strstr(e3, "unexpected argument 'freeze'"));
 }
 
 static void test_usage_errors(void **state) {
@@ -85,6 +137,9 @@ static void test_usage_errors(void **state) {
                 { { "--bogus", "freeze", NULL }, "unrecognized option '--bogus'" },
                 { { "-t", "soon", "freeze", NULL }, "invalid timeout 'soon'" },
                 { { "freeze", "-t", NULL }, "requires an argument" },
+                { { "--on-failure=stop", "freeze", NULL }, "invalid on-failure policy 'stop'" },
+                { { "-m", "4T", "freeze", NULL }, "invalid max output '4T'" },
+                { { "--json", "freeze", NULL }, "--json goes with --status" },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -140,6 +195,7 @@ int main(void) {
                 cmocka_unit_test(test_all_options),
                 cmocka_unit_test(test_usage_errors),
                 cmocka_unit_test(test_help_and_version_need_no_phase),
+                cmocka_unit_test(test_commands_take_no_phase),
                 cmocka_unit_test(test_env_adds_path_only_when_missing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ static void test_parse_seconds_rejects(void **state) {
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
                 assert_true(fh_parse_seconds(bad[i], &ms) < 0);
         assert_int_equal(fh_parse_seconds("86401", &ms), -ERANGE);
+        assert_int_equal(fh_parse_seconds("86400.001", &ms), -ERANGE);  /* found by fuzz-config */
         assert_int_equal(fh_parse_seconds("99999999999999999999", &ms), -ERANGE);
         assert_int_equal(ms, 42);       /* untouched on failure */
 }

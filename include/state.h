@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "phase.h"
+
+/* What a freeze or a thaw did, kept in the state directory (under /run by
+ * default, so a reboot forgets it): which hooks ran and how they ended.
+ * The thaw reads the freeze's record to release exactly the hooks that
+ * froze; --status shows both. Files are written atomically (rename). */
+
+struct fh_state_hook {
+        char *name;
+        char *path;
+        bool ran;               /* it was started (a thaw must release it) */
+        int status;             /* shell-style status, -1: none */
+        char *outcome;          /* "status=0", "status=143 (timed out ...)", "refused: ...", "planned" */
+        int64_t duration_usec;  /* -1: none */
+};
+
+struct fh_state_record {
+        enum fh_phase phase;
+        int64_t started_usec;   /* wall clock, microseconds since the epoch */
+        int64_t finished_usec;  /* 0: still running, or interrupted for good */
+        bool awaiting_thaw;     /* freeze only: no thaw has released it yet */
+        bool aborted;           /* freeze only: on-failure=abort stopped it and thawed */
+        char *on_failure;
+        GPtrArray *hooks;       /* struct fh_state_hook, in run order */
+};
+
+struct fh_state_record *fh_state_record_new(enum fh_phase phase);
+void fh_state_record_free(struct fh_state_record *r);
+typedef struct fh_state_record fh_state_record;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_state_record, fh_state_record_free)
+
+/* Appends a hook; returns it for the caller to fill in. */
+struct fh_state_hook *fh_state_record_add(struct fh_state_record *r, const char *name, const char *path);
+
+/* The hook of that name, or NULL. */
+struct fh_state_hook *fh_state_record_find(const struct fh_state_record *r, const char *name);
+
+/* Writes the record of its phase into 'dir' (created 0755 if missing).
+ * Returns 0 or -errno. */
+int fh_state_write(const char *dir, const struct fh_state_record *r);
+
+/* Reads the last record of 'phase'. -ENOENT: none (nothing since boot);
+ * -EBADMSG: unreadable. */
+int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret);
+
+/* Clears the freeze record's awaiting-thaw mark, after a thaw. */
+int fh_state_mark_thawed(const char *dir);

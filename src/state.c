@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "state.h"
+
+#define GROUP_RUN "run"
+#define HOOK_GROUP_PREFIX "hook "
+
+static const char *file_name(enum fh_phase phase) {
+        return phase == FH_PHASE_FREEZE ? "last-freeze" : "last-thaw";
+}
+
+static void state_hook_free(gpointer p) {
+        struct fh_state_hook *h = p;
+
+        g_free(h->name);
+        g_free(h->path);
+        g_free(h->outcome);
+        g_free(h);
+}
+
+struct fh_state_record *fh_state_record_new(enum fh_phase phase) {
+        struct fh_state_record *r = g_new0(struct fh_state_record, 1);
+
+        r->phase = phase;
+        r->hooks = g_ptr_array_new_with_free_func(state_hook_free);
+        return r;
+}
+
+void fh_state_record_free(struct fh_state_record *r) {
+        if (!r)
+                return;
+        g_free(r->on_failure);
+        g_ptr_array_unref(r->hooks);
+        g_free(r);
+}
+
+struct fh_state_hook *fh_state_record_add(struct fh_state_record *r, const char *name, const char *path) {
+        struct fh_state_hook *h = g_new0(struct fh_state_hook, 1);
+
+        h->name = g_strdup(name);
+        h->path = g_strdup(path);
+        h->status = -1;
+        h->duration_usec = -1;
+        h->outcome = g_strdup("planned");
+        g_ptr_array_add(r->hooks, h);
+        return h;
+}
+
+struct fh_state_hook *fh_state_record_find(const struct fh_state_record *r, const char *name) {
+        for (guint i = 0; i < r->hooks->len; i++) {
+                struct fh_state_hook *h = r->hooks->pdata[i];
+                if (strcmp(h->name, name) == 0)
+                        return h;
+        }
+        return NULL;
+}
+
+/* Names are raw bytes and key files want UTF-8: keep them base64. */
+static char *encode(const char *s) {
+        return g_base64_encode((const guchar *) s, strlen(s));
+}
+
+static char *decode(const char *s) {
+        gsize len = 0;
+        guchar *raw = g_base64_decode(s, &len);
+        char *out = g_strndup((const char *) raw, len);
+
+        g_free(raw);
+        return out;
+}
+
+static GKeyFile *to_key_file(const struct fh_state_record *r) {
+        GKeyFile *kf = g_key_file_new();
+
+        g_key_file_set_string(kf, GROUP_RUN, "phase", fh_phase_to_string(r->phase));
+        g_key_file_set_int64(kf, GROUP_RUN, "started-usec", r->started_usec);
+        g_key_file_set_int64(kf, GROUP_RUN, "finished-usec", r->finished_usec);
+        g_key_file_set_boolean(kf, GROUP_RUN, "awaiting-thaw", r->awaiting_thaw);
+        g_key_file_set_boolean(kf, GROUP_RUN, "aborted", r->aborted);
+        if (r->on_failure)
+                g_key_file_set_string(kf, GROUP_RUN, "on-failure", r->on_failure);
+        for (guint i = 0; i < r->hooks->len; i++) {
+                const struct fh_state_hook *h = r->hooks->pdata[i];
+                g_autofree char *group = g_strdup_printf(HOOK_GROUP_PREFIX "%u", i);
+                g_autofree char *name = encode(h->name), *path = encode(h->path), *outcome = encode(h->outcome);
+
+                g_key_file_set_string(kf, group, "name", name);
+                g_key_file_set_string(kf, group, "path", path);
+                g_key_file_set_boolean(kf, group, "ran", h->ran);
+                g_key_file_set_integer(kf, group, "status", h->status);
+                g_key_file_set_string(kf, group, "outcome", outcome);
+                g_key_file_set_int64(kf, group, "duration-usec", h->duration_usec);
+        }
+        return kf;
+}
+
+static int write_atomically(const char *dir, const char *name, const char *data, gsize len) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+        int fd, r = 0;
+
+        (void) unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, data, len) != (ssize_t) len)
+                r = errno ? -errno : -EIO;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int fh_state_write(const char *dir, const struct fh_state_record *r) {
+        g_autoptr(GKeyFile) kf = to_key_file(r);
+        g_autofree char *data = NULL;
+        gsize len = 0;
+
+        if (g_mkdir_with_parents(dir, 0755) < 0)
+                return -errno;
+        data = g_key_file_to_data(kf, &len, NULL);
+        return write_atomically(dir, file_name(r->phase), data, len);
+}
+
+static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r) {
+        g_autofree char *name = g_key_file_get_string(kf, group, "name", NULL);
+        g_autofree char *path = g_key_file_get_string(kf, group, "path", NULL);
+        g_autofree char *outcome = g_key_file_get_string(kf, group, "outcome", NULL);
+        g_autofree char *n = NULL, *p = NULL;
+        struct fh_state_hook *h;
+
+        if (!name || !path || !outcome)
+                return false;
+        n = decode(name);
+        p = decode(path);
+        h = fh_state_record_add(r, n, p);
+        g_free(h->outcome);
+        h->outcome = decode(outcome);
+        h->ran = g_key_file_get_boolean(kf, group, "ran", NULL);
+        h->status = g_key_file_get_integer(kf, group, "status", NULL);
+        h->duration_usec = g_key_file_get_int64(kf, group, "duration-usec", NULL);
+        return true;
+}
+
+int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret) {
+        g_autofree char *path = g_build_filename(dir, file_name(phase), NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(fh_state_record) r = fh_state_record_new(phase);
+        g_autofree char *recorded = NULL;
+        g_auto(GStrv) groups = NULL;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error))
+                return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EBADMSG;
+        recorded = g_key_file_get_string(kf, GROUP_RUN, "phase", NULL);
+        if (!recorded || fh_phase_from_string(recorded) != (int) phase)
+                return -EBADMSG;
+        r->started_usec = g_key_file_get_int64(kf, GROUP_RUN, "started-usec", NULL);
+        r->finished_usec = g_key_file_get_int64(kf, GROUP_RUN, "finished-usec", NULL);
+        r->awaiting_thaw = g_key_file_get_boolean(kf, GROUP_RUN, "awaiting-thaw", NULL);
+        r->aborted = g_key_file_get_boolean(kf, GROUP_RUN, "aborted", NULL);
+        r->on_failure = g_key_file_get_string(kf, GROUP_RUN, "on-failure", NULL);
+
+        /* Groups come back in file order, which is run order. */
+        groups = g_key_file_get_groups(kf, NULL);
+        for (char **g = groups; *g; g++)
+                if (g_str_has_prefix(*g, HOOK_GROUP_PREFIX) && !read_hook(kf, *g, r))
+                        return -EBADMSG;
+        *ret = g_steal_pointer(&r);
+        return 0;
+}
+
+int fh_state_mark_thawed(const char *dir) {
+        g_autoptr(fh_state_record) r = NULL;
+        int ret = fh_state_read(dir, FH_PHASE_FREEZE, &r);
+
+        if (ret < 0)
+                return ret;
+        if (!r->awaiting_thaw)
+                return 0;
+        r->awaiting_thaw = false;
+        return fh_state_write(dir, r);
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "escape.h"
+#include "state.h"
+#include "status.h"
+#include "timeutil.h"
+
+static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
+        struct timespec ts = { .tv_sec = usec / USEC_PER_SEC, .tv_nsec = usec % USEC_PER_SEC * 1000 };
+
+        if (usec <= 0 || fh_format_timestamp(&ts, buf) < 0)
+                g_strlcpy(buf, "unknown", FH_TIMESTAMP_MAX);
+}
+
+/* --- for a person ---------------------------------------------------------- */
+
+static void print_record(FILE *out, const struct fh_state_record *r) {
+        char started[FH_TIMESTAMP_MAX], took[32];
+
+        format_time(r->started_usec, started);
+        fprintf(out, "Last %s: %s", fh_phase_to_string(r->phase), started);
+        if (r->finished_usec > 0) {
+                fh_format_duration(r->finished_usec - r->started_usec, took, sizeof took);
+                fprintf(out, ", took %s", took);
+        } else
+                fprintf(out, ", never finished (the dispatcher was stopped)");
+        if (r->aborted)
+                fprintf(out, ", aborted by on-failure=abort");
+        fputc('\n', out);
+        for (guint i = 0; i < r->hooks->len; i++) {
+                const struct fh_state_hook *h = r->hooks->pdata[i];
+                g_autofree char *name = fh_escape_dup(h->name);
+                g_autofree char *outcome = fh_escape_dup(h->outcome);
+
+                if (h->duration_usec >= 0) {
+                        fh_format_duration(h->duration_usec, took, sizeof took);
+                        fprintf(out, "  %-24s %s in %s\n", name, outcome, took);
+                } else
+                        fprintf(out, "  %-24s %s\n", name, outcome);
+        }
+}
+
+static int print_text(FILE *out, const char *state_dir, struct fh_state_record *freeze, int rf,
+                      struct fh_state_record *thaw, int rt) {
+        g_autofree char *dir = fh_escape_dup(state_dir);
+        char since[FH_TIMESTAMP_MAX];
+
+        if (rf == -ENOENT && rt == -ENOENT) {
+                fprintf(out, "No freeze or thaw recorded since boot (in %s).\n", dir);
+                return 0;
+        }
+        if (freeze)
+                print_record(out, freeze);
+        else
+                fprintf(out, "Last freeze: %s\n", rf == -ENOENT ? "none since boot" : "record unreadable");
+        if (freeze && freeze->awaiting_thaw) {
+                format_time(freeze->started_usec, since);
+                fprintf(out, "Awaiting thaw: yes, since the freeze of %s\n", since);
+        } else
+                fprintf(out, "Awaiting thaw: no\n");
+        if (thaw)
+                print_record(out, thaw);
+        else
+                fprintf(out, "Last thaw: %s\n", rt == -ENOENT ? "none since boot" : "record unreadable");
+        return rf == -EBADMSG || rt == -EBADMSG;
+}
+
+/* --- for tools --------------------------------------------------------------- */
+
+/* A JSON string: escaped as in the log (valid UTF-8, no controls), then
+ * quotes and backslashes escaped for JSON. */
+static void json_string(GString *s, const char *raw) {
+        g_autofree char *text = fh_escape_dup(raw);
+
+        g_string_append_c(s, '"');
+        for (const char *p = text; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        g_string_append_c(s, '\\');
+                g_string_append_c(s, *p);
+        }
+        g_string_append_c(s, '"');
+}
+
+static void json_time(GString *s, const char *key, int64_t usec) {
+        char buf[FH_TIMESTAMP_MAX];
+
+        g_string_append_printf(s, "\"%s\": ", key);
+        if (usec <= 0) {
+                g_string_append(s, "null");
+                return;
+        }
+        format_time(usec, buf);
+        json_string(s, buf);
+}
+
+static void json_record(GString *s, const struct fh_state_record *r) {
+        if (!r) {
+                g_string_append(s, "null");
+                return;
+        }
+        g_string_append(s, "{");
+        json_time(s, "started", r->started_usec);
+        g_string_append(s, ", ");
+        json_time(s, "finished", r->finished_usec);
+        if (r->finished_usec > 0)
+                g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, r->finished_usec - r->started_usec);
+        else
+                g_string_append(s, ", \"duration_usec\": null");
+        g_string_append_printf(s, ", \"aborted\": %s, \"on_failure\": ", r->aborted ? "true" : "false");
+        json_string(s, r->on_failure ? r->on_failure : "continue");
+        g_string_append(s, ", \"hooks\": [");
+        for (guint i = 0; i < r->hooks->len; i++) {
+                const struct fh_state_hook *h = r->hooks->pdata[i];
+
+                g_string_append(s, i ? ", {\"name\": " : "{\"name\": ");
+                json_string(s, h->name);
+                g_string_append(s, ", \"path\": ");
+                json_string(s, h->path);
+                g_string_append_printf(s, ", \"ran\": %s, \"status\": ", h->ran ? "true" : "false");
+                if (h->status >= 0)
+                        g_string_append_printf(s, "%d", h->status);
+                else
+                        g_string_append(s, "null");
+                g_string_append(s, ", \"outcome\": ");
+                json_string(s, h->outcome);
+                if (h->duration_usec >= 0)
+                        g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT "}", h->duration_usec);
+                else
+                        g_string_append(s, ", \"duration_usec\": null}");
+        }
+        g_string_append(s, "]}");
+}
+
+static int print_json(FILE *out, const char *state_dir, struct fh_state_record *freeze, int rf,
+                      struct fh_state_record *thaw, int rt) {
+        g_autoptr(GString) s = g_string_new("{\"state_dir\": ");
+
+        json_string(s, state_dir);
+        g_string_append_printf(s, ", \"awaiting_thaw\": %s, \"freeze\": ",
+                               freeze && freeze->awaiting_thaw ? "true" : "false");
+        json_record(s, freeze);
+        g_string_append(s, ", \"thaw\": ");
+        json_record(s, thaw);
+        g_string_append_printf(s, ", \"errors\": [%s%s%s]}\n", rf == -EBADMSG ? "\"freeze record unreadable\"" : "",
+                               rf == -EBADMSG && rt == -EBADMSG ? ", " : "",
+                               rt == -EBADMSG ? "\"thaw record unreadable\"" : "");
+        fputs(s->str, out);
+        return rf == -EBADMSG || rt == -EBADMSG;
+}
+
+int fh_print_status(FILE *out, const char *state_dir, bool json) {
+        g_autoptr(fh_state_record) freeze = NULL;
+        g_autoptr(fh_state_record) thaw = NULL;
+        int rf = fh_state_read(state_dir, FH_PHASE_FREEZE, &freeze);
+        int rt = fh_state_read(state_dir, FH_PHASE_THAW, &thaw);
+
+        /* Anything else than "unreadable" counts as "nothing recorded". */
+        if (rf < 0 && rf != -EBADMSG)
+                rf = -ENOENT;
+        if (rt < 0 && rt != -EBADMSG)
+                rt = -ENOENT;
+        if (json)
+                return print_json(out, state_dir, freeze, rf, thaw, rt);
+        return print_text(out, state_dir, freeze, rf, thaw, rt);
+}

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What administrators and packages use: the configuration file and its
+ * overrides, merged hook directories and masks, freeze/thaw pairing, the
+ * abort policy, --status and --check. Real binary, real hooks. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "testlib.h"
+
+struct fx {
+        char *top, *vendor, *admin, *log, *out, *conf, *state;
+};
+
+static int setup(void **state) {
+        struct fx *f = g_new0(struct fx, 1);
+
+        f->top = tl_mkdtemp();
+        f->vendor = g_build_filename(f->top, "vendor", NULL);
+        f->admin = g_build_filename(f->top, "admin", NULL);
+        f->log = g_build_filename(f->top, "log", NULL);
+        f->out = g_build_filename(f->top, "out", NULL);
+        f->conf = g_build_filename(f->top, "conf", NULL);
+        f->state = g_build_filename(f->top, "state", NULL);
+        g_mkdir(f->vendor, 0755);
+        g_mkdir(f->admin, 0755);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fx *f = *state;
+
+        tl_rmtree(f->top);
+        g_free(f->top);
+        g_free(f->vendor);
+        g_free(f->admin);
+        g_free(f->log);
+        g_free(f->out);
+        g_free(f->conf);
+        g_free(f->state);
+        g_free(f);
+        return 0;
+}
+
+/* The configuration: both directories, the test's log and state, plus
+ * 'extra' lines for [fsfreeze-hook] and after. */
+static void write_conf(struct fx *f, const char *extra) {
+        g_autofree char *text = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s;%s\nlog-file=%s\nstate-dir=%s\n"
+                                                "journal=false\n%s",
+                                                f->vendor, f->admin, f->log, f->state, extra ? extra : "");
+
+        g_free(tl_write_file(f->top, "conf", text, 0644));
+}
+
+/* A hook that records "NAME PHASE froze=FSFREEZE_FROZE" and exits 'status'. */
+static void hook(struct fx *f, const char *dir, const char *name, int status) {
+        g_autofree char *body = g_strdup_printf("echo \"%s $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\nexit %d", name,
+                                                f->out, status);
+
+        g_free(tl_write_hook(dir, name, body));
+}
+
+/* Runs the dispatcher with the test's configuration and 'args'. */
+static void run(struct fx *f, struct tl_run *r, ...) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf);
+        const char *a;
+        va_list ap;
+
+        g_ptr_array_add(argv, (char *) tl_binary());
+        g_ptr_array_add(argv, conf);
+        va_start(ap, r);
+        while ((a = va_arg(ap, const char *)))
+                g_ptr_array_add(argv, (char *) a);
+        va_end(ap);
+        g_ptr_array_add(argv, NULL);
+        tl_run((char **) argv->pdata, NULL, 120000, r);
+}
+
+static char *take_record(struct fx *f) {
+        char *rec = tl_read_file(f->out);
+
+        unlink(f->out);
+        return rec ? rec : g_strdup("");
+}
+
+/* --- configuration -------------------------------------------------------- */
+
+static void test_config_keys_take_effect(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL, *rec = NULL;
+        struct tl_run r;
+
+        write_conf(f, "timeout=0.5\nthaw-timeout=5\nkill-grace=0.2\nmax-output=1K\n"
+                      "[hook 30-long-but-allowed]\ntimeout=10\n[hook 40-off]\nenabled=false\n");
+        g_free(tl_write_hook(f->admin, "10-slow", "sleep 3"));
+        g_free(tl_write_hook(f->admin, "20-chatty", "seq 1 1000"));
+        g_free(tl_write_hook(f->admin, "30-long-but-allowed", "sleep 1"));
+        hook(f, f->admin, "40-off", 0);
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+
+        log = tl_read_file(f->log);     /* log-file= took effect */
+        assert_non_null(log);
+        assert_int_equal(tl_count_lines_with(log, "/10-slow finished with status=143 (timed out after 0.500 s"), 1);
+        assert_int_equal(tl_count_lines_with(log, "output over the limit of 1 KiB"), 1);
+        assert_int_equal(tl_count_lines_with(log, "/30-long-but-allowed finished with status=0"), 1);
+        rec = tl_read_file(f->out);
+        assert_null(rec);               /* 40-off is disabled */
+        assert_true(g_file_test(f->state, G_FILE_TEST_IS_DIR)); /* state-dir= took effect */
+
+        /* thaw-timeout, not timeout, applies to thaw: 10-slow now completes. */
+        g_free(tl_write_hook(f->admin, "10-slow", "sleep 1"));
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        g_free(log);
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "/10-slow finished with status=0"), 1);
+}
+
+static void test_command_line_overrides_config(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL, *other_log = g_build_filename(f->top, "other.log", NULL);
+        g_autofree char *log_opt = g_strdup_printf("--log-file=%s", other_log);
+        struct tl_run r;
+
+        write_conf(f, "timeout=0.2\n");
+        g_free(tl_write_hook(f->admin, "10-sleeper", "sleep 0.5"));
+        run(f, &r, "--timeout=30", log_opt, "freeze", NULL);
+        tl_run_clear(&r);
+        assert_false(g_file_test(f->log, G_FILE_TEST_EXISTS));
+        log = tl_read_file(other_log);
+        assert_int_equal(tl_count_lines_with(log, "/10-sleeper finished with status=0"), 1);
+}
+
+static void test_malformed_config_logged_hooks_still_run(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL, *rec = NULL, *where = NULL;
+        struct tl_run r;
+
+        write_conf(f, "timeout=forever\nthis line is junk\n[hook 10-a\n");
+        hook(f, f->admin, "10-a", 0);
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        where = g_strdup_printf("%s:6: key 'timeout' in [fsfreeze-hook]: invalid value 'forever'", f->conf);
+        assert_int_equal(tl_count_lines_with(log, where), 1);
+        assert_int_equal(tl_count_lines_with(log, ":7: 'this line is junk' is not a [group]"), 1);
+        assert_int_equal(tl_count_lines_with(log, ":8: malformed group header"), 1);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n");
+}
+
+static void test_untrusted_config_ignored(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL, *rec = NULL;
+        g_autofree char *default_log = g_build_filename(f->top, "cmdline.log", NULL);
+        g_autofree char *log_opt = g_strdup_printf("--log-file=%s", default_log);
+        g_autofree char *dir_opt = g_strdup_printf("--hooks-dir=%s", f->admin);
+        g_autofree char *state_opt = g_strdup_printf("--state-dir=%s", f->state);
+        struct tl_run r;
+
+        if (geteuid() != 0)
+                skip();
+        /* Writable by others, it could turn the trust policy off. */
+        write_conf(f, "[hook 10-a]\nenabled=false\n");
+        chmod(f->conf, 0666);
+        hook(f, f->admin, "10-a", 0);
+        run(f, &r, log_opt, dir_opt, state_opt, "--no-journal", "freeze", NULL);
+        tl_run_clear(&r);
+        log = tl_read_file(default_log);
+        assert_int_equal(tl_count_lines_with(log, "is not trusted: "), 1);
+        assert_int_equal(tl_count_lines_with(log, "ignored, using the defaults"), 1);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n");  /* enabled=false not applied */
+}
+
+/* --- merging ------------------------------------------------------------ */
+
+static void test_merge_override_and_mask(void **state) {
+        struct fx *f = *state;
+        g_autofree char *mask = g_build_filename(f->admin, "20-masked", NULL);
+        g_autofree char *rec = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->vendor, "10-both", 0);
+        g_free(tl_write_hook(f->admin, "10-both", "echo \"admin-10 $1\" >> '$OUT'"));
+        {
+                g_autofree char *body = g_strdup_printf("echo \"admin-10 $1\" >> '%s'", f->out);
+                g_free(tl_write_hook(f->admin, "10-both", body));
+        }
+        hook(f, f->vendor, "20-masked", 0);
+        assert_int_equal(symlink("/dev/null", mask), 0);
+        hook(f, f->vendor, "30-vendor-only", 0);
+        hook(f, f->admin, "40-admin-only", 0);
+
+        run(f, &r, "--dry-run", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        {
+                g_autofree char *over = g_strdup_printf("run   10-both  (%s/10-both; overrides %s/10-both)", f->admin,
+                                                        f->vendor);
+                g_autofree char *masked = g_strdup_printf("skip  20-masked: masked (symlink to /dev/null)  (%s/20-masked; "
+                                                          "hides %s/20-masked)", f->admin, f->vendor);
+                assert_non_null(strstr(r.out, over));
+                assert_non_null(strstr(r.out, masked));
+                assert_non_null(strstr(r.out, "run   30-vendor-only"));
+                assert_non_null(strstr(r.out, "run   40-admin-only"));
+        }
+        tl_run_clear(&r);
+        assert_false(g_file_test(f->out, G_FILE_TEST_EXISTS));
+
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "admin-10 freeze\n30-vendor-only freeze froze=unset\n40-admin-only freeze froze=unset\n");
+}
+
+/* --- pairing -------------------------------------------------------------- */
+
+static void test_thaw_pairs_with_freeze(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *log = NULL, *gone = g_build_filename(f->admin, "20-removed", NULL);
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        hook(f, f->admin, "20-removed", 0);
+        hook(f, f->admin, "30-fails", 1);       /* failed freeze hooks are thawed too */
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+
+        run(f, &r, "--status", NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "Awaiting thaw: yes"));
+        assert_non_null(strstr(r.out, "30-fails"));
+        assert_non_null(strstr(r.out, "status=1 in "));
+        tl_run_clear(&r);
+
+        /* While frozen, the directory changes. */
+        unlink(gone);
+        hook(f, f->admin, "15-added", 0);
+        run(f, &r, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-fails thaw froze=yes\n10-a thaw froze=yes\n");
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "/15-added not thawed: added after the freeze"), 1);
+        assert_int_equal(tl_count_lines_with(log, "/20-removed: ran freeze but is gone: cannot thaw it"), 1);
+
+        run(f, &r, "--status", NULL);
+        assert_non_null(strstr(r.out, "Awaiting thaw: no"));
+        assert_non_null(strstr(r.out, "Last thaw: "));
+        tl_run_clear(&r);
+
+        /* A second thaw: no freeze awaits it, the current hooks run again. */
+        run(f, &r, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-fails thaw froze=no\n15-added thaw froze=no\n10-a thaw froze=no\n");
+}
+
+static void test_status_json(void **state) {
+        struct fx *f = *state;
+        g_autofree char *python = g_find_program_in_path("python3");
+        g_autofree char *json = g_build_filename(f->top, "status.json", NULL);
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        run(f, &r, "--status", "--json", NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "\"awaiting_thaw\": false, \"freeze\": null, \"thaw\": null"));
+        tl_run_clear(&r);
+
+        g_free(tl_write_hook(f->admin, "10-\"quoted\"\\name", "true"));
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        run(f, &r, "--status", "--json", NULL);
+        assert_non_null(strstr(r.out, "\"awaiting_thaw\": true"));
+        assert_non_null(strstr(r.out, "\"name\": \"10-\\\"quoted\\\"\\\\\\\\name\""));
+        assert_non_null(strstr(r.out, "\"ran\": true, \"status\": 0, \"outcome\": \"status=0\""));
+        if (python) {
+                /* Valid JSON, as a tool would parse it. */
+                char *argv[] = { python, "-c", "import json,sys; d=json.load(open(sys.argv[1])); "
+                                               "assert d['freeze']['hooks'][0]['status'] == 0", json, NULL };
+                struct tl_run p;
+
+                g_file_set_contents(json, r.out, -1, NULL);
+                tl_run(argv, NULL, 30000, &p);
+                assert_int_equal(p.status, 0);
+                tl_run_clear(&p);
+        }
+        tl_run_clear(&r);
+}
+
+/* --- failure policy --------------------------------------------------------- */
+
+static void test_abort_thaws_what_froze_and_fails(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *log = NULL;
+        struct tl_run r;
+
+        write_conf(f, "on-failure=abort\n");
+        hook(f, f->admin, "10-a", 0);
+        hook(f, f->admin, "20-fails", 3);
+        hook(f, f->admin, "30-never", 0);
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 1);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n20-fails freeze froze=unset\n"
+                                 "20-fails thaw froze=yes\n10-a thaw froze=yes\n");
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "20-fails failed and on-failure=abort"), 1);
+        assert_int_equal(tl_count_lines_with(log, "freeze: aborted in "), 1);
+        assert_int_equal(tl_count_lines_with(log, ": 2 run, 1 failed, 1 not run, 2 thawed; the freeze fails"), 1);
+
+        /* Nothing awaits a thaw: qemu-ga will not send one. */
+        run(f, &r, "--status", NULL);
+        assert_non_null(strstr(r.out, "aborted by on-failure=abort"));
+        assert_non_null(strstr(r.out, "Awaiting thaw: no"));
+        tl_run_clear(&r);
+
+        /* Thaw is never aborted; continue, the default, never fails. */
+        run(f, &r, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        run(f, &r, "--on-failure=continue", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+}
+
+/* --- --check ------------------------------------------------------------------ */
+
+static void test_check_good(void **state) {
+        struct fx *f = *state;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        g_free(tl_write_file(f->admin, "20-env", "#!/usr/bin/env sh\necho hi\n", 0755));
+        g_free(tl_write_file(f->admin, ".hidden", "x", 0644));
+        run(f, &r, "--check", NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "No problems found; 2 hooks would run"));
+        tl_run_clear(&r);
+}
+
+static void test_check_bad(void **state) {
+        struct fx *f = *state;
+        struct tl_run r;
+
+        write_conf(f, "timout=3\n[hook 99-nothing]\nenabled=false\n");
+        g_free(tl_write_file(f->admin, "10-crlf", "#!/bin/sh\r\necho hi\r\n", 0755));
+        g_free(tl_write_file(f->admin, "20-nointerp", "#!/bin/bashh\necho hi\n", 0755));
+        g_free(tl_write_file(f->admin, "30-noshebang", "echo hi\n", 0755));
+        g_free(tl_write_file(f->admin, "40-syntax", "#!/bin/sh\nif true; then\necho unterminated\n", 0755));
+        g_free(tl_write_file(f->admin, "50-noexec", "#!/bin/sh\n", 0644));
+        g_free(tl_write_file(f->admin, "60-old.dpkg-old", "#!/bin/sh\n", 0755));
+        g_free(tl_write_file(f->admin, "70-crlf-body", "#!/bin/sh\necho hi\r\n", 0755));
+        g_free(tl_write_file(f->admin, "80-envmissing", "#!/usr/bin/env no-such-interpreter\n", 0755));
+        hook(f, f->admin, "90-good", 0);
+        run(f, &r, "--check", NULL);
+        assert_int_equal(r.status, 1);
+        assert_int_equal(tl_count_lines_with(r.out, "unknown key 'timout'"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/10-crlf: CRLF (Windows) line endings: the #! interpreter"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/20-nointerp: #! interpreter '/bin/bashh' not found"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/30-noshebang: no #! line, and not a binary"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/40-syntax: sh -n finds a syntax error: "), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/50-noexec: will be skipped: not executable"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/60-old.dpkg-old: will be skipped: backup or package-manager"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/70-crlf-body: CRLF (Windows) line endings: the shell sees"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/80-envmissing: #! interpreter 'no-such-interpreter' not found"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "[hook 99-nothing] names no hook"), 1);
+        /* Every problem comes with its fix. */
+        assert_int_equal(tl_count_lines_with(r.out, "(fix: "), 10);
+        assert_non_null(strstr(r.out, "10 problems found; 7 hooks would run"));
+        assert_int_equal(tl_count_lines_with(r.out, "90-good"), 0);
+        tl_run_clear(&r);
+        assert_false(g_file_test(f->out, G_FILE_TEST_EXISTS));  /* nothing ran */
+}
+
+static void test_check_trust(void **state) {
+        struct fx *f = *state;
+        g_autofree char *h = NULL;
+        struct tl_run r;
+
+        if (geteuid() != 0)
+                skip();
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        h = g_build_filename(f->admin, "10-a", NULL);
+        chmod(h, 0777);
+        run(f, &r, "--check", NULL);
+        assert_int_equal(r.status, 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/10-a: refused by the trust policy: "), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "(fix: chmod go-w"), 1);
+        tl_run_clear(&r);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_config_keys_take_effect, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_command_line_overrides_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_malformed_config_logged_hooks_still_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_untrusted_config_ignored, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_merge_override_and_mask, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_pairs_with_freeze, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_thaws_what_froze_and_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_check_good, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_check_bad, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_check_trust, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
