@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct fh_dispatch_options {
         struct fh_trust *trust;
         int signal_fd;                  /* non-blocking signalfd, see fh_run_request */
         int devnull_fd;
+        const sigset_t *ignored;        /* see fh_spawn_request */
         struct fh_env *env;             /* the per-hook variables are set here */
 };
 

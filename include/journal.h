@@ -22,7 +22,8 @@ struct fh_journal_fields {
 #define FH_SYSLOG_IDENTIFIER "fsfreeze-hook"
 #define FH_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
-/* Entries go to journald through sd_journal_sendv(), which blocks while
+/* Entries go to journald through libsystemd's sd_journal_sendv(), loaded
+ * with dlopen() by the sender thread. It blocks while
  * journald is not reading its socket (hung, restarting, overloaded). The
  * dispatcher must never block: its poll loop is what enforces timeouts.
  * So entries are queued, up to a bound, and sent by a thread of their own;
@@ -39,5 +40,6 @@ int fh_journal_send(struct fh_journal *j, int priority, const char *message, siz
                     const struct fh_journal_fields *f);
 
 /* Waits at most 'timeout_usec' for the queue to be sent, then stops.
- * Returns how many entries were lost (dropped, or still queued). */
-unsigned fh_journal_close(struct fh_journal *j, int64_t timeout_usec);
+ * Returns how many entries were lost (dropped, or still queued), and in
+ * *ret_reason why, when there were. */
+unsigned fh_journal_close(struct fh_journal *j, int64_t timeout_usec, const char **ret_reason);

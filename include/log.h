@@ -36,6 +36,11 @@ void fh_log_message(struct fh_log *log, int priority, const char *event, const c
 /* "execute PATH PHASE": a hook starts; it becomes the current hook. */
 void fh_log_hook_start(struct fh_log *log, const char *path, const char *name);
 
+/* Reads the clock for the output lines that follow (they arrived in one
+ * read, so they share a timestamp): one clock reading per chunk, not per
+ * line, when a hook floods. */
+void fh_log_refresh_clock(struct fh_log *log);
+
 /* One line of the current hook's output, raw; escaped here. */
 void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued);
 

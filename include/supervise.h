@@ -18,8 +18,15 @@ const char *fh_stream_to_string(enum fh_stream stream);
 
 /* What the supervisor reports while a hook runs. */
 struct fh_run_observer {
-        /* One line (or piece of a long line) of output, raw bytes. */
-        void (*output)(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued);
+        /* A chunk of output was just read and its lines follow: they
+         * arrived together, so one clock reading stamps them all. */
+        void (*chunk)(void *userdata);
+        /* One line (or piece of a long line) of output, raw bytes. Returns
+         * false once no more lines are wanted (an output cap): from then on
+         * the output is still read, so that the hook never blocks, but only
+         * counted, through 'discarded', without being split into lines. */
+        bool (*output)(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued);
+        void (*discarded)(void *userdata, size_t bytes);
         /* About to wait for the hook: a good moment to write buffered log
          * lines out, so the log is current whenever we block. */
         void (*idle)(void *userdata);
@@ -35,6 +42,7 @@ struct fh_run_request {
         int signal_fd;
         int64_t timeout_usec;           /* 0: none */
         int64_t kill_grace_usec;
+        const sigset_t *ignored;        /* see fh_spawn_request */
 };
 
 /* Runs one hook to completion: captures both output streams line by line,

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "escape.h"
@@ -321,26 +324,62 @@ void fh_config_parse(const char *data, size_t len, const char *filename, struct 
         }
 }
 
-int fh_config_load(const char *path, struct fh_layer *ret, GPtrArray *warnings) {
-        g_autoptr(GError) error = NULL;
+/* Reads a whole file of at most 'max' bytes into a new string. */
+static int read_file(const char *path, size_t max, char **ret_data, size_t *ret_len) {
         g_autofree char *data = NULL;
-        gsize len = 0;
+        struct stat st;
+        size_t len = 0;
+        int fd, r = 0;
+
+        /* Plain system calls: a missing file, the common case, must cost
+         * nothing but the failed open (GLib's error path loads charset
+         * tables to translate the message). */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st.st_mode))
+                r = -EINVAL;
+        else if ((size_t) st.st_size > max)
+                r = -EFBIG;
+        if (r == 0) {
+                data = g_malloc((size_t) st.st_size + 1);
+                while (len < (size_t) st.st_size) {
+                        ssize_t n = read(fd, data + len, (size_t) st.st_size - len);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0) {
+                                r = n < 0 ? -errno : 0;
+                                break;
+                        }
+                        len += (size_t) n;
+                }
+                data[len] = '\0';
+        }
+        close(fd);
+        if (r < 0)
+                return r;
+        *ret_data = g_steal_pointer(&data);
+        *ret_len = len;
+        return 0;
+}
+
+int fh_config_load(const char *path, struct fh_layer *ret, GPtrArray *warnings) {
+        g_autofree char *data = NULL;
+        size_t len = 0;
+        int r;
 
         fh_layer_init(ret);
-        if (!g_file_get_contents(path, &data, &len, &error)) {
-                g_autofree char *shown = fh_escape_dup(path);
-                int r = g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EIO;
-
-                if (r != -ENOENT)
-                        g_ptr_array_add(warnings, g_strdup_printf("%s: cannot read: %s: using the defaults", shown,
-                                                                  error->message));
+        r = read_file(path, MAX_CONFIG_SIZE, &data, &len);
+        if (r == -ENOENT)
                 return r;
-        }
-        if (len > MAX_CONFIG_SIZE) {
+        if (r < 0) {
                 g_autofree char *shown = fh_escape_dup(path);
-                g_ptr_array_add(warnings, g_strdup_printf("%s: larger than %d bytes: ignored, using the defaults",
-                                                          shown, MAX_CONFIG_SIZE));
-                return -EFBIG;
+                g_ptr_array_add(warnings, g_strdup_printf("%s: cannot read: %s: using the defaults", shown,
+                                                          r == -EINVAL ? "not a regular file"
+                                                          : r == -EFBIG ? "larger than 1 MiB" : g_strerror(-r)));
+                return r;
         }
         fh_config_parse(data, len, path, ret, warnings);
         return 0;

@@ -32,17 +32,30 @@ struct capture {
         uint64_t dropped;       /* bytes read past the limit */
 };
 
-static void on_output(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued) {
+static void on_chunk(void *userdata) {
+        struct capture *c = userdata;
+
+        fh_log_refresh_clock(c->log);
+}
+
+static bool on_output(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued) {
         struct capture *c = userdata;
 
         /* Past the limit the output is still read, so the hook never blocks
          * on a full pipe, but only counted. Whole lines or none. */
-        if (c->dropped > 0 || (c->max_output > 0 && c->logged + len > c->max_output)) {
+        if (c->max_output > 0 && c->logged + len > c->max_output) {
                 c->dropped += len + 1;
-                return;
+                return false;
         }
         c->logged += len + 1;
         fh_log_hook_output(c->log, stream, line, len, continued);
+        return true;
+}
+
+static void on_discarded(void *userdata, size_t bytes) {
+        struct capture *c = userdata;
+
+        c->dropped += bytes;
 }
 
 static void on_idle(void *userdata) {
@@ -105,7 +118,9 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         struct fh_exec_file file = { .fd = -1 };
         char *argv[] = { item->path, (char *) fh_phase_to_string(phase), NULL };
         struct capture cap = { .log = c->log, .max_output = c->s->max_output };
-        const struct fh_run_observer obs = { .output = on_output, .idle = on_idle, .userdata = &cap };
+        const struct fh_run_observer obs = {
+                .chunk = on_chunk, .output = on_output, .discarded = on_discarded, .idle = on_idle, .userdata = &cap,
+        };
         g_autofree char *reason = NULL;
         int r;
 
@@ -133,6 +148,7 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
                 .signal_fd = c->o->signal_fd,
                 .timeout_usec = item->timeout_msec * USEC_PER_MSEC,
                 .kill_grace_usec = c->s->kill_grace_msec * USEC_PER_MSEC,
+                .ignored = c->o->ignored,
         }, &obs, ret);
         fh_exec_file_close(&file);
 

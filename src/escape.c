@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <glib.h>
@@ -52,10 +53,59 @@ static char *put_hex(char *o, unsigned char c) {
         return o;
 }
 
+/* Bytes 0x20..0x7e but the backslash pass unchanged. This runs for every
+ * byte a hook prints and most of them are plain ASCII: check sixteen at a
+ * time with the compiler's vector extensions (SSE2 on x86-64, NEON on
+ * aarch64, plain code elsewhere). */
+typedef signed char bytes16 __attribute__((vector_size(16)));
+typedef uint64_t words2 __attribute__((vector_size(16)));
+
+static bool block_is_plain(bytes16 v) {
+        /* As signed bytes, 0x80..0xff are negative: "< 0x20" catches them
+         * with the controls, in one native comparison. */
+        bytes16 bad = (bytes16) ((v < 0x20) | (v == 0x7f) | (v == '\\'));
+        words2 w = (words2) bad;
+
+        return (w[0] | w[1]) == 0;
+}
+
+/* Copies the leading run that needs no escaping, sixteen bytes at a time,
+ * the last partial block padded with a harmless byte. Returns its length. */
+static size_t copy_plain_prefix(const unsigned char *s, size_t n, char *o) {
+        size_t i = 0;
+        bytes16 v;
+
+        for (; i + 16 <= n; i += 16) {
+                memcpy(&v, s + i, sizeof v);
+                if (!block_is_plain(v))
+                        return i;
+                memcpy(o + i, &v, sizeof v);
+        }
+        if (i == n)
+                return n;
+        if (n >= 16) {
+                /* The tail as the last sixteen bytes, overlapping what was
+                 * already found plain: one more block, no short copies. */
+                memcpy(&v, s + n - 16, sizeof v);
+                if (block_is_plain(v)) {
+                        memcpy(o + n - 16, &v, sizeof v);
+                        return n;
+                }
+                return i;
+        }
+        memset(&v, 'a', sizeof v);
+        memcpy(&v, s, n);
+        if (block_is_plain(v)) {
+                memcpy(o, s, n);
+                return n;
+        }
+        return 0;
+}
+
 size_t fh_escape(const char *in, size_t n, char *out) {
         const unsigned char *s = (const unsigned char *) in;
-        char *o = out;
-        size_t i = 0;
+        size_t i = copy_plain_prefix(s, n, out);
+        char *o = out + i;
 
         while (i < n) {
                 unsigned cp;

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
 #include <glib.h>
 /* Our entries are not about a place in our source code. */
 #define SD_JOURNAL_SUPPRESS_LOCATION
@@ -26,6 +27,9 @@ struct entry {
         char data[];
 };
 
+/* sd_journal_sendv(), from libsystemd loaded by the sender thread. */
+typedef int (*sendv_fn)(const struct iovec *iov, int n);
+
 struct fh_journal {
         GMutex lock;
         GCond wake;             /* the sender: there is work, or stop */
@@ -34,6 +38,7 @@ struct fh_journal {
         size_t queued_bytes;
         bool sending;           /* the sender holds an entry outside the queue */
         bool stopping;
+        bool unavailable;       /* libsystemd could not be loaded */
         unsigned dropped;
         GThread *thread;
 };
@@ -98,20 +103,35 @@ static struct entry *entry_new(int priority, const char *message, size_t len, co
         return e;
 }
 
-static void send_entry(struct entry *e) {
+static void send_entry(sendv_fn sendv, struct entry *e) {
         struct iovec iov[MAX_FIELDS];
         char *p = e->data;
 
         for (int i = 0; i < e->n; p += e->len[i], i++)
                 iov[i] = (struct iovec) { .iov_base = p, .iov_len = e->len[i] };
         /* A failure loses this entry; there is nobody to tell. */
-        (void) sd_journal_sendv(iov, e->n);
+        (void) sendv(iov, e->n);
+}
+
+/* libsystemd and what it links (libgcrypt, zstd, lz4, lzma, libcap) take
+ * a millisecond or more to load: that happens here, beside the hooks, not
+ * before the first of them, and not at all where there is no journal. */
+static sendv_fn load_sendv(void) {
+        void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+        sendv_fn f;
+
+        if (!lib)
+                return NULL;
+        *(void **) &f = dlsym(lib, "sd_journal_sendv");
+        return f;
 }
 
 static gpointer sender(gpointer data) {
         struct fh_journal *j = data;
+        sendv_fn sendv = load_sendv();
 
         g_mutex_lock(&j->lock);
+        j->unavailable = !sendv;
         for (;;) {
                 struct entry *e;
 
@@ -124,10 +144,13 @@ static gpointer sender(gpointer data) {
                 j->sending = true;
                 g_mutex_unlock(&j->lock);
 
-                send_entry(e);
+                if (sendv)
+                        send_entry(sendv, e);
                 entry_free(e);
 
                 g_mutex_lock(&j->lock);
+                if (!sendv)
+                        j->dropped++;
                 j->sending = false;
                 if (g_queue_is_empty(&j->queue))
                         g_cond_broadcast(&j->idle);
@@ -172,11 +195,12 @@ int fh_journal_send(struct fh_journal *j, int priority, const char *message, siz
         return r;
 }
 
-unsigned fh_journal_close(struct fh_journal *j, int64_t timeout_usec) {
+unsigned fh_journal_close(struct fh_journal *j, int64_t timeout_usec, const char **ret_reason) {
         gint64 end = g_get_monotonic_time() + timeout_usec;
         unsigned lost;
         bool done;
 
+        *ret_reason = NULL;
         if (!j)
                 return 0;
         g_mutex_lock(&j->lock);
@@ -186,6 +210,8 @@ unsigned fh_journal_close(struct fh_journal *j, int64_t timeout_usec) {
                 ;
         done = g_queue_is_empty(&j->queue) && !j->sending;
         lost = j->dropped + g_queue_get_length(&j->queue);
+        *ret_reason = j->unavailable ? "libsystemd.so.0 could not be loaded"
+                                     : "journald did not take them in time";
         g_mutex_unlock(&j->lock);
 
         if (!done) {

@@ -21,6 +21,10 @@
 /* Room before an output line for "NAME: stdout+: ", the name escaped. */
 #define PREFIX_MAX (FH_ESCAPED_MAX(NAME_MAX) + 32)
 
+/* Where an output line's message starts in fh_log.line: the timestamp and
+ * ": " go just before it, so the whole line is written out in one piece. */
+#define MSG_OFFSET 72
+
 struct fh_log {
         const char *phase;
         char *file_path;
@@ -31,11 +35,15 @@ struct fh_log {
 
         char *hook_path;        /* escaped, of the current hook */
         char *hook_name;
+        /* "NAME: stdout: ", "NAME: stdout+: ", ... for the current hook,
+         * indexed by stream * 2 + continued */
+        char *prefix[2 * _FH_STREAM_MAX];
+        size_t prefix_len[2 * _FH_STREAM_MAX];
 
         time_t ts_sec;          /* the second the cached timestamp is for */
         char ts[FH_TIMESTAMP_MAX];
 
-        char line[PREFIX_MAX + FH_ESCAPED_MAX(FH_LINE_MAX)];
+        char line[MSG_OFFSET + PREFIX_MAX + FH_ESCAPED_MAX(FH_LINE_MAX) + 1];
 };
 
 static void report_file_failure(struct fh_log *log);
@@ -62,21 +70,27 @@ struct fh_log *fh_log_new(const struct fh_log_options *o) {
 #define JOURNAL_CLOSE_USEC (2 * USEC_PER_SEC)
 
 void fh_log_free(struct fh_log *log) {
+        const char *why = NULL;
         unsigned lost;
 
         if (!log)
                 return;
-        lost = fh_journal_close(log->journal, JOURNAL_CLOSE_USEC);
+        lost = fh_journal_close(log->journal, JOURNAL_CLOSE_USEC, &why);
         log->journal = NULL;
-        if (lost > 0)
-                fh_log_message(log, LOG_WARNING, "journal-lost",
-                               "%u journal entries lost: journald did not take them in time", lost);
+        if (lost > 0) {
+                fh_log_message(log, LOG_WARNING, "journal-lost", "%u journal entries lost: %s", lost, why);
+                /* Neither the file nor the journal took it: the last resort. */
+                if (log->file.fd < 0 || log->file.error < 0)
+                        g_printerr("fsfreeze-hook: %u journal entries lost: %s\n", lost, why);
+        }
         fh_log_flush(log);
         if (log->file.fd >= 0)
                 close(log->file.fd);
         g_free(log->file_path);
         g_free(log->hook_path);
         g_free(log->hook_name);
+        for (int i = 0; i < 2 * _FH_STREAM_MAX; i++)
+                g_free(log->prefix[i]);
         g_free(log);
 }
 
@@ -169,6 +183,20 @@ void fh_log_message(struct fh_log *log, int priority, const char *event, const c
         emit(log, priority, &jf, msg, strlen(msg));
 }
 
+static void set_prefixes(struct fh_log *log) {
+        for (int s = 0; s < _FH_STREAM_MAX; s++)
+                for (int cont = 0; cont < 2; cont++) {
+                        int i = s * 2 + cont;
+
+                        /* A piece of a line that was too long to keep whole
+                         * is marked with a '+' after the stream name. */
+                        g_free(log->prefix[i]);
+                        log->prefix[i] = g_strdup_printf("%s: %s%s: ", log->hook_name, fh_stream_to_string(s),
+                                                         cont ? "+" : "");
+                        log->prefix_len[i] = MIN(strlen(log->prefix[i]), (size_t) PREFIX_MAX);
+                }
+}
+
 void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
         struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
         int len;
@@ -177,6 +205,7 @@ void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
         g_free(log->hook_name);
         log->hook_path = fh_escape_dup(path);
         log->hook_name = fh_escape_dup(name);
+        set_prefixes(log);
 
         len = snprintf(log->line, sizeof log->line, "execute %s %s", log->hook_path, log->phase);
         jf.event = "execute";
@@ -184,21 +213,38 @@ void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
         emit(log, LOG_INFO, &jf, log->line, MIN((size_t) len, sizeof log->line - 1));
 }
 
+void fh_log_refresh_clock(struct fh_log *log) {
+        (void) timestamp_now(log);
+}
+
+/* The hot path of a flooding hook: the line is composed once, in place,
+ * timestamp (of the chunk it came in) and all, and goes to each sink with
+ * a single copy. */
 void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued) {
         struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
-        const char *stream_name = fh_stream_to_string(stream);
-        int n;
+        int i = (int) stream * 2 + continued;
+        size_t ts_len = strlen(log->ts);
+        char *msg = log->line + MSG_OFFSET, *start = msg - ts_len - 2, *end;
 
-        /* A piece of a line that was too long to keep whole is marked with
-         * a '+' after the stream name. */
-        n = snprintf(log->line, PREFIX_MAX, "%s: %s%s: ", log->hook_name, stream_name, continued ? "+" : "");
-        n = (int) MIN((size_t) n, PREFIX_MAX - 1);
-        n += (int) fh_escape(line, MIN(len, (size_t) FH_LINE_MAX), log->line + n);
+        memcpy(msg, log->prefix[i], log->prefix_len[i]);
+        end = msg + log->prefix_len[i];
+        end += fh_escape(line, MIN(len, (size_t) FH_LINE_MAX), end);
+        memcpy(start, log->ts, ts_len);
+        start[ts_len] = ':';
+        start[ts_len + 1] = ' ';
+        *end = '\n';
+        fh_sink_append(&log->file, start, (size_t) (end + 1 - start));
+        fh_sink_append(&log->terminal, start, (size_t) (end + 1 - start));
 
-        jf.event = "output";
-        jf.hook = log->hook_path;
-        jf.stream = stream_name;
-        emit(log, LOG_INFO, &jf, log->line, (size_t) n);
+        if (log->journal) {
+                jf.event = "output";
+                jf.phase = log->phase;
+                jf.hook = log->hook_path;
+                jf.stream = fh_stream_to_string(stream);
+                (void) fh_journal_send(log->journal, LOG_INFO, msg, (size_t) (end - msg), &jf);
+        }
+        if (log->file.error < 0 && !log->file_failure_reported)
+                report_file_failure(log);
 }
 
 void fh_log_hook_finished(struct fh_log *log, const struct fh_result *r) {

@@ -25,6 +25,7 @@
 #include "env.h"
 #include "escape.h"
 #include "log.h"
+#include "spawn.h"
 #include "status.h"
 #include "trust.h"
 
@@ -112,9 +113,11 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         g_autoptr(fh_log) log = NULL;
         g_autoptr(fh_env) env = NULL;
         struct fh_dispatch_summary summary;
+        sigset_t ignored;
         int signal_fd, devnull_fd;
 
         signal_fd = setup_signals();
+        fh_spawn_ignored_signals(&ignored);
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         log = fh_log_new(&(struct fh_log_options) {
                 .file = settings->log_file,
@@ -137,6 +140,7 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
                 .trust = trust,
                 .signal_fd = signal_fd,
                 .devnull_fd = devnull_fd,
+                .ignored = &ignored,
                 .env = env,
         }, log, &summary);
 

@@ -135,14 +135,15 @@ static bool is_mask(int dfd, const char *name) {
         return n == (ssize_t) sizeof target - 1 && memcmp(target, "/dev/null", (size_t) n) == 0;
 }
 
-static struct fh_hook *examine_entry(int dfd, const char *dir, const char *name) {
+static struct fh_hook *examine_entry(int dfd, const char *dir, const char *name, unsigned char type) {
         g_autoptr(fh_hook) hook = g_new0(struct fh_hook, 1);
         struct stat st;
 
         hook->name = g_strdup(name);
         hook->path = g_build_filename(dir, name, NULL);
         hook->dir = g_strdup(dir);
-        if (is_mask(dfd, name)) {
+        /* Only a symlink can be a mask; readdir usually knows the type. */
+        if ((type == DT_LNK || type == DT_UNKNOWN) && is_mask(dfd, name)) {
                 hook->verdict = FH_VERDICT_MASKED;
                 return g_steal_pointer(&hook);
         }
@@ -183,7 +184,7 @@ int fh_scan_dir(const char *dir, GPtrArray **ret_hooks) {
         while ((de = readdir(d))) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                g_ptr_array_add(hooks, examine_entry(dirfd(d), dir, de->d_name));
+                g_ptr_array_add(hooks, examine_entry(dirfd(d), dir, de->d_name, de->d_type));
                 errno = 0;
         }
         if (errno != 0)

@@ -77,29 +77,31 @@ static char *decode(const char *s) {
         return out;
 }
 
-static GKeyFile *to_key_file(const struct fh_state_record *r) {
-        GKeyFile *kf = g_key_file_new();
+/* The key-file text, written by hand: GKeyFile's setters cost tens of
+ * thousands of instructions per hook, and the freeze record is written
+ * twice per freeze. The values are numbers, booleans and base64, which
+ * need no escaping; fh_state_read() reads it back with GKeyFile. */
+static GString *to_text(const struct fh_state_record *r) {
+        GString *s = g_string_sized_new(256 + 160 * r->hooks->len);
 
-        g_key_file_set_string(kf, GROUP_RUN, "phase", fh_phase_to_string(r->phase));
-        g_key_file_set_int64(kf, GROUP_RUN, "started-usec", r->started_usec);
-        g_key_file_set_int64(kf, GROUP_RUN, "finished-usec", r->finished_usec);
-        g_key_file_set_boolean(kf, GROUP_RUN, "awaiting-thaw", r->awaiting_thaw);
-        g_key_file_set_boolean(kf, GROUP_RUN, "aborted", r->aborted);
+        g_string_append_printf(s,
+                               "[" GROUP_RUN "]\nphase=%s\nstarted-usec=%" G_GINT64_FORMAT "\n"
+                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\n",
+                               fh_phase_to_string(r->phase), r->started_usec, r->finished_usec,
+                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false");
         if (r->on_failure)
-                g_key_file_set_string(kf, GROUP_RUN, "on-failure", r->on_failure);
+                g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
         for (guint i = 0; i < r->hooks->len; i++) {
                 const struct fh_state_hook *h = r->hooks->pdata[i];
-                g_autofree char *group = g_strdup_printf(HOOK_GROUP_PREFIX "%u", i);
                 g_autofree char *name = encode(h->name), *path = encode(h->path), *outcome = encode(h->outcome);
 
-                g_key_file_set_string(kf, group, "name", name);
-                g_key_file_set_string(kf, group, "path", path);
-                g_key_file_set_boolean(kf, group, "ran", h->ran);
-                g_key_file_set_integer(kf, group, "status", h->status);
-                g_key_file_set_string(kf, group, "outcome", outcome);
-                g_key_file_set_int64(kf, group, "duration-usec", h->duration_usec);
+                g_string_append_printf(s,
+                                       "\n[" HOOK_GROUP_PREFIX "%u]\nname=%s\npath=%s\nran=%s\nstatus=%d\n"
+                                       "outcome=%s\nduration-usec=%" G_GINT64_FORMAT "\n",
+                                       i, name, path, h->ran ? "true" : "false", h->status, outcome,
+                                       h->duration_usec);
         }
-        return kf;
+        return s;
 }
 
 static int write_atomically(const char *dir, const char *name, const char *data, gsize len) {
@@ -123,14 +125,12 @@ static int write_atomically(const char *dir, const char *name, const char *data,
 }
 
 int fh_state_write(const char *dir, const struct fh_state_record *r) {
-        g_autoptr(GKeyFile) kf = to_key_file(r);
-        g_autofree char *data = NULL;
-        gsize len = 0;
+        g_autoptr(GString) text = NULL;
 
         if (g_mkdir_with_parents(dir, 0755) < 0)
                 return -errno;
-        data = g_key_file_to_data(kf, &len, NULL);
-        return write_atomically(dir, file_name(r->phase), data, len);
+        text = to_text(r);
+        return write_atomically(dir, file_name(r->phase), text->str, text->len);
 }
 
 static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r) {

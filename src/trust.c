@@ -107,28 +107,43 @@ static int check_chain(const struct fh_trust *t, const char *real, char **ret_pr
         return r;
 }
 
+static int cached_answer(struct fh_trust *t, const char *dir, char **ret_problem) {
+        const char *cached = g_hash_table_lookup(t->dirs, dir);
+
+        if (!cached)
+                return 1;
+        if (!*cached)
+                return 0;
+        *ret_problem = g_strdup(cached);
+        return -EPERM;
+}
+
 int fh_trust_check_dir(struct fh_trust *t, const char *dir, char **ret_problem) {
-        g_autofree char *real = realpath(dir, NULL);
-        const char *cached;
+        g_autofree char *real = NULL;
         char *problem = NULL;
         int r;
 
+        /* Every hook asks about its directory: answer from the cache
+         * without walking the path again (realpath costs a system call
+         * per component). */
+        r = cached_answer(t, dir, ret_problem);
+        if (r <= 0)
+                return r;
+        real = realpath(dir, NULL);
         if (!real) {
                 r = -errno;
                 g_autofree char *shown = fh_escape_dup(dir);
                 *ret_problem = g_strdup_printf("cannot examine %s: %s", shown, g_strerror(-r));
                 return r;
         }
-        cached = g_hash_table_lookup(t->dirs, real);
-        if (cached) {
-                if (!*cached)
-                        return 0;
-                *ret_problem = g_strdup(cached);
-                return -EPERM;
-        }
+        r = cached_answer(t, real, ret_problem);
+        if (r <= 0)
+                return r;
         r = check_chain(t, real, &problem);
-        if (r == 0 || r == -EPERM)
+        if (r == 0 || r == -EPERM) {
                 g_hash_table_insert(t->dirs, g_strdup(real), g_strdup(problem ? problem : ""));
+                g_hash_table_insert(t->dirs, g_strdup(dir), g_strdup(problem ? problem : ""));
+        }
         if (r < 0)
                 *ret_problem = problem;
         return r;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resource failures that cannot be caused for one hook only by real means:
- * fork() failing with EAGAIN, pipe2() with EMFILE, the monotonic clock
+ * vfork() failing with EAGAIN, pipe2() with EMFILE, the monotonic clock
  * failing, each for the second of three hooks. The core library is linked
  * with -Wl,--wrap for these functions; the wrappers pass through to the
  * real ones unless a test arms them. The dispatcher runs in-process. */
@@ -35,19 +35,21 @@ static enum fault armed;
 static unsigned n_fork, n_pipe;
 static bool clock_failed;
 
-pid_t __real_fork(void);
-pid_t __wrap_fork(void);
+pid_t __wrap_vfork(void);
 int __real_pipe2(int fds[2], int flags);
 int __wrap_pipe2(int fds[2], int flags);
 int __real_clock_gettime(clockid_t clock, struct timespec *ts);
 int __wrap_clock_gettime(clockid_t clock, struct timespec *ts);
 
-pid_t __wrap_fork(void) {
+/* In place of vfork(). Passing through to the real vfork() is not an
+ * option: its child would return out of this wrapper's frame, which the
+ * parent then reuses. fork() gives the child code the same guarantees. */
+pid_t __wrap_vfork(void) {
         if (armed == FAULT_FORK && ++n_fork == 2) {
                 errno = EAGAIN;
                 return -1;
         }
-        return __real_fork();
+        return fork();
 }
 
 int __wrap_pipe2(int fds[2], int flags) {
