@@ -22,11 +22,13 @@ struct fh_plan_item {
         char *path;             /* what runs, or the entry that is skipped */
         char *dir;              /* the directory 'path' is in */
         bool run;
+        enum fh_verdict verdict;        /* why not, when !run */
         bool refused;           /* not run because of the trust policy */
         bool notable;           /* a skip worth a log line at every run */
         char *why;              /* why it is skipped, NULL when it runs */
         char *note;             /* for the dry run: overrides, untrusted but allowed, ... */
         const char *froze;      /* thaw: "yes", "no" or "unknown"; freeze: NULL */
+        char *moved_from;       /* thaw: the path it froze at, if it moved since */
         int64_t timeout_msec;
 };
 
@@ -42,8 +44,7 @@ struct fh_plan {
 };
 
 /* Plans 'phase'. 'state_dir' NULL: no freeze record is used (the state
- * directory is unusable); 'record_error' is then what reading it gave, for
- * the thaw's FSFREEZE_FROZE ("no" after -ENOENT, "unknown" otherwise). */
+ * directory is unusable), and a thaw tells its hooks FSFREEZE_FROZE=unknown. */
 struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, struct fh_trust *trust,
                               const char *state_dir);
 void fh_plan_free(struct fh_plan *p);

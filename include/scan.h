@@ -22,6 +22,8 @@ enum fh_verdict {
         FH_VERDICT_STAT_FAILED,
         FH_VERDICT_MASKED,              /* a symlink to /dev/null */
         FH_VERDICT_DISABLED,            /* enabled=false in its [hook NAME] group */
+        FH_VERDICT_REFUSED,             /* the trust policy: its directory */
+        FH_VERDICT_GONE,                /* a thaw: it ran freeze but is gone */
         _FH_VERDICT_MAX,
 };
 

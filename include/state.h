@@ -29,6 +29,7 @@ struct fh_state_record {
         bool awaiting_thaw;     /* freeze only: no thaw has released it yet */
         bool aborted;           /* freeze only: on-failure=abort stopped it and thawed */
         char *on_failure;
+        char *boot_id;          /* the kernel's boot ID when it was written */
         GPtrArray *hooks;       /* struct fh_state_hook, in run order */
 };
 
@@ -48,8 +49,13 @@ struct fh_state_hook *fh_state_record_find(const struct fh_state_record *r, cons
 int fh_state_write(const char *dir, const struct fh_state_record *r);
 
 /* Reads the last record of 'phase'. -ENOENT: none (nothing since boot);
- * -EBADMSG: unreadable. */
+ * -ESTALE: one from an earlier boot (a state directory on persistent
+ * storage), which must not pair; -EBADMSG: unreadable. */
 int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret);
+
+/* Removes the record of 'phase', so that a stale one can never pair.
+ * Returns 0 (also when there was none) or -errno. */
+int fh_state_remove(const char *dir, enum fh_phase phase);
 
 /* Clears the freeze record's awaiting-thaw mark, after a thaw. */
 int fh_state_mark_thawed(const char *dir);

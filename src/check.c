@@ -62,9 +62,21 @@ static char *shebang_program(const char *head, size_t len, char **ret_interp, co
                 return NULL;
         line = g_strndup(head + 2, (gsize) ((nl ? nl : head + len) - head - 2));
         words = g_strsplit_set(g_strstrip(line), " \t", -1);
-        if (g_str_has_suffix(words[0], "/env") && words[1] && *words[1]) {
-                *ret_interp = g_strdup(words[1]);
-                return find_in_path(words[1], search_path);
+        if (!words[0] || !*words[0])
+                return NULL;    /* a bare "#!" names nothing */
+        if (g_str_has_suffix(words[0], "/env")) {
+                /* env's own options (-S, -i, -u NAME...) come first. */
+                char **w = words + 1;
+
+                while (*w && (**w == '-' || !**w)) {
+                        if (strcmp(*w, "-u") == 0 && w[1])
+                                w++;
+                        w++;
+                }
+                if (*w) {
+                        *ret_interp = g_strdup(*w);
+                        return find_in_path(*w, search_path);
+                }
         }
         *ret_interp = g_strdup(words[0]);
         return g_strdup(words[0]);
@@ -87,8 +99,11 @@ char *fh_check_interpreter(const char *path, const char *head, size_t len, const
                                        "carriage return in its name and the hook never runs (fix: sed -i "
                                        "'s/\\r$//' %s)", shown, shown);
         program = shebang_program(head, len, &interp, search_path);
-        if (!interp || (interp[0] != '/' && !strstr(first, "/env"))) {
-                g_autofree char *i = fh_escape_dup(interp ? interp : "");
+        if (!interp) {
+                return g_strdup_printf("%s: its #! line names no interpreter (fix: e.g. #!/bin/sh)", shown);
+        }
+        if (interp[0] != '/' && !strstr(first, "/env")) {
+                g_autofree char *i = fh_escape_dup(interp);
                 return g_strdup_printf("%s: #! interpreter '%s' is not an absolute path (fix: e.g. #!/bin/sh)", shown,
                                        i);
         }
@@ -166,17 +181,24 @@ static void check_runnable(struct report *r, const struct fh_plan_item *item, st
 
 /* The fix for an entry that will be skipped; NULL for skips on purpose. */
 static const char *skip_fix(const struct fh_plan_item *item) {
-        if (strstr(item->why, "not executable"))
+        switch (item->verdict) {
+        case FH_VERDICT_NOT_EXECUTABLE:
                 return "chmod +x it, or move it out of the hook directory";
-        if (strstr(item->why, "leftover"))
+        case FH_VERDICT_LEFTOVER:
                 return "remove it, or rename it if it should run";
-        if (strstr(item->why, "broken symlink") || strstr(item->why, "symlink loop"))
+        case FH_VERDICT_BROKEN_SYMLINK:
+        case FH_VERDICT_SYMLINK_LOOP:
                 return "remove the symlink, or point it at the hook";
-        if (strstr(item->why, "refused"))
+        case FH_VERDICT_REFUSED:
                 return "see the hook directory's trust problem";
-        if (strstr(item->why, "hidden") || strstr(item->why, "masked") || strstr(item->why, "disabled"))
+        case FH_VERDICT_DOTFILE:
+        case FH_VERDICT_MASKED:
+        case FH_VERDICT_DISABLED:
+        case FH_VERDICT_RUN:
                 return NULL;
-        return "move it out of the hook directory";
+        default:
+                return "move it out of the hook directory";
+        }
 }
 
 static void check_hook_groups(struct report *r, const struct fh_settings *s, const struct fh_plan *plan,

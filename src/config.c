@@ -56,13 +56,13 @@ static unsigned line_of(struct parser *p, const char *group, const char *key) {
 static bool valid_group_name(const char *s, size_t n) {
         if (n == 0)
                 return false;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
+        for (size_t i = 0; i < n;) {
+                unsigned cp;
+                size_t len = fh_utf8_decode((const unsigned char *) s + i, n - i, &cp);
 
-                if (c == '[' || c == ']' || c < 0x20 || c == 0x7f)
+                if (len == 0 || cp == '[' || cp == ']' || fh_unsafe_codepoint(cp))
                         return false;
-                if (c == 0xc2 && i + 1 < n && (unsigned char) s[i + 1] >= 0x80 && (unsigned char) s[i + 1] <= 0x9f)
-                        return false;
+                i += len;
         }
         return true;
 }
@@ -103,6 +103,8 @@ static GString *clean(struct parser *p, const char *data, size_t len) {
                         } else {
                                 g_free(group);
                                 group = g_strndup(s + 1, sl - 2);
+                                if (!g_hash_table_contains(p->lines, group))
+                                        g_hash_table_insert(p->lines, g_strdup(group), GUINT_TO_POINTER(lineno));
                                 g_string_append_printf(out, "%s\n", s);
                         }
                 } else if ((eq = strchr(s, '=')) && eq > s) {
@@ -183,23 +185,32 @@ static void get_path(struct parser *p, const char *key, char **ret, bool empty_o
         *ret = g_steal_pointer(&v);
 }
 
+/* A list that cannot be read, or that keeps no directory, is an error:
+ * it would otherwise turn every hook off without a word. */
 static void get_hook_dirs(struct parser *p) {
+        unsigned line = line_of(p, FH_CONFIG_GROUP, "hook-dirs");
         g_autoptr(GError) error = NULL;
         g_auto(GStrv) list = g_key_file_get_string_list(p->kf, FH_CONFIG_GROUP, "hook-dirs", NULL, &error);
         g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+        g_auto(GStrv) dirs = NULL;
 
-        if (!list && error && error->code != G_KEY_FILE_ERROR_INVALID_VALUE) {
-                g_autofree char *msg = fh_escape_dup(error->message);
-                warn(p, line_of(p, FH_CONFIG_GROUP, "hook-dirs"), "key 'hook-dirs': %s: using the default", msg);
+        if (!list) {
+                g_autofree char *msg = fh_escape_dup(error ? error->message : "no value");
+                warn(p, line, "key 'hook-dirs' in [" FH_CONFIG_GROUP "]: %s: using the default", msg);
                 return;
         }
-        for (char **d = list; d && *d; d++) {
+        for (char **d = list; *d; d++) {
                 g_strstrip(*d);
                 if (**d && absolute_path(p, FH_CONFIG_GROUP, "hook-dirs", *d))
                         g_strv_builder_add(b, *d);
         }
+        dirs = g_strv_builder_end(b);
+        if (!dirs[0]) {
+                warn(p, line, "key 'hook-dirs' in [" FH_CONFIG_GROUP "]: no usable directory: using the default");
+                return;
+        }
         g_strfreev(p->out->hook_dirs);
-        p->out->hook_dirs = g_strv_builder_end(b);
+        p->out->hook_dirs = g_steal_pointer(&dirs);
 }
 
 static void get_main(struct parser *p) {
@@ -248,7 +259,8 @@ static void get_hook(struct parser *p, const char *group) {
 
         if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
                 g_autofree char *shown = fh_escape_dup(group);
-                warn(p, 0, "group [%s]: not a hook name (a file name, without '/'): ignored", shown);
+                warn(p, GPOINTER_TO_UINT(g_hash_table_lookup(p->lines, group)),
+                     "group [%s]: not a hook name (a file name, without '/'): ignored", shown);
                 return;
         }
         if (g_key_file_has_key(p->kf, group, "timeout", NULL))
@@ -281,7 +293,8 @@ static void check_unknown(struct parser *p) {
                 else {
                         if (strcmp(*g, IGNORED_GROUP) != 0) {
                                 g_autofree char *shown = fh_escape_dup(*g);
-                                warn(p, 0, "unknown group [%s]: ignored", shown);
+                                warn(p, GPOINTER_TO_UINT(g_hash_table_lookup(p->lines, *g)),
+                                     "unknown group [%s]: ignored", shown);
                         }
                         continue;
                 }
@@ -300,18 +313,22 @@ void fh_config_parse(const char *data, size_t len, const char *filename, struct 
         g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_autoptr(GError) error = NULL;
         struct parser p = { .filename = shown, .warnings = warnings, .lines = lines, .kf = kf, .out = ret };
-        GString *text;
+        g_autoptr(GString) text = NULL;
 
         fh_layer_init(ret);
+        /* Editors on other systems may start the file with a UTF-8 byte
+         * order mark; it would hide the first group header. */
+        if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+                data += 3;
+                len -= 3;
+        }
         text = clean(&p, data, len);
         if (!g_key_file_load_from_data(kf, text->str, text->len, G_KEY_FILE_NONE, &error)) {
                 /* The cleaning should make this impossible; be safe anyway. */
                 g_autofree char *msg = fh_escape_dup(error->message);
                 warn(&p, 0, "%s: file ignored", msg);
-                g_string_free(text, TRUE);
                 return;
         }
-        g_string_free(text, TRUE);
 
         check_unknown(&p);
         if (g_key_file_has_group(kf, FH_CONFIG_GROUP))

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
@@ -188,6 +191,9 @@ static void save(struct ctx *c, struct fh_state_record *rec) {
                 return;
         r = fh_state_write(c->state_dir, rec);
         if (r < 0) {
+                /* No record rather than a stale one: the thaw then runs
+                 * every current hook and tells them FSFREEZE_FROZE=unknown. */
+                (void) fh_state_remove(c->state_dir, rec->phase);
                 g_autofree char *dir = fh_escape_dup(c->state_dir);
                 fh_log_message(c->log, LOG_WARNING, "state-error", "cannot write the %s record in %s: %s",
                                fh_phase_to_string(rec->phase), dir, g_strerror(-r));
@@ -198,25 +204,25 @@ static int64_t now_realtime_usec(void) {
         return g_get_real_time();
 }
 
-/* on-failure=abort: release, in reverse, every hook that ran freeze, the
- * one that failed included (it may be half-frozen): qemu-ga will fail the
- * freeze and run no thaw hook, so nothing else would. */
-static void abort_freeze(struct ctx *c, struct fh_plan *plan, guint failed_at, struct fh_state_record *rec) {
-        g_autofree char *name = fh_escape_dup(((struct fh_plan_item *) plan->items->pdata[failed_at])->name);
+/* on-failure=abort: release, in reverse, every hook the record says ran
+ * freeze, the one that failed included (it may be half-frozen): qemu-ga
+ * will fail the freeze and run no thaw hook, so nothing else would. */
+static void abort_freeze(struct ctx *c, const char *name, const char *what, struct fh_state_record *rec) {
+        g_autofree char *shown = fh_escape_dup(name);
 
-        fh_log_message(c->log, LOG_ERR, "abort", "freeze: %s failed and on-failure=abort: thawing the hooks that "
-                       "ran freeze, then failing the freeze", name);
+        fh_log_message(c->log, LOG_ERR, "abort", "freeze: %s %s and on-failure=abort: thawing the hooks that ran "
+                       "freeze, then failing the freeze", shown, what);
         fh_log_set_phase(c->log, FH_PHASE_THAW);
-        for (guint k = failed_at + 1; k-- > 0;) {
-                struct fh_plan_item *item = plan->items->pdata[k];
-                struct fh_state_hook *h = fh_state_record_find(rec, item->name);
+        for (guint k = rec->hooks->len; k-- > 0;) {
+                const struct fh_state_hook *h = rec->hooks->pdata[k];
+                g_autofree char *dir = g_path_get_dirname(h->path);
+                struct fh_plan_item item = {
+                        .name = h->name, .path = h->path, .dir = dir, .run = true, .froze = "yes",
+                        .timeout_msec = fh_settings_timeout(c->s, h->name, false),
+                };
                 struct fh_result result;
 
-                if (!h || !h->ran)
-                        continue;
-                item->froze = "yes";
-                item->timeout_msec = fh_settings_timeout(c->s, item->name, false);
-                if (run_one(c, item, FH_PHASE_THAW, &result))
+                if (h->ran && run_one(c, &item, FH_PHASE_THAW, &result))
                         c->sum->n_thawed++;
         }
         fh_log_set_phase(c->log, FH_PHASE_FREEZE);
@@ -252,8 +258,8 @@ static void log_skip(struct ctx *c, const struct fh_plan_item *item) {
                 fh_log_hook_not_run(c->log, item->path, LOG_ERR, item->why);
                 return;
         }
-        fh_log_message(c->log, strstr(item->why, "not executable") ? LOG_NOTICE : LOG_WARNING, "skip", "skip %s: %s",
-                       path, item->why);
+        fh_log_message(c->log, item->verdict == FH_VERDICT_NOT_EXECUTABLE ? LOG_NOTICE : LOG_WARNING, "skip",
+                       "skip %s: %s", path, item->why);
 }
 
 static void log_summary(struct ctx *c, int64_t start) {
@@ -324,6 +330,19 @@ static void log_start(struct ctx *c, const struct fh_plan *plan) {
                 fh_log_message(c->log, LOG_INFO, "start", "%s: no freeze awaiting its thaw: %u hooks to run", phase, n);
 }
 
+static bool abort_policy(const struct ctx *c) {
+        return c->o->phase == FH_PHASE_FREEZE && c->s->on_failure == FH_ON_FAILURE_ABORT && !c->sum->aborted;
+}
+
+static void mark_not_run(struct fh_state_record *rec, const char *name, const char *why) {
+        struct fh_state_hook *h = fh_state_record_find(rec, name);
+
+        if (h) {
+                g_free(h->outcome);
+                h->outcome = g_strdup(why);
+        }
+}
+
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
         for (guint k = 0; k < plan->items->len; k++) {
                 struct fh_plan_item *item = plan->items->pdata[k];
@@ -335,12 +354,23 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         if (item->notable)
                                 log_skip(c, item);
                         c->sum->n_refused += item->refused;
+                        /* A refused hook leaves its application unprepared,
+                         * like a failed one. */
+                        if (item->refused && abort_policy(c))
+                                abort_freeze(c, item->name, "was refused", rec);
                         continue;
                 }
                 if (c->sum->interrupted_by || c->sum->aborted ||
                     (c->sum->interrupted_by = pending_interrupt(c->o->signal_fd))) {
                         c->sum->n_not_run++;
+                        mark_not_run(rec, item->name, c->sum->aborted ? "not run: the freeze was aborted"
+                                                                       : "not run: interrupted");
                         continue;
+                }
+                if (item->moved_from) {
+                        g_autofree char *from = fh_escape_dup(item->moved_from), *to = fh_escape_dup(item->path);
+                        fh_log_message(c->log, LOG_NOTICE, "moved", "%s froze at %s, which is gone: thawing it as %s",
+                                       item->name, from, to);
                 }
                 h = fh_state_record_find(rec, item->name);
                 ran = run_one(c, item, c->o->phase, &result);
@@ -354,10 +384,75 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         if (result.interrupted_by)
                                 c->sum->interrupted_by = result.interrupted_by;
                 }
-                if (c->o->phase == FH_PHASE_FREEZE && c->s->on_failure == FH_ON_FAILURE_ABORT && !result.interrupted_by &&
-                    (!ran || fh_result_failed(&result)))
-                        abort_freeze(c, plan, k, rec);
+                if (abort_policy(c) && (!ran || fh_result_failed(&result)))
+                        abort_freeze(c, item->name,
+                                     result.interrupted_by ? "was interrupted" : !ran ? "was refused" : "failed", rec);
         }
+        /* Stopped between two hooks: under abort, an incomplete freeze is a
+         * failed one, and what froze must be released. */
+        if (c->sum->interrupted_by && abort_policy(c))
+                abort_freeze(c, "the freeze", "was interrupted", rec);
+}
+
+/* A freeze that was never thawed (qemu-ga froze nothing and sent no thaw,
+ * say) still has hooks holding something: the next thaw must release them
+ * too, so they are carried into the new record, before its own hooks. */
+static void carry_over(struct ctx *c, const struct fh_plan *plan, struct fh_state_record *rec) {
+        g_autoptr(fh_state_record) old = NULL;
+        unsigned n = 0;
+
+        if (fh_state_read(c->state_dir, FH_PHASE_FREEZE, &old) < 0 || !old->awaiting_thaw)
+                return;
+        for (guint k = 0; k < old->hooks->len; k++) {
+                const struct fh_state_hook *h = old->hooks->pdata[k];
+                bool planned = false;
+                struct fh_state_hook *copy;
+
+                for (guint i = 0; i < plan->items->len && !planned; i++) {
+                        const struct fh_plan_item *item = plan->items->pdata[i];
+                        planned = item->run && strcmp(item->name, h->name) == 0;
+                }
+                if ((!h->ran && old->finished_usec > 0) || planned)
+                        continue;
+                copy = fh_state_record_add(rec, h->name, h->path);
+                copy->ran = true;
+                g_free(copy->outcome);
+                copy->outcome = g_strdup("ran in an earlier freeze that was never thawed");
+                n++;
+        }
+        fh_log_message(c->log, LOG_WARNING, "unthawed", "the previous freeze was never thawed: %u of its hooks are "
+                       "not in this one and will be thawed with it", n);
+}
+
+/* One dispatcher at a time per state directory: a thaw by hand while
+ * qemu-ga's freeze runs would pair with a record still being written. It
+ * waits for the other, while still answering signals, up to a minute. */
+#define LOCK_WAIT_MSEC 60000
+
+static int lock_state_dir(struct ctx *c) {
+        g_autofree char *path = g_build_filename(c->state_dir, "lock", NULL);
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        bool said = false;
+
+        if (fd < 0)
+                return -1;
+        for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+                struct pollfd p = { .fd = c->o->signal_fd, .events = POLLIN };
+
+                if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MSEC || c->sum->interrupted_by) {
+                        fh_log_message(c->log, LOG_WARNING, "lock", "going on without the state lock (%s)",
+                                       waited >= LOCK_WAIT_MSEC ? "the other dispatcher still runs"
+                                                                 : g_strerror(errno));
+                        break;
+                }
+                if (!said)
+                        fh_log_message(c->log, LOG_NOTICE, "lock", "another fsfreeze-hook is running: waiting for it");
+                said = true;
+                fh_log_flush(c->log);
+                if (c->o->signal_fd >= 0 && poll(&p, 1, 50) > 0)
+                        c->sum->interrupted_by = pending_interrupt(c->o->signal_fd);
+        }
+        return fd;
 }
 
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret) {
@@ -365,11 +460,14 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         g_autoptr(fh_plan) plan = NULL;
         g_autoptr(fh_state_record) rec = fh_state_record_new(o->phase);
         int64_t start = 0;
+        int lock_fd = -1;
 
         *ret = (struct fh_dispatch_summary) { 0 };
         fh_log_set_phase(log, o->phase);
         (void) fh_now_monotonic_usec(&start);
         c.state_dir = usable_state_dir(&c);
+        if (c.state_dir)
+                lock_fd = lock_state_dir(&c);
         plan = fh_plan_build(o->phase, c.s, o->trust, c.state_dir);
         log_plan(&c, plan);
         log_start(&c, plan);
@@ -377,6 +475,12 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         rec->started_usec = now_realtime_usec();
         rec->on_failure = g_strdup(fh_on_failure_to_string(c.s->on_failure));
         rec->awaiting_thaw = o->phase == FH_PHASE_FREEZE;
+        if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
+                carry_over(&c, plan, rec);
+                /* Never leave an older record that a thaw could pair with
+                 * should this one fail to be written. */
+                (void) fh_state_remove(c.state_dir, FH_PHASE_FREEZE);
+        }
         for (guint k = 0; k < plan->items->len; k++) {
                 const struct fh_plan_item *item = plan->items->pdata[k];
                 if (item->run)
@@ -394,6 +498,8 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         if (o->phase == FH_PHASE_THAW && c.state_dir && plan->freeze)
                 (void) fh_state_mark_thawed(c.state_dir);
         log_summary(&c, start);
+        if (lock_fd >= 0)
+                close(lock_fd);
 }
 
 /* --- the dry run ----------------------------------------------------------- */

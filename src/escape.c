@@ -39,8 +39,12 @@ size_t fh_utf8_decode(const unsigned char *s, size_t n, unsigned *ret_cp) {
         return len;
 }
 
-static bool is_control(unsigned cp) {
-        return (cp < 0x20 && cp != '\t') || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
+bool fh_unsafe_codepoint(unsigned cp) {
+        return (cp < 0x20 && cp != '\t') || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+               cp == 0x061c || cp == 0x200e || cp == 0x200f ||          /* ALM, LRM, RLM */
+               (cp >= 0x2028 && cp <= 0x202e) ||                         /* LS, PS, LRE..RLO */
+               (cp >= 0x2066 && cp <= 0x2069) ||                         /* isolates */
+               cp == 0xfeff;                                              /* BOM, ZWNBSP */
 }
 
 static char *put_hex(char *o, unsigned char c) {
@@ -123,7 +127,7 @@ size_t fh_escape(const char *in, size_t n, char *out) {
                         continue;
                 }
                 len = fh_utf8_decode(s + i, n - i, &cp);
-                if (len == 0 || is_control(cp)) {
+                if (len == 0 || fh_unsafe_codepoint(cp)) {
                         /* Escape byte by byte: an invalid byte may start a
                          * valid sequence right after it. */
                         size_t m = len ? len : 1;

@@ -16,6 +16,7 @@ static void item_free(gpointer p) {
         g_free(i->dir);
         g_free(i->why);
         g_free(i->note);
+        g_free(i->moved_from);
         g_free(i);
 }
 
@@ -39,6 +40,14 @@ static struct fh_plan_item *item_new(const char *name, const char *path, const c
         i->dir = g_strdup(dir);
         i->run = true;
         return i;
+}
+
+static void refuse(struct fh_plan_item *i) {
+        i->run = false;
+        i->verdict = FH_VERDICT_REFUSED;
+        i->refused = true;
+        i->notable = true;
+        i->why = g_strdup("refused: its directory is not trusted");
 }
 
 /* "overrides /usr/lib/.../10-x" for the dry run. */
@@ -66,17 +75,16 @@ static struct fh_plan_item *item_for_hook(const struct fh_hook *h, const struct 
         i->timeout_msec = fh_settings_timeout(s, h->name, freeze);
         if (h->verdict != FH_VERDICT_RUN) {
                 i->run = false;
+                i->verdict = h->verdict;
                 i->notable = fh_verdict_is_notable(h->verdict);
                 i->why = fh_hook_describe_skip(h);
         } else if (!fh_settings_enabled(s, h->name)) {
+                g_autofree char *name = fh_escape_dup(h->name);
                 i->run = false;
-                i->why = g_strdup_printf("disabled (enabled=false in [hook %s])", h->name);
-        } else if (problem && s->strict_modes) {
-                i->run = false;
-                i->refused = true;
-                i->notable = true;
-                i->why = g_strdup("refused: its directory is not trusted");
-        }
+                i->verdict = FH_VERDICT_DISABLED;
+                i->why = g_strdup_printf("disabled (enabled=false in [hook %s])", name);
+        } else if (problem && s->strict_modes)
+                refuse(i);
         return i;
 }
 
@@ -112,10 +120,57 @@ static void plan_current(struct fh_plan *p, GPtrArray *hooks, const struct fh_se
                 fh_hooks_reverse(p->items);
 }
 
+static const struct fh_hook *current_hook(GPtrArray *hooks, const char *name) {
+        for (guint k = 0; k < hooks->len; k++) {
+                const struct fh_hook *h = hooks->pdata[k];
+                if (strcmp(h->name, name) == 0)
+                        return h;
+        }
+        return NULL;
+}
+
+static bool is_mask(const char *path) {
+        char target[sizeof "/dev/null"];
+        ssize_t n = readlink(path, target, sizeof target);
+
+        return n == (ssize_t) sizeof target - 1 && memcmp(target, "/dev/null", (size_t) n) == 0;
+}
+
+/* Where a hook that ran freeze is to be thawed from: where it ran, or, if
+ * it has gone from there, where its name is now (a package moved it
+ * between the vendor and the admin directory, say). */
+static void place_paired(struct fh_plan_item *i, GPtrArray *hooks) {
+        const struct fh_hook *now;
+        struct stat st;
+
+        if (is_mask(i->path)) {
+                i->run = false;
+                i->verdict = FH_VERDICT_MASKED;
+                i->notable = true;
+                i->why = g_strdup("masked since the freeze (symlink to /dev/null): not thawed");
+                return;
+        }
+        if (stat(i->path, &st) == 0)
+                return;
+        now = current_hook(hooks, i->name);
+        if (now && now->verdict == FH_VERDICT_RUN) {
+                i->moved_from = g_steal_pointer(&i->path);
+                i->path = g_strdup(now->path);
+                g_free(i->dir);
+                i->dir = g_strdup(now->dir);
+                return;
+        }
+        i->run = false;
+        i->verdict = FH_VERDICT_GONE;
+        i->notable = true;
+        i->why = g_strdup_printf("ran freeze but is gone: cannot thaw it (%s)", g_strerror(errno));
+}
+
 /* A thaw that pairs with a recorded freeze: exactly the hooks that ran
  * freeze, in reverse, from where they ran, whatever the directories hold
  * now. A freeze that never finished (the dispatcher was killed) may have
- * started any of its planned hooks: all of them are thawed. */
+ * started any of its planned hooks: all of them are thawed, and told that
+ * nobody knows whether their freeze ran. */
 static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, GHashTable *untrusted) {
         const struct fh_state_record *f = p->freeze;
         bool complete = f->finished_usec > 0;
@@ -124,23 +179,15 @@ static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_set
                 const struct fh_state_hook *h = f->hooks->pdata[k];
                 g_autofree char *dir = g_path_get_dirname(h->path);
                 struct fh_plan_item *i;
-                struct stat st;
 
                 if (complete && !h->ran)
                         continue;
                 i = item_new(h->name, h->path, dir);
-                i->froze = "yes";
+                i->froze = complete ? "yes" : "unknown";
                 i->timeout_msec = fh_settings_timeout(s, h->name, false);
-                if (stat(h->path, &st) < 0) {
-                        i->run = false;
-                        i->notable = true;
-                        i->why = g_strdup_printf("ran freeze but is gone: cannot thaw it (%s)", g_strerror(errno));
-                } else if (g_hash_table_lookup(untrusted, dir) && s->strict_modes) {
-                        i->run = false;
-                        i->refused = true;
-                        i->notable = true;
-                        i->why = g_strdup("refused: its directory is not trusted");
-                }
+                place_paired(i, hooks);
+                if (i->run && g_hash_table_lookup(untrusted, i->dir) && s->strict_modes)
+                        refuse(i);
                 g_ptr_array_add(p->items, i);
         }
 
@@ -180,7 +227,10 @@ struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, 
                         return p;
                 }
                 g_clear_pointer(&p->freeze, fh_state_record_free);
-                froze = r == 0 || r == -ENOENT ? "no" : "unknown";
+                /* "no" only when a record says the last freeze has been
+                 * released already; without one (a reboot, a record that
+                 * could not be written) nobody knows. */
+                froze = r == 0 ? "no" : "unknown";
         }
         plan_current(p, hooks, s, untrusted, froze);
         return p;

@@ -23,6 +23,8 @@ static const char *const verdict_names[_FH_VERDICT_MAX] = {
         [FH_VERDICT_STAT_FAILED] = "cannot be examined",
         [FH_VERDICT_MASKED] = "masked",
         [FH_VERDICT_DISABLED] = "disabled",
+        [FH_VERDICT_REFUSED] = "refused",
+        [FH_VERDICT_GONE] = "gone",
 };
 
 /* QEMU's scripts/qemu-guest-agent/fsfreeze-hook, is_ignored_file(). */

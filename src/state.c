@@ -26,10 +26,20 @@ static void state_hook_free(gpointer p) {
         g_free(h);
 }
 
+/* The kernel's boot ID, or NULL where /proc does not say. */
+static char *current_boot_id(void) {
+        char *id = NULL;
+
+        if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+                return NULL;
+        return g_strstrip(id);
+}
+
 struct fh_state_record *fh_state_record_new(enum fh_phase phase) {
         struct fh_state_record *r = g_new0(struct fh_state_record, 1);
 
         r->phase = phase;
+        r->boot_id = current_boot_id();
         r->hooks = g_ptr_array_new_with_free_func(state_hook_free);
         return r;
 }
@@ -38,6 +48,7 @@ void fh_state_record_free(struct fh_state_record *r) {
         if (!r)
                 return;
         g_free(r->on_failure);
+        g_free(r->boot_id);
         g_ptr_array_unref(r->hooks);
         g_free(r);
 }
@@ -91,6 +102,8 @@ static GString *to_text(const struct fh_state_record *r) {
                                r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false");
         if (r->on_failure)
                 g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
+        if (r->boot_id)
+                g_string_append_printf(s, "boot-id=%s\n", r->boot_id);
         for (guint i = 0; i < r->hooks->len; i++) {
                 const struct fh_state_hook *h = r->hooks->pdata[i];
                 g_autofree char *name = encode(h->name), *path = encode(h->path), *outcome = encode(h->outcome);
@@ -158,7 +171,7 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
         g_autoptr(fh_state_record) r = fh_state_record_new(phase);
-        g_autofree char *recorded = NULL;
+        g_autofree char *recorded = NULL, *boot = NULL;
         g_auto(GStrv) groups = NULL;
 
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error))
@@ -171,6 +184,9 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         r->awaiting_thaw = g_key_file_get_boolean(kf, GROUP_RUN, "awaiting-thaw", NULL);
         r->aborted = g_key_file_get_boolean(kf, GROUP_RUN, "aborted", NULL);
         r->on_failure = g_key_file_get_string(kf, GROUP_RUN, "on-failure", NULL);
+        boot = g_key_file_get_string(kf, GROUP_RUN, "boot-id", NULL);
+        if (boot && r->boot_id && strcmp(boot, r->boot_id) != 0)
+                return -ESTALE;
 
         /* Groups come back in file order, which is run order. */
         groups = g_key_file_get_groups(kf, NULL);
@@ -178,6 +194,14 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
                 if (g_str_has_prefix(*g, HOOK_GROUP_PREFIX) && !read_hook(kf, *g, r))
                         return -EBADMSG;
         *ret = g_steal_pointer(&r);
+        return 0;
+}
+
+int fh_state_remove(const char *dir, enum fh_phase phase) {
+        g_autofree char *path = g_build_filename(dir, file_name(phase), NULL);
+
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
         return 0;
 }
 

@@ -9,12 +9,13 @@
 #include <glib.h>
 
 #include "config.h"
+#include "escape.h"
 #include "fuzz.h"
 
 static void check_clean(const char *s) {
         FUZZ_ASSERT(g_utf8_validate(s, -1, NULL));
-        for (const char *p = s; *p; p++)
-                FUZZ_ASSERT((unsigned char) *p >= 0x20 || *p == '\t');
+        for (const char *p = s; *p; p = g_utf8_next_char(p))
+                FUZZ_ASSERT(!fh_unsafe_codepoint(g_utf8_get_char(p)));
 }
 
 static void check_layer(const struct fh_layer *l) {

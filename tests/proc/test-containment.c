@@ -494,10 +494,10 @@ static void test_hostile_names_escaped(void **state) {
 /* --- resources ------------------------------------------------------------ */
 
 static void few_fds(void) {
-        /* 0-2, the signalfd, /dev/null, the log, the hook's descriptor,
-         * one more (the trust policy walks directories two at a time):
-         * not enough for the hook's two pipes. */
-        struct rlimit rl = { 8, 8 };
+        /* 0-2, the signalfd, /dev/null, the log, the state lock, the
+         * hook's descriptor, one more (the trust policy walks directories
+         * two at a time): not enough for the hook's two pipes. */
+        struct rlimit rl = { 9, 9 };
 
         setrlimit(RLIMIT_NOFILE, &rl);
 }

@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -277,6 +279,180 @@ static void test_thaw_pairs_with_freeze(void **state) {
         assert_string_equal(rec, "30-fails thaw froze=no\n15-added thaw froze=no\n10-a thaw froze=no\n");
 }
 
+/* A freeze whose record cannot be written must not leave an older record
+ * for the thaw to pair with: the thaw then runs every current hook and
+ * tells them it does not know. */
+static void test_unwritable_record_never_pairs_stale(void **state) {
+        struct fx *f = *state;
+        g_autofree char *blocker = g_build_filename(f->state, "last-freeze.new", NULL);
+        g_autofree char *rec = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        run(f, &r, "freeze", NULL);             /* a record awaiting its thaw */
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        assert_int_equal(g_mkdir(blocker, 0755), 0);    /* the next write fails */
+        hook(f, f->admin, "20-b", 0);
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=unknown\n10-a thaw froze=unknown\n");
+}
+
+/* Two freezes and no thaw between them: the thaw releases both. */
+static void test_unthawed_freeze_carried_over(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *log = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        hook(f, f->admin, "20-b", 0);
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        write_conf(f, "[hook 20-b]\nenabled=false\n");
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n20-b thaw froze=yes\n");
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "the previous freeze was never thawed: 1 of its hooks"), 1);
+}
+
+/* A hook that moved between the directories while frozen is thawed where it is. */
+static void test_moved_hook_thawed_where_it_is(void **state) {
+        struct fx *f = *state;
+        g_autofree char *from = g_build_filename(f->admin, "30-x", NULL);
+        g_autofree char *to = g_build_filename(f->vendor, "30-x", NULL);
+        g_autofree char *rec = NULL, *log = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "30-x", 0);
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        assert_int_equal(rename(from, to), 0);
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-x thaw froze=yes\n");
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "which is gone: thawing it as "), 1);
+}
+
+/* The dispatcher killed half-way: every planned hook is thawed, and told
+ * that nobody knows whether its freeze ran. */
+static void test_unfinished_freeze_thawed_whole(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *body = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        body = g_strdup_printf("echo \"20-killer $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                               "[ \"$1\" = freeze ] && kill -9 $PPID\nexit 0", f->out);
+        g_free(tl_write_hook(f->admin, "20-killer", body));
+        hook(f, f->admin, "30-c", 0);
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 128 + 9);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-c thaw froze=unknown\n20-killer thaw froze=unknown\n10-a thaw froze=unknown\n");
+}
+
+/* Masked after the freeze: the administrator said no, it is not run. A
+ * record from another boot never pairs. */
+static void test_masked_since_freeze_and_other_boot(void **state) {
+        struct fx *f = *state;
+        g_autofree char *path = g_build_filename(f->admin, "20-b", NULL);
+        g_autofree char *record = g_build_filename(f->state, "last-freeze", NULL);
+        g_autofree char *rec = NULL, *log = NULL, *text = NULL, *forged = NULL;
+        g_autoptr(GRegex) boot = g_regex_new("^boot-id=.*$", G_REGEX_MULTILINE, 0, NULL);
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        hook(f, f->admin, "10-a", 0);
+        hook(f, f->admin, "20-b", 0);
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        unlink(path);
+        assert_int_equal(symlink("/dev/null", path), 0);
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n");
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "/20-b: masked since the freeze"), 1);
+
+        /* Freeze again, then pretend the record was written before a reboot. */
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        g_free(take_record(f));
+        assert_true(g_file_get_contents(record, &text, NULL, NULL));
+        forged = g_regex_replace_literal(boot, text, -1, 0, "boot-id=00000000-0000-0000-0000-000000000000", 0, NULL);
+        assert_true(g_file_set_contents(record, forged, -1, NULL));
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=unknown\n");
+}
+
+/* A thaw by hand while qemu-ga's freeze still runs waits for it. */
+static void test_concurrent_dispatchers_serialised(void **state) {
+        struct fx *f = *state;
+        g_autofree char *go = g_build_filename(f->top, "go", NULL);
+        g_autofree char *started = g_build_filename(f->top, "started", NULL);
+        g_autofree char *body = NULL, *rec = NULL, *conf = g_strdup_printf("--config=%s", f->conf);
+        char *freeze[] = { (char *) tl_binary(), conf, "freeze", NULL };
+        char *thaw[] = { (char *) tl_binary(), conf, "thaw", NULL };
+        int status;
+        pid_t a, b;
+
+        write_conf(f, NULL);
+        body = g_strdup_printf("echo \"10-wait $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                               "if [ \"$1\" = freeze ]; then touch '%s'; while [ ! -e '%s' ]; do sleep 0.02; done; fi",
+                               f->out, started, go);
+        g_free(tl_write_hook(f->admin, "10-wait", body));
+        a = fork();
+        if (a == 0) {
+                execv(freeze[0], freeze);
+                _exit(127);
+        }
+        assert_true(tl_await_file(started, 30000));
+        b = fork();
+        if (b == 0) {
+                execv(thaw[0], thaw);
+                _exit(127);
+        }
+        /* The thaw waits for the freeze's lock; it says so in the log. */
+        for (int i = 0; i < 600; i++) {
+                g_autofree char *log = tl_read_file(f->log);
+                if (log && strstr(log, "another fsfreeze-hook is running: waiting for it"))
+                        break;
+                g_usleep(50000);
+        }
+        g_file_set_contents(go, "", 0, NULL);
+        assert_int_equal(waitpid(a, &status, 0), a);
+        assert_int_equal(waitpid(b, &status, 0), b);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-wait freeze froze=unset\n10-wait thaw froze=yes\n");
+}
+
 static void test_status_json(void **state) {
         struct fx *f = *state;
         g_autofree char *python = g_find_program_in_path("python3");
@@ -347,6 +523,56 @@ static void test_abort_thaws_what_froze_and_fails(void **state) {
         tl_run_clear(&r);
 }
 
+/* A hook refused because its directory is not trusted fails an aborting
+ * freeze like any other. */
+static void test_abort_on_refused_directory(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL;
+        struct tl_run r;
+
+        if (geteuid() != 0)
+                skip();
+        write_conf(f, "on-failure=abort\n");
+        hook(f, f->vendor, "10-a", 0);
+        hook(f, f->admin, "20-b", 0);
+        chmod(f->admin, 0775);
+        run(f, &r, "freeze", NULL);
+        assert_int_equal(r.status, 1);
+        tl_run_clear(&r);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n10-a thaw froze=yes\n");
+}
+
+/* Under abort, a freeze cut short by a signal is a failed freeze. */
+static void test_abort_on_interruption(void **state) {
+        struct fx *f = *state;
+        g_autofree char *started = g_build_filename(f->top, "started", NULL);
+        g_autofree char *body = NULL, *rec = NULL, *conf = g_strdup_printf("--config=%s", f->conf);
+        char *argv[] = { (char *) tl_binary(), conf, "freeze", NULL };
+        int status;
+        pid_t pid;
+
+        write_conf(f, "on-failure=abort\n");
+        hook(f, f->admin, "10-a", 0);
+        body = g_strdup_printf("echo \"20-hang $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                               "[ \"$1\" = freeze ] && { touch '%s'; exec sleep 1000; }\nexit 0", f->out, started);
+        g_free(tl_write_hook(f->admin, "20-hang", body));
+        hook(f, f->admin, "30-never", 0);
+        pid = fork();
+        if (pid == 0) {
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        assert_true(tl_await_file(started, 30000));
+        kill(pid, SIGTERM);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n20-hang freeze froze=unset\n"
+                                 "20-hang thaw froze=yes\n10-a thaw froze=yes\n");
+}
+
 /* --- --check ------------------------------------------------------------------ */
 
 static void test_check_good(void **state) {
@@ -367,7 +593,9 @@ static void test_check_bad(void **state) {
         struct fx *f = *state;
         struct tl_run r;
 
-        write_conf(f, "timout=3\n[hook 99-nothing]\nenabled=false\n");
+        /* A disabled hook whose name contains "leftover" is not a problem. */
+        write_conf(f, "timout=3\n[hook 99-nothing]\nenabled=false\n[hook 95-clean-leftover-locks]\nenabled=false\n");
+        hook(f, f->admin, "95-clean-leftover-locks", 0);
         g_free(tl_write_file(f->admin, "10-crlf", "#!/bin/sh\r\necho hi\r\n", 0755));
         g_free(tl_write_file(f->admin, "20-nointerp", "#!/bin/bashh\necho hi\n", 0755));
         g_free(tl_write_file(f->admin, "30-noshebang", "echo hi\n", 0755));
@@ -376,6 +604,8 @@ static void test_check_bad(void **state) {
         g_free(tl_write_file(f->admin, "60-old.dpkg-old", "#!/bin/sh\n", 0755));
         g_free(tl_write_file(f->admin, "70-crlf-body", "#!/bin/sh\necho hi\r\n", 0755));
         g_free(tl_write_file(f->admin, "80-envmissing", "#!/usr/bin/env no-such-interpreter\n", 0755));
+        g_free(tl_write_file(f->admin, "85-bare", "#!\n", 0755));
+        g_free(tl_write_file(f->admin, "86-env-options", "#!/usr/bin/env -S sh -e\necho hi\n", 0755));
         hook(f, f->admin, "90-good", 0);
         run(f, &r, "--check", NULL);
         assert_int_equal(r.status, 1);
@@ -389,9 +619,12 @@ static void test_check_bad(void **state) {
         assert_int_equal(tl_count_lines_with(r.out, "/70-crlf-body: CRLF (Windows) line endings: the shell sees"), 1);
         assert_int_equal(tl_count_lines_with(r.out, "/80-envmissing: #! interpreter 'no-such-interpreter' not found"), 1);
         assert_int_equal(tl_count_lines_with(r.out, "[hook 99-nothing] names no hook"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "/85-bare: its #! line names no interpreter"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "86-env-options"), 0);
+        assert_int_equal(tl_count_lines_with(r.out, "note: "), 1);      /* the disabled one */
         /* Every problem comes with its fix. */
-        assert_int_equal(tl_count_lines_with(r.out, "(fix: "), 10);
-        assert_non_null(strstr(r.out, "10 problems found; 7 hooks would run"));
+        assert_int_equal(tl_count_lines_with(r.out, "(fix: "), 11);
+        assert_non_null(strstr(r.out, "11 problems found; 9 hooks would run"));
         assert_int_equal(tl_count_lines_with(r.out, "90-good"), 0);
         tl_run_clear(&r);
         assert_false(g_file_test(f->out, G_FILE_TEST_EXISTS));  /* nothing ran */
@@ -423,8 +656,16 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_untrusted_config_ignored, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_merge_override_and_mask, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_pairs_with_freeze, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unwritable_record_never_pairs_stale, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unthawed_freeze_carried_over, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_moved_hook_thawed_where_it_is, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unfinished_freeze_thawed_whole, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_masked_since_freeze_and_other_boot, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_concurrent_dispatchers_serialised, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_thaws_what_froze_and_fails, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_on_refused_directory, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_on_interruption, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_check_good, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_check_bad, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_check_trust, setup, teardown),

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "config.h"
 #include "defaults.h"
@@ -155,6 +156,39 @@ static void test_malformed_lines_cost_one_line(void **state) {
         fh_layer_done(&l);
 }
 
+/* A hook-dirs value that cannot be used must not turn every hook off. */
+static void test_bad_hook_dirs_keep_the_default(void **state) {
+        const char *bad[] = { "hook-dirs=/tmp/d\\\n", "hook-dirs=relative\n", "hook-dirs=\n", "hook-dirs=;;\n" };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autofree char *text = g_strconcat("[fsfreeze-hook]\n", bad[i], NULL);
+                g_autoptr(GPtrArray) w = NULL;
+                struct fh_layer l;
+
+                parse(text, &l, &w);
+                assert_null(l.hook_dirs);
+                assert_true(count(w, ":2: key 'hook-dirs'") >= 1);
+                assert_true(count(w, "using the default") >= 1);
+                fh_layer_done(&l);
+        }
+}
+
+static void test_bom_and_group_lines(void **state) {
+        g_autoptr(GPtrArray) w = NULL;
+        struct fh_layer l;
+
+        parse("\xef\xbb\xbf[fsfreeze-hook]\ntimeout=7\n\n[mystery]\nx=1\n[hook a/b]\n"
+              "[hook \xe2\x80\xae" "evil]\n", &l, &w);
+        assert_int_equal(l.timeout_msec, 7000);         /* the BOM did not hide the group */
+        assert_int_equal(count(w, ":4: unknown group [mystery]"), 1);
+        assert_int_equal(count(w, ":6: group [hook a/b]: not a hook name"), 1);
+        /* A right-to-left override is not a name, and never reaches a log line raw. */
+        assert_int_equal(count(w, ":7: malformed group header"), 1);
+        for (guint i = 0; i < w->len; i++)
+                assert_null(strstr(w->pdata[i], "\xe2\x80\xae"));
+        fh_layer_done(&l);
+}
+
 static void test_load_missing_and_real_file(void **state) {
         g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *dir = tl_mkdtemp();
@@ -164,6 +198,18 @@ static void test_load_missing_and_real_file(void **state) {
         assert_int_equal(fh_config_load("/nonexistent/fsfreeze-hook.conf", &l, w), -ENOENT);
         assert_int_equal(w->len, 0);
         fh_layer_done(&l);
+        /* A directory is not a configuration; the message is escaped. */
+        {
+                g_autofree char *odd = g_build_filename(dir, "c\x1b[31m\nx", NULL);
+                g_mkdir(odd, 0755);
+                assert_int_equal(fh_config_load(odd, &l, w), -EINVAL);
+                assert_int_equal(w->len, 1);
+                assert_null(strchr(w->pdata[0], '\x1b'));
+                assert_null(strchr(w->pdata[0], '\n'));
+                assert_non_null(strstr(w->pdata[0], "not a regular file"));
+                fh_layer_done(&l);
+                g_ptr_array_set_size(w, 0);
+        }
         path = tl_write_file(dir, "c.conf", "[fsfreeze-hook]\ntimeout=3\n", 0644);
         assert_int_equal(fh_config_load(path, &l, w), 0);
         assert_int_equal(l.timeout_msec, 3000);
@@ -177,6 +223,8 @@ int main(void) {
                 cmocka_unit_test(test_override_order),
                 cmocka_unit_test(test_bad_values_name_file_line_key),
                 cmocka_unit_test(test_malformed_lines_cost_one_line),
+                cmocka_unit_test(test_bad_hook_dirs_keep_the_default),
+                cmocka_unit_test(test_bom_and_group_lines),
                 cmocka_unit_test(test_load_missing_and_real_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,6 +52,15 @@ static void test_c1_control_escaped(void **state) {
         assert_escape("\xc2\x9b" "31m", "\\xc2\\x9b31m");
 }
 
+static void test_text_reordering_escaped(void **state) {
+        /* U+202E RIGHT-TO-LEFT OVERRIDE would make "txt.exe" read "exe.txt". */
+        assert_escape("a\xe2\x80\xae" "txt.exe", "a\\xe2\\x80\\xae" "txt.exe");
+        assert_escape("\xef\xbb\xbf" "bom", "\\xef\\xbb\\xbf" "bom");
+        assert_escape("ls\xe2\x80\xa8ps", "ls\\xe2\\x80\\xa8ps");
+        assert_escape("\xe2\x81\xa6" "iso", "\\xe2\\x81\\xa6" "iso");
+        assert_escape("ok \xe2\x80\x94 dash", "ok \xe2\x80\x94 dash");    /* an em dash is fine */
+}
+
 static void test_invalid_utf8_escaped_bytewise(void **state) {
         assert_escape("\xff", "\\xff");
         assert_escape("a\xc3", "a\\xc3");                       /* truncated */
@@ -105,6 +114,7 @@ int main(void) {
                 cmocka_unit_test(test_controls_escaped_tab_kept),
                 cmocka_unit_test(test_utf8_kept),
                 cmocka_unit_test(test_c1_control_escaped),
+                cmocka_unit_test(test_text_reordering_escaped),
                 cmocka_unit_test(test_invalid_utf8_escaped_bytewise),
                 cmocka_unit_test(test_roundtrip_all_bytes),
                 cmocka_unit_test(test_unescape_rejects_malformed),
