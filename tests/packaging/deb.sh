@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The Debian package: build it from the tree under test with
+# dpkg-buildpackage, lint it, install it on this machine beside Debian's
+# qemu-guest-agent, check its files and its drop-in, show that qemu-ga
+# started as the unit says runs our binary (the real qemu-ga, in a private
+# mount namespace), check that an administrator's configuration and hooks
+# are kept, then purge it and check that everything is as before.
+#
+# This installs a package: it runs only with FSFREEZE_TEST_SYSTEM=1 (tests/run
+# sets it, for CI), as root, and never over an installed fsfreeze-hook.
+#
+# usage: deb.sh SOURCE_DIR QGA_CMD
+set -euo pipefail
+
+SRC=$(readlink -f "$1")
+QGA_CMD=$(readlink -f "$2")
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+[ "${FSFREEZE_TEST_SYSTEM:-}" = 1 ] || skip "installs a package on this machine: set FSFREEZE_TEST_SYSTEM=1"
+[ "$(id -u)" = 0 ] || skip "needs root"
+for tool in dpkg-buildpackage lintian qemu-ga; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install devscripts debhelper lintian qemu-guest-agent)"
+done
+if dpkg-query -W -f='${Status}' fsfreeze-hook 2>/dev/null | grep -q installed; then
+    skip "fsfreeze-hook is installed on this machine: not touching it"
+fi
+
+TMP=$(mktemp -d /tmp/fsfreeze-deb.XXXXXX)
+UNIT=/lib/systemd/system/qemu-guest-agent.service
+DROPIN=/lib/systemd/system/qemu-guest-agent.service.d/fsfreeze-hook.conf
+ADMIN_HOOK=/etc/qemu/fsfreeze-hook.d/50-fsfreeze-deb-test
+cleanup() {
+    dpkg --purge fsfreeze-hook >/dev/null 2>&1 || true
+    rm -f "$ADMIN_HOOK" /tmp/fsfreeze-deb-admin.out
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# The effective command line of the unit: the last ExecStart= after the
+# last reset, the unit first, then its drop-ins in name order.
+exec_start() {
+    { cat "$UNIT"; cat "$UNIT".d/*.conf 2>/dev/null || true; } | sed -n 's/^ExecStart=//p' | tail -1
+}
+
+echo "== state before"
+[ ! -e /usr/sbin/fsfreeze-hook ] || fail "/usr/sbin/fsfreeze-hook exists already"
+before_exec=$(exec_start)
+before_qga=$(dpkg --verify qemu-guest-agent 2>&1 || true)
+echo "ExecStart: $before_exec"
+
+echo "== build"
+mkdir "$TMP/src"
+(cd "$SRC" && git ls-files -co --exclude-standard 2>/dev/null || find . -path ./build -prune -o -type f -print) |
+    (cd "$SRC" && tar -cf - -T -) | tar -xf - -C "$TMP/src"
+(cd "$TMP/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >"$TMP/build.log" 2>&1) ||
+    { tail -30 "$TMP/build.log"; fail "dpkg-buildpackage"; }
+DEB=$(ls "$TMP"/fsfreeze-hook_*_*.deb)
+echo "built ${DEB##*/}"
+
+echo "== lintian"
+lintian --fail-on error "$DEB" 2>&1 | grep -v "running with root privileges" || true
+lintian --fail-on error "$DEB" >/dev/null 2>&1 || fail "lintian found errors"
+
+echo "== install"
+printf '#!/bin/sh\necho "admin hook $1"\n' >"$ADMIN_HOOK"
+chmod 755 "$ADMIN_HOOK"
+dpkg -i "$DEB" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log"; fail "dpkg -i"; }
+for f in /usr/sbin/fsfreeze-hook /usr/share/man/man8/fsfreeze-hook.8.gz /usr/share/man/man5/fsfreeze-hook.conf.5.gz \
+         "$DROPIN" /etc/qemu-ga/fsfreeze-hook.conf /usr/lib/tmpfiles.d/fsfreeze-hook.conf \
+         /etc/logrotate.d/fsfreeze-hook /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock; do
+    [ -e "$f" ] || fail "$f is not installed"
+done
+[ -d /usr/lib/qemu-ga/fsfreeze-hook.d ] || fail "no vendor hook directory"
+conffiles=$(dpkg-query -W -f='${Conffiles}\n' fsfreeze-hook)
+grep -q " */etc/qemu-ga/fsfreeze-hook.conf " <<<"$conffiles" || fail "the configuration is not a conffile"
+# Nothing of qemu-guest-agent's was changed.
+[ "$(dpkg --verify qemu-guest-agent 2>&1 || true)" = "$before_qga" ] || fail "qemu-guest-agent's files changed"
+
+after_exec=$(exec_start)
+echo "ExecStart: $after_exec"
+case $after_exec in
+*"-F/usr/sbin/fsfreeze-hook"*) ;;
+*) fail "the unit does not pass -F/usr/sbin/fsfreeze-hook: $after_exec" ;;
+esac
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify "$UNIT" 2>&1 | grep -i fsfreeze && fail "systemd-analyze verify complains about the drop-in"
+fi
+
+echo "== qemu-ga, started as the unit says, runs our hook"
+hook_path=${after_exec##*-F}
+hook_path=${hook_path%% *}
+FSFREEZE_HOOK_PATH=$hook_path QGA_CMD=$QGA_CMD TMP=$TMP unshare -m --propagation private bash -euc '
+    mount -t tmpfs tmpfs /var/log
+    mount -t tmpfs tmpfs /run
+    mkdir -p "$TMP/qga-state"
+    qemu-ga -m unix-listen -p "$TMP/qga.sock" -F"$FSFREEZE_HOOK_PATH" -t "$TMP/qga-state" -f "$TMP/qga.pid" &
+    QGA=$!
+    trap "kill $QGA" EXIT
+    for _ in $(seq 1 100); do [ -S "$TMP/qga.sock" ] && break; sleep 0.05; done
+    # A mountpoint that is not mounted: the hook runs, nothing is frozen.
+    "$QGA_CMD" -t 60 "$TMP/qga.sock" "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"$TMP/not-mounted\"]}}"
+    "$QGA_CMD" -t 60 "$TMP/qga.sock" "{\"execute\":\"guest-fsfreeze-thaw\"}"
+    cp /var/log/qga-fsfreeze-hook.log "$TMP/hook.log"
+'
+cat "$TMP/hook.log"
+grep -q "execute $ADMIN_HOOK freeze" "$TMP/hook.log" || fail "the admin directory's hook did not run at freeze"
+grep -q "thaw: 1 hooks to release" "$TMP/hook.log" || fail "the thaw did not pair with the freeze"
+
+echo "== an administrator's configuration survives reinstall"
+echo "# local change" >>/etc/qemu-ga/fsfreeze-hook.conf
+dpkg -i --force-confold "$DEB" >/dev/null 2>&1 || fail "reinstall"
+grep -q "# local change" /etc/qemu-ga/fsfreeze-hook.conf || fail "the local configuration was overwritten"
+
+echo "== purge"
+dpkg --purge fsfreeze-hook >"$TMP/purge.log" 2>&1 || { cat "$TMP/purge.log"; fail "dpkg --purge"; }
+for f in /usr/sbin/fsfreeze-hook "$DROPIN" /etc/qemu-ga/fsfreeze-hook.conf /etc/logrotate.d/fsfreeze-hook \
+         /usr/lib/tmpfiles.d/fsfreeze-hook.conf; do
+    [ ! -e "$f" ] || fail "$f is left after purge"
+done
+[ "$(exec_start)" = "$before_exec" ] || fail "the unit's ExecStart is not back: $(exec_start)"
+[ "$(dpkg --verify qemu-guest-agent 2>&1 || true)" = "$before_qga" ] || fail "qemu-guest-agent's files changed"
+[ -x "$ADMIN_HOOK" ] || fail "the administrator's hook was removed"
+echo "PASS"

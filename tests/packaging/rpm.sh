@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The RPM package: the spec travels in the 'meson dist' tarball, and
+# 'rpmbuild -ta' on that tarball builds the package (with Debian's rpm, so
+# --nodeps: its rpm database knows no build dependency). Then its file list,
+# configuration files, scriptlets and dependencies, with rpm -qp, and
+# rpmlint without errors.
+#
+# usage: rpm.sh BUILD_DIR
+set -euo pipefail
+
+BUILD=$(readlink -f "$1")
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+for tool in rpmbuild rpm git; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install rpm git)"
+done
+SRC=$(cd "$BUILD" && meson introspect --projectinfo 2>/dev/null | sed -n 's/.*"version": "\([^"]*\)".*/\1/p')
+[ -n "$SRC" ] || fail "no project version from meson introspect"
+VERSION=$SRC
+
+TMP=$(mktemp -d /tmp/fsfreeze-rpm.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+echo "== meson dist (the tarball of the committed tree)"
+(cd "$BUILD" && meson dist --no-tests --allow-dirty --formats xztar >"$TMP/dist.log" 2>&1) ||
+    { cat "$TMP/dist.log"; fail "meson dist"; }
+TARBALL=$BUILD/meson-dist/fsfreeze-hook-$VERSION.tar.xz
+# (Output captured before grep -q: with pipefail, its early exit would
+# fail the writer with SIGPIPE.)
+contents=$(tar -tJf "$TARBALL")
+grep -qx "fsfreeze-hook-$VERSION/fsfreeze-hook.spec" <<<"$contents" || fail "the spec is not in the tarball"
+grep -q "^Version: *$VERSION$" <(tar -xJOf "$TARBALL" "fsfreeze-hook-$VERSION/fsfreeze-hook.spec") ||
+    fail "the spec's Version is not the project's ($VERSION)"
+
+echo "== rpmbuild -ta"
+rpmbuild -ta --nodeps --define "_topdir $TMP/rpm" "$TARBALL" >"$TMP/rpmbuild.log" 2>&1 ||
+    { tail -40 "$TMP/rpmbuild.log"; fail "rpmbuild"; }
+RPM=$(find "$TMP/rpm/RPMS" -name "fsfreeze-hook-$VERSION-*.rpm" ! -name '*debug*' | head -1)
+[ -n "$RPM" ] || fail "no package built"
+echo "built ${RPM##*/}"
+
+echo "== contents"
+list=$(rpm -qp --list "$RPM")
+for f in /usr/sbin/fsfreeze-hook /usr/share/man/man8/fsfreeze-hook.8 /usr/share/man/man5/fsfreeze-hook.conf.5 \
+         /etc/qemu-ga/fsfreeze-hook.conf /etc/logrotate.d/fsfreeze-hook /usr/lib/tmpfiles.d/fsfreeze-hook.conf \
+         /usr/lib/systemd/system/qemu-guest-agent.service.d/fsfreeze-hook.conf /usr/lib/fsfreeze-hook/qemu-ga.env \
+         /usr/lib/qemu-ga/fsfreeze-hook.d /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock; do
+    grep -qx -- "$f" <<<"$list" || fail "$f is not in the package"
+done
+# Nothing qemu-guest-agent owns on Fedora and RHEL.
+for f in /etc/qemu-ga/fsfreeze-hook /etc/qemu-ga/fsfreeze-hook.d /etc/sysconfig/qemu-ga \
+         /usr/lib/systemd/system/qemu-guest-agent.service; do
+    grep -qx -- "$f" <<<"$list" && fail "$f belongs to qemu-guest-agent"
+done
+config=$(rpm -qp --configfiles "$RPM")
+grep -qx /etc/qemu-ga/fsfreeze-hook.conf <<<"$config" || fail "the configuration is not %config"
+flags=$(rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$RPM")
+grep -qx "cn /etc/qemu-ga/fsfreeze-hook.conf" <<<"$flags" || fail "the configuration is not %config(noreplace)"
+
+echo "== what makes qemu-ga run it"
+rpm2cpio "$RPM" | (cd "$TMP" && cpio -idm --quiet ./usr/lib/fsfreeze-hook/qemu-ga.env \
+    ./usr/lib/systemd/system/qemu-guest-agent.service.d/fsfreeze-hook.conf ./etc/qemu-ga/fsfreeze-hook.conf)
+grep -qx 'FSFREEZE_HOOK_PATHNAME=/usr/sbin/fsfreeze-hook' "$TMP/usr/lib/fsfreeze-hook/qemu-ga.env" || fail "qemu-ga.env"
+grep -qx 'EnvironmentFile=/usr/lib/fsfreeze-hook/qemu-ga.env' \
+    "$TMP/usr/lib/systemd/system/qemu-guest-agent.service.d/fsfreeze-hook.conf" || fail "the drop-in"
+grep -qx 'hook-dirs=/usr/lib/qemu-ga/fsfreeze-hook.d;/etc/qemu-ga/fsfreeze-hook.d' "$TMP/etc/qemu-ga/fsfreeze-hook.conf" ||
+    fail "the configuration's hook directories"
+
+echo "== dependencies and scriptlets"
+requires=$(rpm -qp --requires "$RPM")
+grep -qx qemu-guest-agent <<<"$requires" || fail "no dependency on qemu-guest-agent"
+grep -q '^libglib-2.0.so.0' <<<"$requires" || fail "no dependency on GLib"
+grep -q '^libsystemd' <<<"$requires" && fail "libsystemd is loaded at run time, not linked"
+scripts=$(rpm -qp --scripts "$RPM")
+for s in "semanage fcontext -a -t virt_qemu_ga_unconfined_exec_t '/usr/lib/qemu-ga/fsfreeze-hook" \
+         "restorecon -R /usr/lib/qemu-ga" "systemctl try-restart qemu-guest-agent.service" \
+         "semanage fcontext -d '/usr/lib/qemu-ga/fsfreeze-hook"; do
+    grep -qF -- "$s" <<<"$scripts" || fail "no '$s' in the scriptlets"
+done
+# The scriptlets are valid shell.
+rpm -qp --qf '%{POSTIN}\n' "$RPM" | sh -n || fail "%post is not valid shell"
+rpm -qp --qf '%{POSTUN}\n' "$RPM" | sh -n || fail "%postun is not valid shell"
+
+if command -v rpmlint >/dev/null; then
+    echo "== rpmlint"
+    rpmlint -r "$(dirname "$0")/rpmlintrc" "$RPM" | tee "$TMP/rpmlint.log" | tail -3
+    grep -q " 0 errors" "$TMP/rpmlint.log" || fail "rpmlint found errors"
+else
+    echo "rpmlint not installed: not linted"
+fi
+echo "PASS"
