@@ -2,8 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -287,4 +291,73 @@ bool tl_await_file(const char *path, int deadline_ms) {
         }
         close(fd);
         return found;
+}
+
+int tl_fx_setup(void **state) {
+        struct tl_fx *f = g_new0(struct tl_fx, 1);
+
+        f->top = tl_mkdtemp();
+        f->hooks = g_build_filename(f->top, "fsfreeze-hook.d", NULL);
+        f->log = g_build_filename(f->top, "log", NULL);
+        f->out = g_build_filename(f->top, "out", NULL);
+        f->conf = g_build_filename(f->top, "conf", NULL);
+        f->state = g_build_filename(f->top, "state", NULL);
+        f->conf_opt = g_strdup_printf("--config=%s", f->conf);
+        f->state_opt = g_strdup_printf("--state-dir=%s", f->state);
+        if (g_mkdir(f->hooks, 0755) < 0)
+                g_error("mkdir %s: %s", f->hooks, g_strerror(errno));
+        *state = f;
+        return 0;
+}
+
+int tl_fx_teardown(void **state) {
+        struct tl_fx *f = *state;
+
+        tl_rmtree(f->top);
+        g_free(f->top);
+        g_free(f->hooks);
+        g_free(f->log);
+        g_free(f->out);
+        g_free(f->conf);
+        g_free(f->state);
+        g_free(f->conf_opt);
+        g_free(f->state_opt);
+        g_free(f);
+        return 0;
+}
+
+void tl_fx_recording_hook(struct tl_fx *f, const char *name) {
+        g_autofree char *body = g_strdup_printf("echo \"%s $1\" >> '%s'", name, f->out);
+
+        g_free(tl_write_hook(f->hooks, name, body));
+}
+
+void tl_fx_run(struct tl_fx *f, struct tl_run *r, const char *log, const char *phase, ...) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        const char *a;
+        va_list ap;
+
+        g_ptr_array_add(argv, (char *) tl_binary());
+        g_ptr_array_add(argv, f->conf_opt);
+        g_ptr_array_add(argv, f->state_opt);
+        g_ptr_array_add(argv, "--no-journal");
+        g_ptr_array_add(argv, "-d");
+        g_ptr_array_add(argv, f->hooks);
+        g_ptr_array_add(argv, "-l");
+        g_ptr_array_add(argv, (char *) (log ? log : f->log));
+        va_start(ap, phase);
+        while ((a = va_arg(ap, const char *)))
+                g_ptr_array_add(argv, (char *) a);
+        va_end(ap);
+        g_ptr_array_add(argv, (char *) phase);
+        g_ptr_array_add(argv, NULL);
+        /* A hang detector only; valgrind runs are slow. */
+        tl_run((char **) argv->pdata, NULL, 120000, r);
+}
+
+char *tl_fx_read_log(struct tl_fx *f) {
+        char *log = tl_read_file(f->log);
+
+        assert_non_null(log);
+        return log;
 }

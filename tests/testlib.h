@@ -71,3 +71,31 @@ pid_t tl_read_pid(const char *path);
 
 /* Waits (inotify on its directory, bounded) until 'path' exists. */
 bool tl_await_file(const char *path, int deadline_ms);
+
+/* The fixture of the process tests: a temporary directory 'top' with an
+ * empty hook directory, and hermetic --config/--state-dir options so that
+ * no test reads the machine's configuration or pairing state. */
+struct tl_fx {
+        char *top;
+        char *hooks;            /* top/fsfreeze-hook.d */
+        char *log;              /* top/log */
+        char *out;              /* top/out: what recording hooks append to */
+        char *conf;             /* top/conf: absent unless a test writes it */
+        char *state;            /* top/state */
+        char *conf_opt, *state_opt;
+};
+
+/* cmocka group/test setup and teardown for a struct tl_fx in *state. */
+int tl_fx_setup(void **state);
+int tl_fx_teardown(void **state);
+
+/* A hook 'name' that appends "NAME PHASE" to f->out. */
+void tl_fx_recording_hook(struct tl_fx *f, const char *name);
+
+/* Runs the dispatcher on f->hooks without the journal, logging to 'log'
+ * (NULL: f->log), with the extra options that follow 'phase' (a
+ * NULL-terminated list) placed before it. */
+void tl_fx_run(struct tl_fx *f, struct tl_run *r, const char *log, const char *phase, ...) G_GNUC_NULL_TERMINATED;
+
+/* The log file's contents; fails the test if there is none (g_free). */
+char *tl_fx_read_log(struct tl_fx *f);

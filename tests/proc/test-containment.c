@@ -22,83 +22,9 @@
 
 #include "testlib.h"
 
-struct fx {
-        char *top, *hooks, *log, *out;
-        char *conf;             /* top/conf: absent unless a test writes it */
-        char *state;            /* top/state */
-        char *conf_opt, *state_opt;
-};
-
-static int setup(void **state) {
-        struct fx *f = g_new0(struct fx, 1);
-
-        f->top = tl_mkdtemp();
-        f->hooks = g_build_filename(f->top, "fsfreeze-hook.d", NULL);
-        f->log = g_build_filename(f->top, "log", NULL);
-        f->out = g_build_filename(f->top, "out", NULL);
-        /* Hermetic: never the machine's configuration or state. */
-        f->conf_opt = g_strdup_printf("--config=%s/conf", f->top);
-        f->state_opt = g_strdup_printf("--state-dir=%s/state", f->top);
-        f->conf = g_build_filename(f->top, "conf", NULL);
-        f->state = g_build_filename(f->top, "state", NULL);
-        g_mkdir(f->hooks, 0755);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        struct fx *f = *state;
-
-        tl_rmtree(f->top);
-        g_free(f->top);
-        g_free(f->hooks);
-        g_free(f->log);
-        g_free(f->out);
-        g_free(f->conf);
-        g_free(f->state);
-        g_free(f->conf_opt);
-        g_free(f->state_opt);
-        g_free(f);
-        return 0;
-}
-
-static void recording_hook(struct fx *f, const char *name) {
-        g_autofree char *body = g_strdup_printf("echo \"%s $1\" >> '%s'", name, f->out);
-
-        g_free(tl_write_hook(f->hooks, name, body));
-}
-
-/* Runs the dispatcher on f->hooks; 'log' NULL means f->log. */
-static void run_log(struct fx *f, struct tl_run *r, const char *log, const char *phase, ...) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        const char *a;
-        va_list ap;
-
-        g_ptr_array_add(argv, (char *) tl_binary());
-        g_ptr_array_add(argv, f->conf_opt);
-        g_ptr_array_add(argv, f->state_opt);
-        g_ptr_array_add(argv, "--no-journal");
-        g_ptr_array_add(argv, "-d");
-        g_ptr_array_add(argv, f->hooks);
-        g_ptr_array_add(argv, "-l");
-        g_ptr_array_add(argv, (char *) (log ? log : f->log));
-        va_start(ap, phase);
-        while ((a = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (char *) a);
-        va_end(ap);
-        g_ptr_array_add(argv, (char *) phase);
-        g_ptr_array_add(argv, NULL);
-        tl_run((char **) argv->pdata, NULL, 120000, r);
-}
-
-#define run(f, r, ...) run_log(f, r, NULL, __VA_ARGS__)
-
-static char *read_log(struct fx *f) {
-        char *log = tl_read_file(f->log);
-
-        assert_non_null(log);
-        return log;
-}
+/* The fixture is testlib's struct tl_fx: a temporary hook directory,
+ * hermetic configuration and state; run() logs to f->log. */
+#define run(f, r, ...) tl_fx_run(f, r, NULL, __VA_ARGS__)
 
 static void require_root(void) {
         if (geteuid() != 0)
@@ -108,15 +34,15 @@ static void require_root(void) {
 /* --- trust policy ------------------------------------------------------ */
 
 static void test_writable_hook_refused_others_run(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL, *rec = NULL, *refusal = NULL;
         g_autofree char *bad = NULL;
         struct tl_run r;
 
         require_root();
-        recording_hook(f, "10-a");
-        recording_hook(f, "20-group-writable");
-        recording_hook(f, "30-c");
+        tl_fx_recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "20-group-writable");
+        tl_fx_recording_hook(f, "30-c");
         bad = g_build_filename(f->hooks, "20-group-writable", NULL);
         chmod(bad, 0775);
         run(f, &r, "freeze", NULL);
@@ -125,7 +51,7 @@ static void test_writable_hook_refused_others_run(void **state) {
 
         rec = tl_read_file(f->out);
         assert_string_equal(rec, "10-a freeze\n30-c freeze\n");
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         refusal = g_strdup_printf("%s not run: refused: %s is writable by group or others (fix: chmod go-w '%s')",
                                   bad, bad, bad);
         assert_int_equal(tl_count_lines_with(log, refusal), 1);
@@ -134,35 +60,35 @@ static void test_writable_hook_refused_others_run(void **state) {
 }
 
 static void test_foreign_owned_hook_refused(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL, *hook = NULL;
         struct tl_run r;
 
         require_root();
-        recording_hook(f, "10-nobody");
+        tl_fx_recording_hook(f, "10-nobody");
         hook = g_build_filename(f->hooks, "10-nobody", NULL);
         assert_int_equal(chown(hook, 65534, 65534), 0);
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         assert_false(g_file_test(f->out, G_FILE_TEST_EXISTS));
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "is owned by uid 65534, not by root (fix: chown root"), 1);
 }
 
 static void test_world_writable_hook_dir_runs_nothing(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         struct tl_run r;
 
         require_root();
-        recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "10-a");
         chmod(f->hooks, 01777);         /* even with the sticky bit */
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         assert_false(g_file_test(f->out, G_FILE_TEST_EXISTS));
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "is not trusted: "), 1);
         assert_int_equal(tl_count_lines_with(log, "is writable by group or others (fix: chmod go-w"), 1);
         assert_int_equal(tl_count_lines_with(log, ": none of its hooks run"), 1);
@@ -176,7 +102,7 @@ static void test_world_writable_hook_dir_runs_nothing(void **state) {
 }
 
 static void test_symlink_judged_by_target(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *open_dir = g_build_filename(f->top, "open", NULL);
         g_autofree char *safe_dir = g_build_filename(f->top, "safe", NULL);
         g_autofree char *bad_link = g_build_filename(f->hooks, "10-to-open", NULL);
@@ -207,26 +133,26 @@ static void test_symlink_judged_by_target(void **state) {
 }
 
 static void test_no_strict_modes_runs_with_warning(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL, *rec = NULL, *hook = NULL;
         struct tl_run r;
 
         require_root();
-        recording_hook(f, "10-writable");
+        tl_fx_recording_hook(f, "10-writable");
         hook = g_build_filename(f->hooks, "10-writable", NULL);
         chmod(hook, 0777);
         run(f, &r, "freeze", "--no-strict-modes", NULL);
         tl_run_clear(&r);
         rec = tl_read_file(f->out);
         assert_string_equal(rec, "10-writable freeze\n");
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "runs although it is not trusted: "), 1);
 }
 
 /* --- the log ------------------------------------------------------------ */
 
 static void test_log_symlink_not_followed(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *victim = g_build_filename(f->top, "victim", NULL);
         g_autofree char *link = g_build_filename(f->top, "log-link", NULL);
         g_autofree char *content = NULL, *rec = NULL;
@@ -234,8 +160,8 @@ static void test_log_symlink_not_followed(void **state) {
 
         g_free(tl_write_file(f->top, "victim", "precious\n", 0644));
         assert_int_equal(symlink(victim, link), 0);
-        recording_hook(f, "10-a");
-        run_log(f, &r, link, "freeze", NULL);
+        tl_fx_recording_hook(f, "10-a");
+        tl_fx_run(f, &r, link, "freeze", NULL);
         assert_int_equal(r.status, 0);
         /* No journal in this run either: said on stderr. */
         assert_non_null(strstr(r.err, "cannot write log file"));
@@ -248,22 +174,22 @@ static void test_log_symlink_not_followed(void **state) {
 }
 
 static void test_log_fifo_never_blocks(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *fifo = g_build_filename(f->top, "log-fifo", NULL);
         g_autofree char *rec = NULL;
         struct tl_run r;
         int reader;
 
         assert_int_equal(mkfifo(fifo, 0600), 0);
-        recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "10-a");
         /* No reader: a plain open for writing would block forever. */
-        run_log(f, &r, fifo, "freeze", NULL);
+        tl_fx_run(f, &r, fifo, "freeze", NULL);
         assert_int_equal(r.status, 0);
         assert_non_null(strstr(r.err, "cannot write log file"));
         tl_run_clear(&r);
         /* With a reader: refused as not a regular file. */
         reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        run_log(f, &r, fifo, "freeze", NULL);
+        tl_fx_run(f, &r, fifo, "freeze", NULL);
         assert_int_equal(r.status, 0);
         assert_non_null(strstr(r.err, "cannot write log file"));
         tl_run_clear(&r);
@@ -273,16 +199,16 @@ static void test_log_fifo_never_blocks(void **state) {
 }
 
 static void test_log_unusable_hooks_still_run(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *missing = g_build_filename(f->top, "no", "such", "dir", "log", NULL);
         const char *bad[] = { missing, "/dev/full", "/dev/null" };
         g_autofree char *rec = NULL;
         struct tl_run r;
 
-        recording_hook(f, "10-a");
-        recording_hook(f, "20-b");
+        tl_fx_recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "20-b");
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-                run_log(f, &r, bad[i], "freeze", NULL);
+                tl_fx_run(f, &r, bad[i], "freeze", NULL);
                 assert_int_equal(r.status, 0);
                 assert_non_null(strstr(r.err, "fsfreeze-hook: cannot write log file"));
                 assert_non_null(strstr(r.err, "hook output is not logged"));
@@ -293,12 +219,12 @@ static void test_log_unusable_hooks_still_run(void **state) {
 }
 
 static void test_log_created_private_whatever_umask(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         struct tl_run r;
         struct stat st;
         mode_t old;
 
-        recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "10-a");
         old = umask(0);
         run(f, &r, "freeze", NULL);
         umask(old);
@@ -317,7 +243,7 @@ static void test_log_created_private_whatever_umask(void **state) {
 /* --- output and memory bounds --------------------------------------------- */
 
 static void test_output_cap_drops_and_counts(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         g_auto(GStrv) lines = NULL;
         uint64_t logged = 0;
@@ -325,12 +251,12 @@ static void test_output_cap_drops_and_counts(void **state) {
 
         /* 1,000,000 lines of 10 bytes ("%09d\n") = 10,000,000 bytes. */
         g_free(tl_write_hook(f->hooks, "10-flood", "seq -f '%09g' 1 1000000\necho done >&2"));
-        recording_hook(f, "20-after");
+        tl_fx_recording_hook(f, "20-after");
         run(f, &r, "freeze", "--max-output=64K", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         lines = g_strsplit(log, "\n", -1);
         for (char **l = lines; *l; l++) {
                 const char *p = strstr(*l, ": 10-flood: stdout: ");
@@ -354,7 +280,7 @@ static void test_output_cap_drops_and_counts(void **state) {
 /* The dispatcher's memory does not grow with what a hook prints, even a
  * hook that never prints a newline. */
 static void test_memory_independent_of_output(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         struct tl_run small, big;
 
         if (g_getenv("FSFREEZE_HOOK_WRAPPER"))
@@ -374,7 +300,7 @@ static void test_memory_independent_of_output(void **state) {
 /* --- signals to the dispatcher ------------------------------------------ */
 
 static void test_signal_to_dispatcher_kills_hook_and_exits(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
         for (size_t i = 0; i < G_N_ELEMENTS(sigs); i++) {
@@ -390,7 +316,7 @@ static void test_signal_to_dispatcher_kills_hook_and_exits(void **state) {
                 tl_rmtree(f->hooks);
                 g_mkdir(f->hooks, 0755);
                 g_free(tl_write_hook(f->hooks, hook, body));
-                recording_hook(f, "20-never");
+                tl_fx_recording_hook(f, "20-never");
                 pid = fork();
                 if (pid == 0) {
                         execv(argv[0], argv);
@@ -404,7 +330,7 @@ static void test_signal_to_dispatcher_kills_hook_and_exits(void **state) {
                 assert_int_equal(WEXITSTATUS(status), 0);
                 assert_true(tl_await_exit(hook_pid, 10000));
 
-                log = read_log(f);
+                log = tl_fx_read_log(f);
                 sig = g_strdup_printf("(interrupted: fsfreeze-hook received SIG%s", sigabbrev_np(sigs[i]));
                 assert_int_equal(tl_count_lines_with(log, sig), 1);
                 assert_int_equal(tl_count_lines_with(log, "freeze: interrupted by SIG"), 1);
@@ -421,17 +347,17 @@ static void ignore_sigchld(void) {
 /* Started with SIGCHLD ignored (the disposition survives execve), the
  * kernel would reap hooks before the dispatcher learns how they ended. */
 static void test_inherited_ignored_sigchld(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "-t", "0", "freeze", NULL };
         struct tl_run r;
 
         g_free(tl_write_hook(f->hooks, "10-fails", "exit 3"));
-        recording_hook(f, "20-after");
+        tl_fx_recording_hook(f, "20-after");
         tl_run_with(argv, NULL, 30000, ignore_sigchld, &r);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/10-fails finished with status=3 in"), 1);
         assert_int_equal(tl_count_lines_with(log, "/20-after finished with status=0 in"), 1);
 }
@@ -439,7 +365,7 @@ static void test_inherited_ignored_sigchld(void **state) {
 /* --- hostile directory contents ----------------------------------------- */
 
 static void test_thousands_of_entries(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *rec = NULL;
         g_autoptr(GString) expect = g_string_new(NULL);
         struct tl_run r;
@@ -450,7 +376,7 @@ static void test_thousands_of_entries(void **state) {
         }
         for (int i = 0; i < 30; i++) {
                 g_autofree char *name = g_strdup_printf("%04d-hook", i * 100);
-                recording_hook(f, name);
+                tl_fx_recording_hook(f, name);
                 g_string_append_printf(expect, "%s freeze\n", name);
         }
         run(f, &r, "freeze", NULL);
@@ -461,7 +387,7 @@ static void test_thousands_of_entries(void **state) {
 }
 
 static void test_hostile_names_escaped(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         g_auto(GStrv) lines = NULL;
         g_autoptr(GRegex) ts = g_regex_new("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d\\d:\\d\\d: ", 0, 0, NULL);
@@ -477,7 +403,7 @@ static void test_hostile_names_escaped(void **state) {
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         lines = g_strsplit(log, "\n", -1);
         for (char **l = lines; *l && **l; l++)
                 assert_true(g_regex_match(ts, *l, 0, NULL));    /* no line forged or broken */
@@ -503,41 +429,41 @@ static void few_fds(void) {
 }
 
 static void test_out_of_descriptors_logged_not_run(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
         struct tl_run r;
 
         if (g_getenv("FSFREEZE_HOOK_WRAPPER"))
                 skip();         /* valgrind needs descriptors of its own */
-        recording_hook(f, "10-a");
-        recording_hook(f, "20-b");
+        tl_fx_recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "20-b");
         tl_run_with(argv, NULL, 30000, few_fds, &r);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, " not run: cannot create a pipe: Too many open files"), 2);
         assert_int_equal(tl_count_lines_with(log, "freeze: done in "), 1);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_writable_hook_refused_others_run, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_foreign_owned_hook_refused, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_world_writable_hook_dir_runs_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_symlink_judged_by_target, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_no_strict_modes_runs_with_warning, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_log_symlink_not_followed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_log_fifo_never_blocks, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_log_unusable_hooks_still_run, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_log_created_private_whatever_umask, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_output_cap_drops_and_counts, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_memory_independent_of_output, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_signal_to_dispatcher_kills_hook_and_exits, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_inherited_ignored_sigchld, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_thousands_of_entries, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_hostile_names_escaped, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_out_of_descriptors_logged_not_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_writable_hook_refused_others_run, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_foreign_owned_hook_refused, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_world_writable_hook_dir_runs_nothing, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_symlink_judged_by_target, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_no_strict_modes_runs_with_warning, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_log_symlink_not_followed, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_log_fifo_never_blocks, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_log_unusable_hooks_still_run, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_log_created_private_whatever_umask, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_output_cap_drops_and_counts, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_memory_independent_of_output, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_signal_to_dispatcher_kills_hook_and_exits, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_inherited_ignored_sigchld, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_thousands_of_entries, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_hostile_names_escaped, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_out_of_descriptors_logged_not_run, tl_fx_setup, tl_fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,93 +23,18 @@
 
 #include "testlib.h"
 
-struct fx {
-        char *top;
-        char *hooks;            /* top/fsfreeze-hook.d */
-        char *log;              /* top/log */
-        char *out;              /* top/out: what hooks record */
-        char *conf;             /* top/conf: absent unless a test writes it */
-        char *state;            /* top/state */
-        char *conf_opt, *state_opt;
-};
-
-static int setup(void **state) {
-        struct fx *f = g_new0(struct fx, 1);
-
-        f->top = tl_mkdtemp();
-        f->hooks = g_build_filename(f->top, "fsfreeze-hook.d", NULL);
-        f->log = g_build_filename(f->top, "log", NULL);
-        f->out = g_build_filename(f->top, "out", NULL);
-        /* Hermetic: never the machine's configuration or state. */
-        f->conf_opt = g_strdup_printf("--config=%s/conf", f->top);
-        f->state_opt = g_strdup_printf("--state-dir=%s/state", f->top);
-        f->conf = g_build_filename(f->top, "conf", NULL);
-        f->state = g_build_filename(f->top, "state", NULL);
-        g_mkdir(f->hooks, 0755);
-        *state = f;
-        return 0;
-}
-
-static int teardown(void **state) {
-        struct fx *f = *state;
-
-        tl_rmtree(f->top);
-        g_free(f->top);
-        g_free(f->hooks);
-        g_free(f->log);
-        g_free(f->out);
-        g_free(f->conf);
-        g_free(f->state);
-        g_free(f->conf_opt);
-        g_free(f->state_opt);
-        g_free(f);
-        return 0;
-}
-
-/* A hook that appends "NAME PHASE" to the record file. */
-static void recording_hook(struct fx *f, const char *name) {
-        g_autofree char *body = g_strdup_printf("echo \"%s $1\" >> '%s'", name, f->out);
-
-        g_free(tl_write_hook(f->hooks, name, body));
-}
-
-static void run(struct fx *f, struct tl_run *r, const char *phase, ...) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        const char *a;
-        va_list ap;
-
-        g_ptr_array_add(argv, (char *) tl_binary());
-        g_ptr_array_add(argv, f->conf_opt);
-        g_ptr_array_add(argv, f->state_opt);
-        g_ptr_array_add(argv, "--no-journal");
-        g_ptr_array_add(argv, "-d");
-        g_ptr_array_add(argv, f->hooks);
-        g_ptr_array_add(argv, "-l");
-        g_ptr_array_add(argv, f->log);
-        va_start(ap, phase);
-        while ((a = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (char *) a);
-        va_end(ap);
-        g_ptr_array_add(argv, (char *) phase);
-        g_ptr_array_add(argv, NULL);
-        tl_run((char **) argv->pdata, NULL, 60000, r);
-}
-
-static char *read_log(struct fx *f) {
-        char *log = tl_read_file(f->log);
-
-        assert_non_null(log);
-        return log;
-}
+/* The fixture is testlib's struct tl_fx: a temporary hook directory,
+ * hermetic configuration and state; run() logs to f->log. */
+#define run(f, r, ...) tl_fx_run(f, r, NULL, __VA_ARGS__)
 
 static void test_freeze_in_name_order_thaw_reversed(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         struct tl_run r;
         g_autofree char *rec = NULL;
 
-        recording_hook(f, "20-b");
-        recording_hook(f, "10-a");
-        recording_hook(f, "30-c");
+        tl_fx_recording_hook(f, "20-b");
+        tl_fx_recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "30-c");
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
@@ -122,19 +47,19 @@ static void test_freeze_in_name_order_thaw_reversed(void **state) {
 }
 
 static void test_log_uses_qemu_phrases_and_timestamps(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autoptr(GRegex) ts = g_regex_new("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d\\d:\\d\\d: ",
                                            G_REGEX_MULTILINE, 0, NULL);
         g_autofree char *exec_line = NULL, *done_line = NULL, *log = NULL;
         g_auto(GStrv) lines = NULL;
         struct tl_run r;
 
-        recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "10-a");
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         lines = g_strsplit(log, "\n", -1);
         for (char **l = lines; *l && **l; l++)
                 assert_true(g_regex_match(ts, *l, 0, NULL));
@@ -152,7 +77,7 @@ static void test_log_uses_qemu_phrases_and_timestamps(void **state) {
 }
 
 static void test_captures_both_streams_line_by_line(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         struct tl_run r;
 
@@ -166,7 +91,7 @@ static void test_captures_both_streams_line_by_line(void **state) {
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, ": 10-talk: stdout: out one"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 10-talk: stderr: err one"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 10-talk: stdout: out two"), 1);
@@ -177,7 +102,7 @@ static void test_captures_both_streams_line_by_line(void **state) {
 }
 
 static void test_long_line_split_and_flood_bounded(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         struct tl_run r;
 
@@ -189,7 +114,7 @@ static void test_long_line_split_and_flood_bounded(void **state) {
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, ": 10-long: stdout: xxxx"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 10-long: stdout+: xxxx"), 2);
         assert_int_equal(tl_count_lines_with(log, ": 10-long: stdout: 20000"), 1);
@@ -197,19 +122,19 @@ static void test_long_line_split_and_flood_bounded(void **state) {
 }
 
 static void test_failing_and_signalled_hooks_logged_exit_0(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL, *rec = NULL;
         struct tl_run r;
 
         g_free(tl_write_hook(f->hooks, "10-fail", "exit 3"));
         g_free(tl_write_hook(f->hooks, "20-segv", "kill -SEGV $$"));
         g_free(tl_write_hook(f->hooks, "25-abort", "kill -ABRT $$"));
-        recording_hook(f, "30-after");
+        tl_fx_recording_hook(f, "30-after");
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/10-fail finished with status=3 in"), 1);
         assert_int_equal(tl_count_lines_with(log, "/20-segv finished with status=139 (killed by SIGSEGV) in"), 1);
         assert_int_equal(tl_count_lines_with(log, "/25-abort finished with status=134 (killed by SIGABRT) in"), 1);
@@ -219,7 +144,7 @@ static void test_failing_and_signalled_hooks_logged_exit_0(void **state) {
 }
 
 static void test_timeout_kills_group_and_goes_on(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *pidfile = g_build_filename(f->top, "grandchild.pid", NULL);
         g_autofree char *body = NULL, *log = NULL, *rec = NULL;
         struct tl_run r;
@@ -232,12 +157,12 @@ static void test_timeout_kills_group_and_goes_on(void **state) {
                                pidfile, pidfile, pidfile);
         g_free(tl_write_hook(f->hooks, "10-hang", body));
         g_free(tl_write_hook(f->hooks, "20-hang-trap", "trap '' TERM; sleep 1000"));
-        recording_hook(f, "30-after");
+        tl_fx_recording_hook(f, "30-after");
         run(f, &r, "freeze", "--timeout=1", "--kill-grace=0.5", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/10-hang finished with status=143 (timed out after 1.000 s; "
                                                   "killed by SIGTERM; SIGKILL sent to the rest of its process group)"),
                          1);
@@ -253,7 +178,7 @@ static void test_timeout_kills_group_and_goes_on(void **state) {
 }
 
 static void test_stopped_hook_is_killed_by_timeout(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         struct tl_run r;
 
@@ -261,14 +186,14 @@ static void test_stopped_hook_is_killed_by_timeout(void **state) {
         run(f, &r, "freeze", "-t", "0.5", "-k", "0.5", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/10-stop finished with status=143 (timed out after 0.500 s; "
                                                   "killed by SIGTERM"),
                          1);
 }
 
 static void test_background_child_keeps_pipes_open(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *pidfile = g_build_filename(f->top, "bg.pid", NULL);
         g_autofree char *body = NULL, *log = NULL, *rec = NULL;
         struct tl_run r;
@@ -278,12 +203,12 @@ static void test_background_child_keeps_pipes_open(void **state) {
          * inheriting the hook's stdout and stderr. */
         body = g_strdup_printf("sleep 1000 &\necho $! > %s\necho holding the lock\necho still here >&2", pidfile);
         g_free(tl_write_hook(f->hooks, "10-bg", body));
-        recording_hook(f, "20-after");
+        tl_fx_recording_hook(f, "20-after");
         run(f, &r, "freeze", "--timeout=30", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, ": 10-bg: stdout: holding the lock"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 10-bg: stderr: still here"), 1);
         assert_int_equal(tl_count_lines_with(log, "/10-bg finished with status=0 in"), 1);
@@ -302,7 +227,7 @@ static void test_background_child_keeps_pipes_open(void **state) {
  * until EOF before it waits. That read must end when the dispatcher
  * exits, even though a hook left a process running. */
 static void test_qemu_ga_91_pipe_reaches_eof(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *pidfile = g_build_filename(f->top, "bg.pid", NULL);
         g_autofree char *body = g_strdup_printf("sleep 1000 &\necho $! > %s", pidfile);
         int p[2], status;
@@ -341,7 +266,7 @@ static void test_qemu_ga_91_pipe_reaches_eof(void **state) {
 }
 
 static void test_hook_environment_is_clean(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL, *env_path = NULL, *hook = NULL;
         g_auto(GStrv) lines = NULL;
         unsigned n_fds = 0;
@@ -366,7 +291,7 @@ static void test_hook_environment_is_clean(void **state) {
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
 
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         hook = g_build_filename(f->hooks, "10-env", NULL);
         lines = g_strsplit(log, "\n", -1);
         for (char **l = lines; *l; l++) {
@@ -398,7 +323,7 @@ static void test_hook_environment_is_clean(void **state) {
 }
 
 static void test_dry_run_lists_everything_runs_nothing(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *marker = g_build_filename(f->top, "ran", NULL);
         g_autofree char *body = g_strdup_printf("touch %s", marker);
         g_autofree char *sub = g_build_filename(f->hooks, "sub", NULL);
@@ -435,27 +360,27 @@ static void test_dry_run_lists_everything_runs_nothing(void **state) {
 }
 
 static void test_skipped_entries_are_not_run(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL, *rec = NULL;
         struct tl_run r;
 
-        recording_hook(f, "10-a");
-        recording_hook(f, "10-a.dpkg-old");
-        recording_hook(f, "10-a~");
-        recording_hook(f, ".10-a");
+        tl_fx_recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "10-a.dpkg-old");
+        tl_fx_recording_hook(f, "10-a~");
+        tl_fx_recording_hook(f, ".10-a");
         g_free(tl_write_file(f->hooks, "20-noexec", "#!/bin/sh\necho ran >> /dev/null\n", 0644));
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         rec = tl_read_file(f->out);
         assert_string_equal(rec, "10-a freeze\n");
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         /* A hook without execute bit is a common mistake: say so. */
         assert_int_equal(tl_count_lines_with(log, "/20-noexec: not executable (chmod +x to run it)"), 1);
 }
 
 static void test_missing_hook_directory_is_exit_0(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         struct tl_run r;
 
@@ -463,17 +388,17 @@ static void test_missing_hook_directory_is_exit_0(void **state) {
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/fsfreeze-hook.d does not exist"), 1);
         assert_int_equal(tl_count_lines_with(log, "freeze: 0 hooks to run"), 1);
 }
 
 static void test_usage_errors_exit_2_run_nothing(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         const char *bad[] = { NULL, "frozen", "--bogus" };
         struct tl_run r;
 
-        recording_hook(f, "10-a");
+        tl_fx_recording_hook(f, "10-a");
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
                 char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "-d", f->hooks, "-l", f->log, (char *) bad[i], NULL };
 
@@ -489,7 +414,7 @@ static void test_usage_errors_exit_2_run_nothing(void **state) {
 
 /* The shell glob of QEMU's script sorts by locale; we never do. */
 static void test_order_independent_of_locale(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         const char *locale = NULL;
         const char *candidates[] = { "en_US.UTF-8", "en_US.utf8", "de_DE.UTF-8", "fr_FR.UTF-8" };
         g_autofree char *rec = NULL, *lc = NULL;
@@ -502,10 +427,10 @@ static void test_order_independent_of_locale(void **state) {
         if (!locale)
                 skip();         /* CI generates en_US.UTF-8; see .ci/setup */
 
-        recording_hook(f, "b");
-        recording_hook(f, "B");
-        recording_hook(f, "a");
-        recording_hook(f, "_z");
+        tl_fx_recording_hook(f, "b");
+        tl_fx_recording_hook(f, "B");
+        tl_fx_recording_hook(f, "a");
+        tl_fx_recording_hook(f, "_z");
         lc = g_strdup_printf("LC_ALL=%s", locale);
         {
                 char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l", f->log, "freeze", NULL };
@@ -519,7 +444,7 @@ static void test_order_independent_of_locale(void **state) {
 }
 
 static void test_default_dir_found_through_argv0_symlink(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *etc = g_build_filename(f->top, "etc", "qemu", NULL);
         g_autofree char *link = g_build_filename(etc, "fsfreeze-hook", NULL);
         g_autofree char *hooks = g_build_filename(etc, "fsfreeze-hook.d", NULL);
@@ -543,7 +468,7 @@ static void test_default_dir_found_through_argv0_symlink(void **state) {
 }
 
 static void test_vanished_or_unexecutable_hook_logged_not_run(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autofree char *log = NULL;
         struct tl_run r;
 
@@ -551,19 +476,19 @@ static void test_vanished_or_unexecutable_hook_logged_not_run(void **state) {
         g_autofree char *second = g_build_filename(f->hooks, "20-gone", NULL);
         g_autofree char *body = g_strdup_printf("rm -f '%s'", second);
         g_free(tl_write_hook(f->hooks, "10-remover", body));
-        recording_hook(f, "20-gone");
-        recording_hook(f, "30-after");
+        tl_fx_recording_hook(f, "20-gone");
+        tl_fx_recording_hook(f, "30-after");
         run(f, &r, "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        log = read_log(f);
+        log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/20-gone not run: cannot open it: No such file or directory"), 1);
         assert_int_equal(tl_count_lines_with(log, "/30-after finished with status=0"), 1);
 }
 
 /* A manual run from a shell: the log lines are shown on the terminal too. */
 static void test_terminal_shows_log_lines(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         g_autoptr(GString) seen = g_string_new(NULL);
         int master, slave, status;
         char buf[4096];
@@ -597,7 +522,7 @@ static void test_terminal_shows_log_lines(void **state) {
 
 /* Not on a terminal (qemu-ga): nothing on stdout. */
 static void test_no_terminal_no_stdout(void **state) {
-        struct fx *f = *state;
+        struct tl_fx *f = *state;
         struct tl_run r;
 
         g_free(tl_write_hook(f->hooks, "10-talk", "echo only in the log"));
@@ -610,25 +535,25 @@ static void test_no_terminal_no_stdout(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_freeze_in_name_order_thaw_reversed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_log_uses_qemu_phrases_and_timestamps, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_captures_both_streams_line_by_line, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_long_line_split_and_flood_bounded, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_failing_and_signalled_hooks_logged_exit_0, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_timeout_kills_group_and_goes_on, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_stopped_hook_is_killed_by_timeout, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_background_child_keeps_pipes_open, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_qemu_ga_91_pipe_reaches_eof, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_hook_environment_is_clean, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_dry_run_lists_everything_runs_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_skipped_entries_are_not_run, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_missing_hook_directory_is_exit_0, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_usage_errors_exit_2_run_nothing, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_order_independent_of_locale, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_default_dir_found_through_argv0_symlink, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_vanished_or_unexecutable_hook_logged_not_run, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_terminal_shows_log_lines, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_no_terminal_no_stdout, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_in_name_order_thaw_reversed, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_log_uses_qemu_phrases_and_timestamps, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_captures_both_streams_line_by_line, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_long_line_split_and_flood_bounded, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_failing_and_signalled_hooks_logged_exit_0, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_timeout_kills_group_and_goes_on, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_stopped_hook_is_killed_by_timeout, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_background_child_keeps_pipes_open, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_qemu_ga_91_pipe_reaches_eof, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_hook_environment_is_clean, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_dry_run_lists_everything_runs_nothing, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_skipped_entries_are_not_run, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_missing_hook_directory_is_exit_0, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_usage_errors_exit_2_run_nothing, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_order_independent_of_locale, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_default_dir_found_through_argv0_symlink, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_vanished_or_unexecutable_hook_logged_not_run, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_terminal_shows_log_lines, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_no_terminal_no_stdout, tl_fx_setup, tl_fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
