@@ -6,7 +6,7 @@
 # through the real dispatcher: after freeze a write waits, after thaw it
 # completes, and the freeze returned at once although the client holding
 # the lock runs on. Also: thaw twice, thaw without freeze, a server that is
-# not running.
+# not running, the regressions below.
 #
 # usage: mariadb.sh FSFREEZE_HOOK EXAMPLES_DIR
 set -euo pipefail
@@ -30,8 +30,12 @@ SERVER=
 
 cleanup() {
     # Whatever happened, release the lock and stop the server.
-    pkill -f "fsfreeze-hook-test-$TMP" 2>/dev/null || true
-    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+    pkill -f "fsfreeze-hook-mysql-session $TMP" 2>/dev/null || true
+    pkill -f -- "--defaults-extra-file=$TMP/backup.cnf" 2>/dev/null || true
+    if [ -n "$SERVER" ]; then
+        kill "$SERVER" 2>/dev/null || true
+        wait "$SERVER" 2>/dev/null || true
+    fi
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -49,6 +53,9 @@ SERVER=$!
 # The credentials file, as an administrator would write it.
 printf '[client]\nuser=root\nsocket=%s\n' "$SOCK" >"$TMP/backup.cnf"
 chmod 600 "$TMP/backup.cnf"
+# Alive and not a zombie: a zombie answers kill -0, and here nobody may
+# reap the orphans a hook leaves.
+alive() { [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ] && kill -0 "$1" 2>/dev/null; }
 sql() { mariadb --defaults-extra-file="$TMP/backup.cnf" --batch --skip-column-names -e "$1"; }
 
 for _ in $(seq 1 300); do
@@ -71,7 +78,7 @@ echo "== freeze"
 out=$(dispatch freeze) || fail "freeze: exit $?: $out"
 [ -f "$TMP/state/client.pid" ] || fail "no lock holder after freeze: $(cat "$TMP/hook.log")"
 holder=$(cat "$TMP/state/client.pid")
-kill -0 "$holder" 2>/dev/null || fail "no client holds the lock after freeze"
+alive "$holder" || fail "no client holds the lock after freeze"
 grep -q "10-mysql-flush-lock: stdout: tables flushed and read-locked until thaw" "$TMP/hook.log" ||
     fail "the hook did not report the lock: $(cat "$TMP/hook.log")"
 
@@ -98,7 +105,7 @@ echo "== thaw: the write completes"
 out=$(dispatch thaw) || fail "thaw: exit $?: $out"
 wait "$writer" || fail "the write failed after thaw"
 [ "$(sql 'SELECT COUNT(*) FROM t.x')" = 1 ] || fail "the row is missing after thaw"
-kill -0 "$holder" 2>/dev/null && fail "the lock holder still runs after thaw"
+alive "$holder" && fail "the lock holder still runs after thaw"
 grep -q "10-mysql-flush-lock: stdout: tables unlocked" "$TMP/hook.log" || fail "thaw did not report the unlock"
 
 echo "== thaw again, and thaw without freeze: nothing to release, exit 0"
@@ -111,14 +118,63 @@ holder=$(cat "$TMP/state/client.pid")
 dispatch freeze >/dev/null
 grep -q "a lock from an earlier freeze is still held: releasing it first" "$TMP/hook.log" ||
     fail "the stale lock was not released"
-kill -0 "$holder" 2>/dev/null && fail "the earlier lock holder still runs"
+alive "$holder" && fail "the earlier lock holder still runs"
 dispatch thaw >/dev/null
 MYSQL_MAX_LOCKED=1 dispatch freeze >/dev/null
 holder=$(cat "$TMP/state/client.pid")
-for _ in $(seq 1 100); do kill -0 "$holder" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$holder" 2>/dev/null && fail "the lock outlived MYSQL_MAX_LOCKED"
+for _ in $(seq 1 100); do alive "$holder" || break; sleep 0.05; done
+alive "$holder" && fail "the lock outlived MYSQL_MAX_LOCKED"
 sql 'INSERT INTO t.x VALUES (2)' || fail "writes still blocked after MYSQL_MAX_LOCKED"
 dispatch thaw >/dev/null
+
+echo "== the hook alone, read to EOF (QEMU's script under qemu-ga 9.1+): returns while the lock holds"
+# If the lock session kept the hook's stdout, this would return only when
+# the session ends (MYSQL_MAX_LOCKED), and the holder would be gone.
+out=$(MYSQL_MAX_LOCKED=30 "$HOOKS/10-mysql-flush-lock" freeze 2>&1) || fail "freeze: $out"
+holder=$(cat "$TMP/state/client.pid")
+alive "$holder" || fail "the command substitution waited for the lock session to end"
+"$HOOKS/10-mysql-flush-lock" thaw >/dev/null || fail "thaw after a direct freeze"
+
+echo "== sql_mode=ANSI_QUOTES: the lock is still taken"
+mode=$(sql 'SELECT @@GLOBAL.sql_mode')
+sql "SET GLOBAL sql_mode='ANSI_QUOTES'"
+dispatch freeze >/dev/null
+sql "SET GLOBAL sql_mode='$mode'"
+grep -q "10-mysql-flush-lock: stdout: tables flushed and read-locked until thaw" <(tail -3 "$TMP/hook.log") ||
+    fail "no lock under ANSI_QUOTES: $(tail -4 "$TMP/hook.log")"
+dispatch thaw >/dev/null
+
+echo "== a long statement holds the lock off: the server gives up, nothing is left behind"
+sql 'UPDATE t.x SET i = SLEEP(60) WHERE i = 1' >/dev/null 2>&1 &
+long=$!
+for _ in $(seq 1 200); do
+    [ "$(sql "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'UPDATE t.x%'")" = 1 ] && break
+    sleep 0.05
+done
+MYSQL_LOCK_TIMEOUT=2 dispatch freeze >/dev/null
+grep -q "10-mysql-flush-lock: stderr: FLUSH TABLES WITH READ LOCK failed: ERROR 1205 .*Lock wait timeout" "$TMP/hook.log" ||
+    fail "the failed lock was not reported: $(tail -4 "$TMP/hook.log")"
+grep -q "10-mysql-flush-lock finished with status=1" "$TMP/hook.log" || fail "status of the failed lock"
+[ "$(sql "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'FLUSH TABLES%'")" = 0 ] ||
+    fail "FLUSH TABLES WITH READ LOCK still waits on the server, to lock behind the snapshot's back"
+pgrep -f "fsfreeze-hook-mysql-session $TMP" >/dev/null && fail "the lock session outlived the failed freeze"
+# Writes elsewhere go on while the long statement runs.
+sql 'INSERT INTO t.m VALUES (1)' || fail "a write was blocked after the failed freeze"
+alive "$long" || fail "the long statement ended too early for this test to mean anything"
+sql "KILL QUERY (SELECT id FROM information_schema.processlist WHERE info LIKE 'UPDATE t.x%' LIMIT 1)" 2>/dev/null ||
+    kill "$long" 2>/dev/null || true
+wait "$long" 2>/dev/null || true
+
+echo "== a stale state directory whose pid now belongs to someone else: thaw does not kill it"
+sleep 300 &
+bystander=$!
+mkdir -p "$TMP/state"
+echo "$bystander" >"$TMP/state/session.pid"
+echo "$bystander" >"$TMP/state/client.pid"
+dispatch thaw >/dev/null
+alive "$bystander" || fail "thaw killed an unrelated process"
+kill "$bystander"
+[ -d "$TMP/state" ] && fail "the stale state directory was kept"
 
 echo "== a server that is not running: nothing to do, exit 0"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
