@@ -4,7 +4,8 @@
 # Every example hook: shellcheck-clean as POSIX sh, exit 2 with a usage line
 # for a wrong argument, exit 0 with a clear "nothing to do" where its
 # application is absent, and a thaw that is safe without a freeze. The
-# stop/start example's logic against a stand-in systemctl.
+# stop/start example's logic against a stand-in systemctl; the MongoDB
+# example's credentials kept off mongosh's command line.
 #
 # usage: examples.sh EXAMPLES_DIR
 set -euo pipefail
@@ -74,4 +75,22 @@ is-active mariadb.service
 is-active --quiet mariadb.service"
 [ "$(cat "$STUB_LOG")" = "$expected" ] || fail "systemctl calls:
 $(cat "$STUB_LOG")"
+
+echo "== 10-mongodb-fsynclock keeps the connection string off the command line"
+# Any local user can read a command line; the password must stay in the
+# file. The stand-in records its arguments and answers as a server would.
+cat >"$TMP/bin/mongosh" <<'STUB'
+#!/bin/sh
+printf '%s\n' "$@" >> "$STUB_ARGS"
+echo 1
+STUB
+chmod 755 "$TMP/bin/mongosh"
+printf 'mongodb://backup:pa55word@127.0.0.1:27017/admin\n' >"$TMP/mongodb.uri"
+export STUB_ARGS=$TMP/mongo-args
+for phase in freeze thaw; do
+    PATH=$TMP/bin:$PATH MONGODB_URI_FILE=$TMP/mongodb.uri "$EXAMPLES/10-mongodb-fsynclock" "$phase" >/dev/null ||
+        fail "mongodb $phase against the stand-in"
+done
+grep -q "readFileSync('$TMP/mongodb.uri'" "$STUB_ARGS" || fail "the URI file is not read by mongosh: $(cat "$STUB_ARGS")"
+if grep -q pa55word "$STUB_ARGS"; then fail "the MongoDB password is on mongosh's command line"; fi
 echo "PASS"
