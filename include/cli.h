@@ -31,8 +31,9 @@ struct fh_cli {
 /* The default hook directory: fsfreeze-hook.d beside the path we were
  * invoked as, exactly like QEMU's script (dirname "$0"), argv[0] as given
  * and not resolved, so a symlink /etc/qemu/fsfreeze-hook uses
- * /etc/qemu/fsfreeze-hook.d. Without a slash in argv[0] (found in PATH)
- * there is no "beside": the build-time default. A new string. */
+ * /etc/qemu/fsfreeze-hook.d. Without a slash in argv[0] (found in PATH),
+ * or invoked from the directory the program is installed in (/usr/sbin),
+ * there is no useful "beside": the build-time default. A new string. */
 char *fh_default_hooks_dir(const char *argv0);
 
 /* Parses the command line. On a usage error returns -EINVAL and sets

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -41,12 +43,30 @@ static const struct option long_options[] = {
         { 0 }
 };
 
+/* Whether 'dir' is where the program is installed (/usr/sbin), also
+ * through a symlink such as /sbin on merged-/usr systems. */
+static bool is_program_dir(const char *dir) {
+        g_autofree char *real_dir = NULL, *real_program_dir = NULL;
+
+        if (g_str_equal(dir, PROGRAM_DIR))
+                return true;
+        real_dir = realpath(dir, NULL);
+        real_program_dir = realpath(PROGRAM_DIR, NULL);
+        return real_dir && real_program_dir && g_str_equal(real_dir, real_program_dir);
+}
+
 char *fh_default_hooks_dir(const char *argv0) {
         g_autofree char *dir = NULL;
 
         if (!argv0 || !strchr(argv0, '/'))
                 return g_strdup(DEFAULT_HOOKS_DIR);
         dir = g_path_get_dirname(argv0);
+        /* /usr/sbin/fsfreeze-hook.d is nobody's hook directory: qemu-ga
+         * started with -F/usr/sbin/fsfreeze-hook, as the packages' drop-ins
+         * do, must find the administrator's hooks even when the
+         * configuration file that names them is gone or broken. */
+        if (is_program_dir(dir))
+                return g_strdup(DEFAULT_HOOKS_DIR);
         return g_build_filename(dir, "fsfreeze-hook.d", NULL);
 }
 
@@ -70,7 +90,9 @@ void fh_cli_usage(FILE *out) {
                 "                             " DEFAULT_CONFIG ")\n"
                 " -d, --hooks-dir=DIR       hook directory; repeat for several, lowest\n"
                 "                             priority first (default: " DEFAULT_VENDOR_HOOKS_DIR ",\n"
-                "                             then fsfreeze-hook.d beside this program)\n"
+                "                             then fsfreeze-hook.d beside this program;\n"
+                "                             " DEFAULT_HOOKS_DIR " if run from\n"
+                "                             " PROGRAM_DIR " or PATH)\n"
                 " -l, --log-file=FILE       log file, empty for none\n"
                 "                             (default: " DEFAULT_LOG_FILE ")\n"
                 " -t, --timeout=SECONDS     time limit per freeze hook, 0 for none (default: %d)\n"
