@@ -25,9 +25,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 for tool in dpkg-buildpackage lintian qemu-ga; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install devscripts debhelper lintian qemu-guest-agent)"
 done
-if dpkg-query -W -f='${Status}' fsfreeze-hook 2>/dev/null | grep -q installed; then
-    skip "fsfreeze-hook is installed on this machine: not touching it"
-fi
+# Installed, or removed with its configuration kept: our purge would take
+# an administrator's configuration.
+case $(dpkg-query -W -f='${Status}' fsfreeze-hook 2>/dev/null || true) in
+"" | *" not-installed") ;;
+*) skip "fsfreeze-hook is known to dpkg on this machine: not touching it" ;;
+esac
 
 TMP=$(mktemp -d /tmp/fsfreeze-deb.XXXXXX)
 UNIT=/lib/systemd/system/qemu-guest-agent.service
@@ -40,10 +43,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The effective command line of the unit: the last ExecStart= after the
-# last reset, the unit first, then its drop-ins in name order.
+# The unit's effective ExecStart= list, one command a line, as systemd
+# builds it: the unit, then its drop-ins from /etc, /run and /lib (the
+# first of a name wins) in name order; an empty ExecStart= resets the list.
 exec_start() {
-    { cat "$UNIT"; cat "$UNIT".d/*.conf 2>/dev/null || true; } | sed -n 's/^ExecStart=//p' | tail -1
+    local d f name
+    local -A seen=()
+    local files=()
+    for d in /etc/systemd/system /run/systemd/system /lib/systemd/system /usr/lib/systemd/system; do
+        for f in "$d/${UNIT##*/}.d"/*.conf; do
+            [ -e "$f" ] || continue
+            name=${f##*/}
+            [ -n "${seen[$name]:-}" ] && continue
+            seen[$name]=$f
+            files+=("$name")
+        done
+    done
+    {
+        cat "$UNIT"
+        if [ "${#files[@]}" -gt 0 ]; then
+            printf '%s\n' "${files[@]}" | LC_ALL=C sort | while read -r name; do cat "${seen[$name]}"; done
+        fi
+    } | awk '/^ExecStart=/ { v = substr($0, 11); if (v == "") n = 0; else list[++n] = v }
+             END { for (i = 1; i <= n; i++) print list[i] }'
 }
 
 echo "== state before"
@@ -82,12 +104,18 @@ grep -q " */etc/qemu-ga/fsfreeze-hook.conf " <<<"$conffiles" || fail "the config
 
 after_exec=$(exec_start)
 echo "ExecStart: $after_exec"
+# One command: a drop-in without the reset line would make it two, and
+# systemd would refuse the unit.
+[ "$(wc -l <<<"$after_exec")" = 1 ] || fail "the unit has more than one ExecStart= command: $after_exec"
 case $after_exec in
 *"-F/usr/sbin/fsfreeze-hook"*) ;;
 *) fail "the unit does not pass -F/usr/sbin/fsfreeze-hook: $after_exec" ;;
 esac
 if command -v systemd-analyze >/dev/null; then
-    systemd-analyze verify "$UNIT" 2>&1 | grep -i fsfreeze && fail "systemd-analyze verify complains about the drop-in"
+    verify=$(systemd-analyze verify "$UNIT" 2>&1) || fail "systemd-analyze verify: $verify"
+    if grep -Ei "fsfreeze|refusing|bad unit|more than one" <<<"$verify"; then
+        fail "systemd-analyze verify complains about the unit"
+    fi
 fi
 
 echo "== qemu-ga, started as the unit says, runs our hook"
@@ -110,7 +138,15 @@ cat "$TMP/hook.log"
 grep -q "execute $ADMIN_HOOK freeze" "$TMP/hook.log" || fail "the admin directory's hook did not run at freeze"
 grep -q "thaw: 1 hooks to release" "$TMP/hook.log" || fail "the thaw did not pair with the freeze"
 
+echo "== without its configuration file, the installed program still finds the admin hooks"
+# An administrator may delete the conffile (dpkg does not bring it back).
+mv /etc/qemu-ga/fsfreeze-hook.conf "$TMP/conf.saved"
+plan=$(/usr/sbin/fsfreeze-hook --dry-run freeze 2>&1)
+mv "$TMP/conf.saved" /etc/qemu-ga/fsfreeze-hook.conf
+grep -q "$ADMIN_HOOK" <<<"$plan" || fail "without the configuration the admin hook is not planned: $plan"
+
 echo "== an administrator's configuration survives reinstall"
+# A plain file would be overwritten by the reinstall; a conffile is kept.
 echo "# local change" >>/etc/qemu-ga/fsfreeze-hook.conf
 dpkg -i --force-confold "$DEB" >/dev/null 2>&1 || fail "reinstall"
 grep -q "# local change" /etc/qemu-ga/fsfreeze-hook.conf || fail "the local configuration was overwritten"

@@ -26,6 +26,12 @@ TMP=$(mktemp -d /tmp/fsfreeze-rpm.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "== meson dist (the tarball of the committed tree)"
+# meson dist packs the last commit: say so when the tree has more, since
+# those changes are then not what this RPM is made of.
+src_dir=$(git -C "$(dirname "$(readlink -f "$0")")" rev-parse --show-toplevel 2>/dev/null || true)
+if [ -n "$src_dir" ] && [ -n "$(git -C "$src_dir" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    echo "NOTE: uncommitted changes in $src_dir are not in the tarball: commit them to test them here"
+fi
 (cd "$BUILD" && meson dist --no-tests --allow-dirty --formats xztar >"$TMP/dist.log" 2>&1) ||
     { cat "$TMP/dist.log"; fail "meson dist"; }
 TARBALL=$BUILD/meson-dist/fsfreeze-hook-$VERSION.tar.xz
