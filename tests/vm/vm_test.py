@@ -46,7 +46,6 @@ INITRAMFS_MODULES = ["virtio_pci", "virtio_blk", "ext4"]
 IMAGE_SIZE = "2G"
 RECIPE_VERSION = 1
 
-QEMU_TIMEOUT = 300      # the whole VM run, seconds
 BOOT_TIMEOUT = 180      # until qemu-ga answers
 
 
@@ -282,7 +281,11 @@ def start_deb_build(source, work):
 
 
 def finish_deb_build(build, work):
-    out, _ = build.communicate(timeout=600)
+    try:
+        out, _ = build.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        build.kill()
+        raise Fail("dpkg-buildpackage did not finish in 600 s")
     if build.returncode != 0:
         raise Fail("dpkg-buildpackage: " + out[-3000:])
     return [f"{work}/{f}" for f in os.listdir(work) if re.match(r"fsfreeze-hook_.*_amd64\.deb$", f)][0]
@@ -328,8 +331,10 @@ def install(agent, deb_path, what):
     argv += ["/usr/bin/dpkg", "-i", deb_path] if what == "install" else ["/usr/bin/dpkg", "--purge", "fsfreeze-hook"]
     try:
         agent.spawn(argv)
-    except (OSError, Fail):
-        pass    # qemu-ga may restart under us; the unit goes on
+    except (OSError, Fail) as e:
+        # qemu-ga may restart under us and the unit go on; if it never
+        # started, the wait below says so, with this as the likely cause.
+        log(f"starting {unit}: {e}; waiting for the unit")
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -354,7 +359,7 @@ def check(cond, msg):
 
 def test(source, cache):
     work = tempfile.mkdtemp(prefix="fsfreeze-vm.")
-    pidfile = None
+    pidfile = build = None
     try:
         image, kernel, initrd = build_image(cache)
         t0 = time.time()
@@ -377,15 +382,22 @@ def test(source, cache):
         log("the MariaDB example hook and a recording hook in /etc/qemu/fsfreeze-hook.d")
         agent.write_file("/etc/qemu/fsfreeze-hook.d/10-mysql-flush-lock",
                          open(f"{source}/hooks.d-examples/10-mysql-flush-lock", "rb").read(), "0755")
+        # At freeze it also proves the database lock (the filesystem freeze
+        # alone would stop the writer too): an insert must not get through.
         agent.write_file("/etc/qemu/fsfreeze-hook.d/50-record",
-                         b"#!/bin/sh\necho \"50-record $1 $(date +%s.%N)\" >> /root/record\necho recorded $1\n", "0755")
+                         b"#!/bin/sh\necho \"50-record $1 $(date +%s.%N)\" >> /root/record\n"
+                         b"if [ \"$1\" = freeze ]; then\n"
+                         b"  if mariadb -e 'SET SESSION lock_wait_timeout=1; INSERT INTO t.x VALUES (-1)' 2>/dev/null; then\n"
+                         b"    echo 'lock absent' >> /root/record\n"
+                         b"  else\n    echo 'lock held' >> /root/record\n  fi\nfi\n"
+                         b"echo recorded $1\n", "0755")
         agent.exec(["/bin/sh", "-c", "for i in $(seq 1 120); do mariadb-admin ping >/dev/null 2>&1 && exit 0; "
                     "sleep 1; done; exit 1"], timeout=150)
         agent.exec(["/usr/bin/mariadb", "-e", "CREATE DATABASE IF NOT EXISTS t; "
                     "CREATE TABLE IF NOT EXISTS t.x (i INT) ENGINE=InnoDB"])
         agent.exec(["/bin/rm", "-f", "/root/record"])
         _, checked, _ = agent.exec(["/usr/sbin/fsfreeze-hook", "--check"], check=False)
-        log("--check in the guest: " + checked.strip().splitlines()[-1])
+        log("--check in the guest: " + (checked.strip().splitlines() or ["(no output)"])[-1])
 
         # While frozen, qemu-ga runs nothing but ping, sync, status and
         # thaw: the writer starts before the freeze. It inserts a row every
@@ -396,7 +408,8 @@ def test(source, cache):
                          b"  i=$((i + 1))\n  mariadb -e \"INSERT INTO t.x VALUES ($i)\" || exit 1\n"
                          b"  echo \"$i $(date +%s.%N)\" >> /run/writer.log\n  sleep 0.1\ndone\n", "0755")
         writer = agent.spawn(["/root/writer"])
-        agent.exec(["/bin/sh", "-c", "for i in $(seq 1 100); do [ -s /run/writer.log ] && exit 0; sleep 0.1; done; exit 1"])
+        agent.exec(["/bin/sh", "-c", "for i in $(seq 1 600); do [ -s /run/writer.log ] && exit 0; sleep 0.1; done; exit 1"],
+                   timeout=90)
 
         log("guest-fsfreeze-freeze")
         t1 = time.time()
@@ -414,8 +427,8 @@ def test(source, cache):
         check(agent.call("guest-fsfreeze-status") == "thawed", "status is not thawed")
         check(not superblock_frozen(disk), "needs_recovery is not back after thaw")
         # A few more inserts after the thaw, then stop the writer.
-        agent.exec(["/bin/sh", "-c", "n=$(wc -l < /run/writer.log); for i in $(seq 1 100); do "
-                    "[ $(wc -l < /run/writer.log) -gt $((n + 3)) ] && exit 0; sleep 0.1; done; exit 1"])
+        agent.exec(["/bin/sh", "-c", "n=$(wc -l < /run/writer.log); for i in $(seq 1 600); do "
+                    "[ $(wc -l < /run/writer.log) -gt $((n + 3)) ] && exit 0; sleep 0.1; done; exit 1"], timeout=90)
         agent.exec(["/usr/bin/touch", "/run/writer-stop"])
         for _ in range(100):
             st = agent.status(writer)
@@ -425,15 +438,17 @@ def test(source, cache):
         check(st.get("exited") and st.get("exitcode") == 0, f"the writer failed: {st}")
         # Between the recording hook's freeze and thaw (inside the span of
         # the lock), no insert completed; inserts went on before and after.
-        record = dict((l.split()[1], float(l.split()[2])) for l in agent.read_file("/root/record").splitlines()
-                      if len(l.split()) == 3)
+        record_text = agent.read_file("/root/record")
+        check("lock held" in record_text.splitlines(), f"the MariaDB lock was not held at freeze: {record_text}")
+        record = dict((l.split()[1], float(l.split()[2])) for l in record_text.splitlines()
+                      if l.startswith("50-record ") and len(l.split()) == 3)
         done = [float(l.split()[1]) for l in agent.read_file("/run/writer.log").splitlines()]
         during = [t for t in done if record["freeze"] < t < record["thaw"]]
         check(not during, f"{len(during)} writes completed while frozen")
         check(any(t < record["freeze"] for t in done) and any(t > record["thaw"] for t in done),
               "the writer did not write before the freeze and after the thaw")
         log(f"{len(done)} writes: none in the {record['thaw'] - record['freeze']:.1f} s between freeze and thaw")
-        _, rows, _ = agent.exec(["/usr/bin/mariadb", "-N", "-e", "SELECT COUNT(*) FROM t.x"])
+        _, rows, _ = agent.exec(["/usr/bin/mariadb", "-N", "-e", "SELECT COUNT(*) FROM t.x WHERE i > 0"])
         check(int(rows.strip()) == len(done), f"{rows.strip()} rows, {len(done)} writes")
 
         log("the hook log and the journal, read through the agent")
@@ -484,6 +499,8 @@ def test(source, cache):
             pass
         wait_qemu_exit(pidfile, 30)
     finally:
+        if build and build.poll() is None:
+            build.kill()
         kill_qemu(pidfile)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -518,6 +535,9 @@ def kill_qemu(pidfile):
 def main():
     source = os.path.abspath(sys.argv[1])
     cache = os.environ.get("FSFREEZE_VM_CACHE", "/var/cache/fsfreeze-hook-vm")
+    # meson's timeout sends SIGTERM: leave through the finally clauses, which
+    # kill qemu (daemonized, out of our process group) and remove the work.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if os.geteuid() != 0:
             raise Skip("needs root (debootstrap, dpkg-buildpackage)")
