@@ -48,7 +48,13 @@ STARTED=1
 export PGHOST=$DATA PGPORT=5499
 sql() { runuser -u postgres -- psql -X -q -At -c "$1"; }
 sql 'CREATE TABLE x (i int)'
-before=$(sql 'SELECT checkpoints_req FROM pg_stat_bgwriter')
+# PostgreSQL 17 moved the counter to pg_stat_checkpointer.
+if [ "$(sql 'SHOW server_version_num')" -ge 170000 ]; then
+    requested='SELECT num_requested FROM pg_stat_checkpointer'
+else
+    requested='SELECT checkpoints_req FROM pg_stat_bgwriter'
+fi
+before=$(sql "$requested")
 
 dispatch() {
     timeout 60 "$BIN" --config="$TMP/none.conf" --state-dir="$TMP/dstate" --no-journal \
@@ -58,7 +64,7 @@ dispatch() {
 echo "== freeze: a checkpoint"
 out=$(dispatch freeze) || fail "freeze: $out"
 grep -q "10-postgresql-checkpoint: stdout: checkpoint done" "$TMP/hook.log" || fail "$(cat "$TMP/hook.log")"
-after=$(sql 'SELECT checkpoints_req FROM pg_stat_bgwriter')
+after=$(sql "$requested")
 [ "$after" -gt "$before" ] || fail "no checkpoint was requested ($before -> $after)"
 # Nothing is locked: a write goes through at once.
 timeout 10 runuser -u postgres -- psql -X -q -c 'INSERT INTO x VALUES (1)' || fail "a write was held up"
