@@ -160,8 +160,24 @@ class Agent:
     with 0xFF and guest-sync-delimited with a fresh id, and reads until that
     id comes back."""
 
-    def __init__(self, path):
+    def __init__(self, path, pidfile):
         self.path = path
+        self.pidfile = pidfile
+
+    def freeze_guest(self, timeout=120):
+        """A bare guest-fsfreeze-freeze freezes every filesystem of whatever
+        runs the agent behind the socket: send it only when that socket is
+        the virtio-serial chardev of our own qemu, so that the agent is the
+        guest's and the filesystems are the guest's."""
+        pid = qemu_pid(self.pidfile)
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0") if pid else []
+        except OSError:
+            cmdline = []
+        chardev = f"socket,path={self.path},server=on,wait=off,id=qga0".encode()
+        if not cmdline or not cmdline[0].endswith(b"qemu-system-x86_64") or chardev not in cmdline:
+            raise Fail(f"refusing guest-fsfreeze-freeze: {self.path} is not our guest's agent socket")
+        return self.call("guest-fsfreeze-freeze", timeout=timeout)
 
     def call(self, command, arguments=None, timeout=60):
         deadline = time.time() + timeout
@@ -305,7 +321,7 @@ def boot(work, image, kernel, initrd):
            "-nic", "none", "-display", "none", "-serial", f"file:{work}/console.log",
            "-pidfile", pidfile, "-daemonize"]
     run(cmd)
-    return disk, Agent(sock), pidfile
+    return disk, Agent(sock, pidfile), pidfile
 
 
 def superblock_frozen(disk):
@@ -413,7 +429,7 @@ def test(source, cache):
 
         log("guest-fsfreeze-freeze")
         t1 = time.time()
-        frozen = agent.call("guest-fsfreeze-freeze", timeout=120)
+        frozen = agent.freeze_guest()
         log(f"froze {frozen} filesystem(s) in {time.time() - t1:.1f} s")
         check(isinstance(frozen, int) and frozen >= 1, f"freeze returned {frozen}")
         check(agent.call("guest-fsfreeze-status") == "frozen", "status is not frozen")
@@ -476,7 +492,7 @@ def test(source, cache):
                          "0755")
         conf = agent.read_file("/etc/qemu-ga/fsfreeze-hook.conf")
         agent.write_file("/etc/qemu-ga/fsfreeze-hook.conf", (conf + "\n[hook 30-hang]\ntimeout=3\n").encode(), "0644")
-        frozen = agent.call("guest-fsfreeze-freeze", timeout=120)
+        frozen = agent.freeze_guest()
         check(isinstance(frozen, int) and frozen >= 1, f"freeze with a hanging hook returned {frozen}")
         agent.call("guest-fsfreeze-thaw", timeout=120)
         hook_log = agent.read_file("/var/log/qga-fsfreeze-hook.log")
