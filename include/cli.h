@@ -15,6 +15,7 @@ enum fh_action {
         FH_ACTION_CHECK,
         FH_ACTION_HELP,
         FH_ACTION_VERSION,
+        FH_ACTION_DEADLINE_FIRE,        /* internal: the freeze deadline fires */
 };
 
 struct fh_cli {
@@ -22,6 +23,8 @@ struct fh_cli {
         int phase;              /* enum fh_phase, or -1 when the action takes none */
         char *config;           /* the configuration file */
         bool json;              /* --status --json */
+        char *deadline_id;      /* --deadline-fire=ID */
+        int64_t deadline_sleep_until;   /* --deadline-sleep-until=USEC (boot clock), 0: none */
         struct fh_layer layer;  /* the options, which override the file */
 };
 

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "deadline.h"
 #include "env.h"
 #include "log.h"
 #include "phase.h"
@@ -23,6 +24,12 @@ struct fh_dispatch_options {
         int devnull_fd;
         const sigset_t *ignored;        /* see fh_spawn_request */
         struct fh_env *env;             /* the per-hook variables are set here */
+        /* The freeze's command line without its phase, for the freeze
+         * deadline to run us again with (NULL: no deadline is armed). */
+        char *const *rerun_argv;
+        /* The freeze deadline fired: a thaw that logs why; the caller
+         * holds the state lock already (see fh_deadline_claim). */
+        const struct fh_deadline *deadline_fired;
 };
 
 struct fh_dispatch_summary {
@@ -40,7 +47,10 @@ struct fh_dispatch_summary {
  *   state directory which hooks ran; with on-failure=abort, a failing hook
  *   stops the freeze and the hooks that already ran are thawed in reverse;
  * - thaw: the hooks the recorded freeze ran, in reverse, or without a
- *   record the current hooks in reverse.
+ *   record the current hooks in reverse; none if the freeze deadline
+ *   released them already.
+ * A freeze arms the freeze deadline before its first hook; a thaw or an
+ * abort disarms it.
  * Directories that are missing or unreadable are logged, not errors. */
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret);
 

@@ -38,6 +38,7 @@ struct fh_layer {
         int on_failure;                 /* -1 or enum fh_on_failure */
         char *state_dir;
         int strict_modes;               /* -1, 0, 1 */
+        int64_t freeze_deadline_msec;   /* -1: unset */
         GHashTable *hooks;              /* name -> struct fh_hook_settings; NULL: none */
 };
 
@@ -56,6 +57,7 @@ struct fh_settings {
         enum fh_on_failure on_failure;
         char *state_dir;
         bool strict_modes;
+        int64_t freeze_deadline_msec;   /* 0: none */
         GHashTable *hooks;              /* name -> struct fh_hook_settings */
 };
 

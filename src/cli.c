@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "deadline.h"
 #include "defaults.h"
 #include "parse.h"
 
@@ -20,6 +21,9 @@ enum {
         OPT_STATUS,
         OPT_JSON,
         OPT_CHECK,
+        OPT_FREEZE_DEADLINE,
+        OPT_DEADLINE_FIRE,
+        OPT_DEADLINE_SLEEP_UNTIL,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +42,10 @@ static const struct option long_options[] = {
         { "status", no_argument, NULL, OPT_STATUS },
         { "json", no_argument, NULL, OPT_JSON },
         { "check", no_argument, NULL, OPT_CHECK },
+        { "freeze-deadline", required_argument, NULL, OPT_FREEZE_DEADLINE },
+        /* Internal: how the freeze deadline runs us (see deadline.h). */
+        { "deadline-fire", required_argument, NULL, OPT_DEADLINE_FIRE },
+        { "deadline-sleep-until", required_argument, NULL, OPT_DEADLINE_SLEEP_UNTIL },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { 0 }
@@ -107,6 +115,10 @@ void fh_cli_usage(FILE *out) {
                 "                             freeze\n"
                 "     --state-dir=DIR       where freeze and thaw are recorded (default:\n"
                 "                             " DEFAULT_STATE_DIR ")\n"
+                "     --freeze-deadline=SECONDS\n"
+                "                           if no thaw comes this long after a freeze\n"
+                "                             began, thaw every filesystem and run the thaw\n"
+                "                             hooks; 0 for never (default: %d)\n"
                 "     --no-journal          do not send events to the systemd journal\n"
                 "     --no-strict-modes     also run hooks that someone other than root\n"
                 "                             could have changed, with a warning (as root,\n"
@@ -124,7 +136,8 @@ void fh_cli_usage(FILE *out) {
                 " -V, --version             display version\n"
                 "\n"
                 "For more details see fsfreeze-hook(8) and fsfreeze-hook.conf(5).\n",
-                DEFAULT_TIMEOUT_MS / 1000, DEFAULT_KILL_GRACE_MS / 1000, max_output);
+                DEFAULT_TIMEOUT_MS / 1000, DEFAULT_KILL_GRACE_MS / 1000, max_output,
+                FH_DEFAULT_FREEZE_DEADLINE_MSEC / 1000);
 }
 
 static int seconds_option(const char *name, const char *value, int64_t *ret, char **ret_error) {
@@ -202,6 +215,26 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
         case OPT_CHECK:
                 cli->action = FH_ACTION_CHECK;
                 return 0;
+        case OPT_FREEZE_DEADLINE:
+                return seconds_option("freeze deadline", arg, &l->freeze_deadline_msec, ret_error);
+        case OPT_DEADLINE_FIRE:
+                if (!fh_deadline_id_valid(arg)) {
+                        *ret_error = g_strdup_printf("invalid deadline ID '%s'", arg);
+                        return -EINVAL;
+                }
+                g_free(cli->deadline_id);
+                cli->deadline_id = g_strdup(arg);
+                cli->action = FH_ACTION_DEADLINE_FIRE;
+                return 0;
+        case OPT_DEADLINE_SLEEP_UNTIL: {
+                uint64_t v;
+                if (!g_ascii_string_to_unsigned(arg, 10, 1, INT64_MAX, &v, NULL)) {
+                        *ret_error = g_strdup_printf("invalid time '%s'", arg);
+                        return -EINVAL;
+                }
+                cli->deadline_sleep_until = (int64_t) v;
+                return 0;
+        }
         }
         return -EINVAL;
 }
@@ -238,6 +271,10 @@ static int parse_arguments(int argc, char **argv, struct fh_cli *cli, char **ret
         bool wants_phase = cli->action == FH_ACTION_RUN || cli->action == FH_ACTION_DRY_RUN;
         int r;
 
+        if (cli->deadline_sleep_until > 0 && cli->action != FH_ACTION_DEADLINE_FIRE) {
+                *ret_error = g_strdup("--deadline-sleep-until goes with --deadline-fire");
+                return -EINVAL;
+        }
         if (!wants_phase) {
                 if (optind < argc) {
                         *ret_error = g_strdup_printf("unexpected argument '%s'", argv[optind]);
@@ -293,5 +330,6 @@ fail:
 
 void fh_cli_done(struct fh_cli *cli) {
         g_clear_pointer(&cli->config, g_free);
+        g_clear_pointer(&cli->deadline_id, g_free);
         fh_layer_done(&cli->layer);
 }

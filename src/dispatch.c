@@ -11,6 +11,7 @@
 
 #include "dispatch.h"
 #include "escape.h"
+#include "freeze_deadline.h"
 #include "parse.h"
 #include "plan.h"
 #include "spawn.h"
@@ -466,8 +467,13 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         fh_log_set_phase(log, o->phase);
         (void) fh_now_monotonic_usec(&start);
         c.state_dir = usable_state_dir(&c);
-        if (c.state_dir)
+        if (c.state_dir && !o->deadline_fired)
                 lock_fd = lock_state_dir(&c);
+        if (o->phase == FH_PHASE_THAW && !o->deadline_fired && fh_freeze_deadline_settle(c.state_dir, log)) {
+                if (lock_fd >= 0)
+                        close(lock_fd);
+                return;
+        }
         plan = fh_plan_build(o->phase, c.s, o->trust, c.state_dir);
         log_plan(&c, plan);
         log_start(&c, plan);
@@ -488,16 +494,24 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         }
         /* Written before the first hook runs: if we are killed half-way, a
          * thaw still finds every hook that may have frozen. */
-        if (o->phase == FH_PHASE_FREEZE)
+        if (o->phase == FH_PHASE_FREEZE) {
                 save(&c, rec);
+                /* Before the first hook: nothing slow while the
+                 * applications hold their locks. */
+                fh_freeze_deadline_arm(c.state_dir, c.s, o->rerun_argv, log);
+        }
 
         run_plan(&c, plan, rec);
+        if (c.sum->aborted)
+                fh_freeze_deadline_disarm(c.state_dir, log);
 
         rec->finished_usec = now_realtime_usec();
         save(&c, rec);
         if (o->phase == FH_PHASE_THAW && c.state_dir && plan->freeze)
                 (void) fh_state_mark_thawed(c.state_dir);
         log_summary(&c, start);
+        if (o->deadline_fired)
+                fh_freeze_deadline_log_fired(log, o->deadline_fired);
         if (lock_fd >= 0)
                 close(lock_fd);
 }

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -20,6 +21,7 @@
 #include "check.h"
 #include "cli.h"
 #include "config.h"
+#include "deadline.h"
 #include "defaults.h"
 #include "dispatch.h"
 #include "env.h"
@@ -108,8 +110,18 @@ static void print_warnings(GPtrArray *warnings) {
                 fprintf(stderr, "fsfreeze-hook: warning: %s\n", (const char *) warnings->pdata[i]);
 }
 
+/* What the freeze deadline needs to run us again: our command line
+ * without the phase, which the parser has moved to the end. */
+static char **rerun_argv(int argc, char **argv) {
+        char **r = g_new0(char *, argc);
+
+        for (int i = 0; i < argc - 1; i++)
+                r[i] = g_strdup(argv[i]);
+        return r;
+}
+
 static int run(const struct fh_cli *cli, const struct fh_settings *settings, struct fh_trust *trust,
-               GPtrArray *warnings) {
+               GPtrArray *warnings, char *const *rerun, const struct fh_deadline *fired) {
         g_autoptr(fh_log) log = NULL;
         g_autoptr(fh_env) env = NULL;
         struct fh_dispatch_summary summary;
@@ -124,7 +136,7 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
                 .journal = settings->journal,
                 .terminal_fd = isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1,
         });
-        fh_log_set_phase(log, cli->phase);
+        fh_log_set_phase(log, fired ? FH_PHASE_THAW : (enum fh_phase) cli->phase);
         for (guint i = 0; i < warnings->len; i++)
                 fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
         if (signal_fd < 0 || devnull_fd < 0) {
@@ -135,13 +147,15 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
 
         env = fh_env_new(environ);
         fh_dispatch(&(struct fh_dispatch_options) {
-                .phase = cli->phase,
+                .phase = fired ? FH_PHASE_THAW : (enum fh_phase) cli->phase,
                 .settings = settings,
                 .trust = trust,
                 .signal_fd = signal_fd,
                 .devnull_fd = devnull_fd,
                 .ignored = &ignored,
                 .env = env,
+                .rerun_argv = rerun,
+                .deadline_fired = fired,
         }, log, &summary);
 
         /* Whatever the hooks did, and even when interrupted: a non-zero
@@ -149,6 +163,26 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
          * would follow to release the hooks that already ran. Only an
          * abort, which has released them itself, fails on purpose. */
         return summary.aborted ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* --deadline-fire=ID: the freeze deadline's timer ran us. The
+ * filesystems are thawed before anything is logged: the log file may be
+ * on one of them. */
+static int fire(const struct fh_cli *cli, const struct fh_settings *settings, struct fh_trust *trust,
+                GPtrArray *warnings) {
+        g_autoptr(fh_deadline) d = NULL;
+        int lock_fd, status;
+
+        /* Executed as /proc/self/exe: be found by our own name. */
+        (void) prctl(PR_SET_NAME, "fsfreeze-hook");
+        if (cli->deadline_sleep_until > 0)
+                fh_deadline_sleep_until(cli->deadline_sleep_until);
+        lock_fd = fh_deadline_claim(settings->state_dir, cli->deadline_id, &d);
+        if (lock_fd < 0)
+                return EXIT_SUCCESS;    /* disarmed, or replaced by a later freeze */
+        status = run(cli, settings, trust, warnings, NULL, d);
+        close(lock_fd);
+        return status;
 }
 
 int main(int argc, char **argv) {
@@ -190,9 +224,14 @@ int main(int argc, char **argv) {
         case FH_ACTION_CHECK:
                 status = fh_check(stdout, &settings, cli.config, warnings);
                 break;
-        default:
-                status = run(&cli, &settings, trust, warnings);
+        case FH_ACTION_DEADLINE_FIRE:
+                status = fire(&cli, &settings, trust, warnings);
                 break;
+        default: {
+                g_auto(GStrv) rerun = rerun_argv(argc, argv);
+                status = run(&cli, &settings, trust, warnings, rerun, NULL);
+                break;
+        }
         }
         fh_settings_done(&settings);
         fh_cli_done(&cli);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "deadline.h"
 #include "defaults.h"
 #include "settings.h"
 
@@ -33,6 +34,7 @@ void fh_layer_init(struct fh_layer *l) {
                 .max_output = -1,
                 .on_failure = -1,
                 .strict_modes = -1,
+                .freeze_deadline_msec = -1,
         };
 }
 
@@ -59,6 +61,7 @@ void fh_settings_init(struct fh_settings *s, const char *argv0) {
                 .on_failure = FH_ON_FAILURE_CONTINUE,
                 .state_dir = g_strdup(DEFAULT_STATE_DIR),
                 .strict_modes = true,
+                .freeze_deadline_msec = FH_DEFAULT_FREEZE_DEADLINE_MSEC,
                 .hooks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
         };
         s->hook_dirs = g_new0(char *, 3);
@@ -127,6 +130,8 @@ void fh_settings_apply(struct fh_settings *s, const struct fh_layer *l) {
                 replace_str(&s->state_dir, l->state_dir);
         if (l->strict_modes >= 0)
                 s->strict_modes = l->strict_modes;
+        if (l->freeze_deadline_msec >= 0)
+                s->freeze_deadline_msec = l->freeze_deadline_msec;
         if (l->hooks)
                 apply_hooks(s, l->hooks);
 }

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "escape.h"
+#include "freeze_deadline.h"
 #include "state.h"
 #include "status.h"
 #include "timeutil.h"
@@ -62,6 +63,7 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
                 fprintf(out, "Awaiting thaw: yes, since the freeze of %s\n", since);
         } else
                 fprintf(out, "Awaiting thaw: no\n");
+        fh_freeze_deadline_print(out, state_dir);
         if (thaw)
                 print_record(out, thaw);
         else
@@ -145,6 +147,8 @@ static int print_json(FILE *out, const char *state_dir, struct fh_state_record *
         json_record(s, freeze);
         g_string_append(s, ", \"thaw\": ");
         json_record(s, thaw);
+        g_string_append(s, ", \"deadline\": ");
+        fh_freeze_deadline_json(s, state_dir);
         g_string_append_printf(s, ", \"errors\": [%s%s%s]}\n", rf == -EBADMSG ? "\"freeze record unreadable\"" : "",
                                rf == -EBADMSG && rt == -EBADMSG ? ", " : "",
                                rt == -EBADMSG ? "\"thaw record unreadable\"" : "");

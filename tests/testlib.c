@@ -310,9 +310,35 @@ int tl_fx_setup(void **state) {
         return 0;
 }
 
+void tl_disarm_deadline(const char *state_dir) {
+        g_autofree char *path = g_build_filename(state_dir, "deadline", NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *id = NULL, *want = NULL, *proc = NULL, *cmdline = NULL;
+        gsize len = 0;
+        pid_t pid;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+                return;
+        id = g_key_file_get_string(kf, "deadline", "id", NULL);
+        pid = (pid_t) g_key_file_get_integer(kf, "deadline", "pid", NULL);
+        if (!id || pid <= 0)
+                return;
+        want = g_strconcat("--deadline-fire=", id, NULL);
+        proc = g_strdup_printf("/proc/%d/cmdline", (int) pid);
+        if (!g_file_get_contents(proc, &cmdline, &len, NULL))
+                return;
+        for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+                if (strcmp(cmdline + i, want) == 0) {
+                        kill(pid, SIGTERM);
+                        (void) tl_await_exit(pid, 10000);
+                        return;
+                }
+}
+
 int tl_fx_teardown(void **state) {
         struct tl_fx *f = *state;
 
+        tl_disarm_deadline(f->state);
         tl_rmtree(f->top);
         g_free(f->top);
         g_free(f->hooks);

@@ -85,6 +85,11 @@ struct tl_fx {
         char *conf_opt, *state_opt;
 };
 
+/* Stops the freeze deadline's process recorded in 'state_dir', if any and
+ * if it is still ours, and waits for it to exit: no test leaves one
+ * sleeping (it would fire long after the test). */
+void tl_disarm_deadline(const char *state_dir);
+
 /* cmocka group/test setup and teardown for a struct tl_fx in *state. */
 int tl_fx_setup(void **state);
 int tl_fx_teardown(void **state);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "deadline.h"
+#include "log.h"
+#include "settings.h"
+
+/* The freeze deadline as the dispatcher uses it, with the state lock held
+ * and everything logged (see deadline.h for the mechanism). */
+
+/* A freeze, before its first hook: replaces any deadline still armed
+ * (there is never more than one) by a new one of s->freeze_deadline_msec,
+ * none if that is 0. 'state_dir' NULL: unusable, no deadline. */
+void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, char *const *rerun_argv,
+                            struct fh_log *log);
+
+/* A thaw, or an aborted freeze: the deadline is no longer needed. */
+void fh_freeze_deadline_disarm(const char *state_dir, struct fh_log *log);
+
+/* A thaw from the host: true if the deadline already thawed the freeze it
+ * would pair with and released its hooks; then the thaw must release
+ * nothing, and this has logged why and recorded the late thaw. Otherwise
+ * disarms the deadline and returns false. */
+bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log);
+
+/* The fire, after the thaw hooks ran: the error that says what happened. */
+void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d);
+
+/* --status: one line for a person; a JSON object for tools. */
+void fh_freeze_deadline_print(FILE *out, const char *state_dir);
+void fh_freeze_deadline_json(GString *s, const char *state_dir);

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dlfcn.h>
+#include <glib.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+
+#include "deadline.h"
+#include "thaw_all.h"
+#include "timeutil.h"
+
+#define GROUP "deadline"
+#define FILE_NAME "deadline"
+#define LOCK_NAME "lock"
+#define FIRE_OPTION "--deadline-fire="
+#define SLEEP_OPTION "--deadline-sleep-until="
+/* How long a freeze waits for systemd before it uses a process instead. */
+#define BUS_TIMEOUT_USEC (5 * USEC_PER_SEC)
+
+static const char *const mechanism_names[] = {
+        [FH_DEADLINE_SYSTEMD] = "systemd",
+        [FH_DEADLINE_PROCESS] = "process",
+};
+
+static char *boot_id(void) {
+        char *id = NULL;
+
+        if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+                return NULL;
+        return g_strstrip(id);
+}
+
+struct fh_deadline *fh_deadline_new(int64_t msec) {
+        struct fh_deadline *d = g_new0(struct fh_deadline, 1);
+
+        d->id = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
+        d->msec = msec;
+        d->armed_usec = g_get_real_time();
+        d->expires_usec = d->armed_usec + msec * USEC_PER_MSEC;
+        d->thawed = -1;
+        d->boot_id = boot_id();
+        return d;
+}
+
+void fh_deadline_free(struct fh_deadline *d) {
+        if (!d)
+                return;
+        g_free(d->id);
+        g_free(d->unit);
+        g_free(d->boot_id);
+        g_free(d);
+}
+
+bool fh_deadline_id_valid(const char *s) {
+        size_t n = 0;
+
+        for (; s[n]; n++)
+                if (!g_ascii_isxdigit(s[n]) || g_ascii_isupper(s[n]))
+                        return false;
+        return n == 16;
+}
+
+/* --- the record ---------------------------------------------------------------- */
+
+int fh_deadline_write(const char *dir, const struct fh_deadline *d) {
+        g_autofree char *path = g_build_filename(dir, FILE_NAME, NULL);
+        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
+        g_autofree char *text = g_strdup_printf(
+                "[" GROUP "]\nid=%s\nmsec=%" G_GINT64_FORMAT "\narmed-usec=%" G_GINT64_FORMAT "\n"
+                "expires-usec=%" G_GINT64_FORMAT "\nmechanism=%s\nunit=%s\npid=%d\nfired=%s\n"
+                "fired-usec=%" G_GINT64_FORMAT "\nthawed=%d\nlate-thaw-usec=%" G_GINT64_FORMAT "\nboot-id=%s\n",
+                d->id, d->msec, d->armed_usec, d->expires_usec, mechanism_names[d->mechanism],
+                d->unit ? d->unit : "", (int) d->pid, d->fired ? "true" : "false", d->fired_usec, d->thawed,
+                d->late_thaw_usec, d->boot_id ? d->boot_id : "");
+        size_t len = strlen(text);
+        int fd, r = 0;
+
+        (void) unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t) len)
+                r = errno ? -errno : -EIO;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
+int fh_deadline_read(const char *dir, struct fh_deadline **ret) {
+        g_autofree char *path = g_build_filename(dir, FILE_NAME, NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(fh_deadline) d = g_new0(struct fh_deadline, 1);
+        g_autofree char *mechanism = NULL, *now_boot = boot_id();
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error))
+                return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EBADMSG;
+        d->id = g_key_file_get_string(kf, GROUP, "id", NULL);
+        mechanism = g_key_file_get_string(kf, GROUP, "mechanism", NULL);
+        if (!d->id || !fh_deadline_id_valid(d->id) || !mechanism)
+                return -EBADMSG;
+        d->mechanism = strcmp(mechanism, "systemd") == 0 ? FH_DEADLINE_SYSTEMD : FH_DEADLINE_PROCESS;
+        d->msec = g_key_file_get_int64(kf, GROUP, "msec", NULL);
+        d->armed_usec = g_key_file_get_int64(kf, GROUP, "armed-usec", NULL);
+        d->expires_usec = g_key_file_get_int64(kf, GROUP, "expires-usec", NULL);
+        d->unit = g_key_file_get_string(kf, GROUP, "unit", NULL);
+        d->pid = (pid_t) g_key_file_get_integer(kf, GROUP, "pid", NULL);
+        d->fired = g_key_file_get_boolean(kf, GROUP, "fired", NULL);
+        d->fired_usec = g_key_file_get_int64(kf, GROUP, "fired-usec", NULL);
+        d->thawed = g_key_file_get_integer(kf, GROUP, "thawed", NULL);
+        d->late_thaw_usec = g_key_file_get_int64(kf, GROUP, "late-thaw-usec", NULL);
+        d->boot_id = g_key_file_get_string(kf, GROUP, "boot-id", NULL);
+        if (d->boot_id && *d->boot_id && now_boot && strcmp(d->boot_id, now_boot) != 0)
+                return -ESTALE;
+        *ret = g_steal_pointer(&d);
+        return 0;
+}
+
+int fh_deadline_remove(const char *dir) {
+        g_autofree char *path = g_build_filename(dir, FILE_NAME, NULL);
+
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+/* --- the command line of the fire ------------------------------------------------ */
+
+/* rerun_argv[0], our options, then the rest: a "--" that ended the
+ * freeze's options then ends ours too, harmlessly. */
+static char **fire_argv(const struct fh_deadline *d, char *const *rerun_argv, int64_t sleep_until) {
+        GPtrArray *a = g_ptr_array_new();
+
+        g_ptr_array_add(a, g_strdup(rerun_argv[0]));
+        g_ptr_array_add(a, g_strconcat(FIRE_OPTION, d->id, NULL));
+        if (sleep_until > 0)
+                g_ptr_array_add(a, g_strdup_printf(SLEEP_OPTION "%" G_GINT64_FORMAT, sleep_until));
+        for (char *const *p = rerun_argv + 1; *p; p++)
+                g_ptr_array_add(a, g_strdup(*p));
+        g_ptr_array_add(a, NULL);
+        return (char **) g_ptr_array_free(a, FALSE);
+}
+
+/* --- systemd ----------------------------------------------------------------------- */
+
+/* libsystemd is loaded at run time, as for the journal (see journal.c). */
+struct bus_api {
+        typeof(sd_booted) *booted;
+        typeof(sd_bus_open_system) *open_system;
+        typeof(sd_bus_flush_close_unref) *close_unref;
+        typeof(sd_bus_message_new_method_call) *new_method_call;
+        typeof(sd_bus_message_append) *append;
+        typeof(sd_bus_message_append_strv) *append_strv;
+        typeof(sd_bus_message_open_container) *open_container;
+        typeof(sd_bus_message_close_container) *close_container;
+        typeof(sd_bus_message_unref) *message_unref;
+        typeof(sd_bus_call) *call;
+        typeof(sd_bus_error_free) *error_free;
+};
+
+static bool load_bus_api(struct bus_api *api) {
+        static void *lib;
+
+        if (!lib)
+                lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (!lib)
+                return false;
+        api->booted = (typeof(api->booted)) dlsym(lib, "sd_booted");
+        api->open_system = (typeof(api->open_system)) dlsym(lib, "sd_bus_open_system");
+        api->close_unref = (typeof(api->close_unref)) dlsym(lib, "sd_bus_flush_close_unref");
+        api->new_method_call = (typeof(api->new_method_call)) dlsym(lib, "sd_bus_message_new_method_call");
+        api->append = (typeof(api->append)) dlsym(lib, "sd_bus_message_append");
+        api->append_strv = (typeof(api->append_strv)) dlsym(lib, "sd_bus_message_append_strv");
+        api->open_container = (typeof(api->open_container)) dlsym(lib, "sd_bus_message_open_container");
+        api->close_container = (typeof(api->close_container)) dlsym(lib, "sd_bus_message_close_container");
+        api->message_unref = (typeof(api->message_unref)) dlsym(lib, "sd_bus_message_unref");
+        api->call = (typeof(api->call)) dlsym(lib, "sd_bus_call");
+        api->error_free = (typeof(api->error_free)) dlsym(lib, "sd_bus_error_free");
+        return api->booted && api->open_system && api->close_unref && api->new_method_call && api->append &&
+               api->append_strv && api->open_container && api->close_container && api->message_unref &&
+               api->call && api->error_free;
+}
+
+static sd_bus_message *manager_call(const struct bus_api *api, sd_bus *bus, const char *member) {
+        sd_bus_message *m = NULL;
+
+        if (api->new_method_call(bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                 "org.freedesktop.systemd1.Manager", member) < 0)
+                return NULL;
+        return m;
+}
+
+/* ExecStart=: the real binary (argv[0] may be a symlink, and systemd
+ * resolves nothing for us), with the freeze's argv[0] kept as given, on
+ * which the default hook directory depends. */
+static int append_exec_start(const struct bus_api *api, sd_bus_message *m, char **argv) {
+        g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+        int r;
+
+        if (!exe)
+                return -errno;
+        if ((r = api->open_container(m, 'r', "sv")) < 0 || (r = api->append(m, "s", "ExecStart")) < 0 ||
+            (r = api->open_container(m, 'v', "a(sasb)")) < 0 || (r = api->open_container(m, 'a', "(sasb)")) < 0 ||
+            (r = api->open_container(m, 'r', "sasb")) < 0 || (r = api->append(m, "s", exe)) < 0 ||
+            (r = api->append_strv(m, argv)) < 0 || (r = api->append(m, "b", 0)) < 0)
+                return r;
+        for (int i = 0; i < 4; i++)
+                if ((r = api->close_container(m)) < 0)
+                        return r;
+        return 0;
+}
+
+/* StartTransientUnit(timer, "fail", timer properties, [(service, service properties)]),
+ * as systemd-run --on-active does. */
+static int append_units(const struct bus_api *api, sd_bus_message *m, const struct fh_deadline *d,
+                        const char *service, char **argv) {
+        uint64_t usec = (uint64_t) d->msec * USEC_PER_MSEC;
+        int r;
+
+        if ((r = api->append(m, "ss", d->unit, "fail")) < 0 || (r = api->open_container(m, 'a', "(sv)")) < 0 ||
+            (r = api->append(m, "(sv)", "Description", "s", "fsfreeze-hook freeze deadline")) < 0 ||
+            (r = api->append(m, "(sv)", "RemainAfterElapse", "b", 0)) < 0 ||
+            (r = api->append(m, "(sv)", "AccuracyUSec", "t", (uint64_t) USEC_PER_SEC)) < 0 ||
+            (r = api->append(m, "(sv)", "TimersMonotonic", "a(st)", 1, "OnActiveSec", usec)) < 0 ||
+            (r = api->close_container(m)) < 0)
+                return r;
+        if ((r = api->open_container(m, 'a', "(sa(sv))")) < 0 || (r = api->open_container(m, 'r', "sa(sv)")) < 0 ||
+            (r = api->append(m, "s", service)) < 0 || (r = api->open_container(m, 'a', "(sv)")) < 0 ||
+            (r = api->append(m, "(sv)", "Description", "s", "fsfreeze-hook: thaw a freeze that no thaw ended")) < 0 ||
+            (r = api->append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
+            (r = append_exec_start(api, m, argv)) < 0)
+                return r;
+        for (int i = 0; i < 3; i++)
+                if ((r = api->close_container(m)) < 0)
+                        return r;
+        return 0;
+}
+
+static int call(const struct bus_api *api, sd_bus *bus, sd_bus_message *m, char **ret_why) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = api->call(bus, m, BUS_TIMEOUT_USEC, &error, NULL);
+
+        if (r < 0 && ret_why)
+                *ret_why = g_strdup(error.message ? error.message : g_strerror(-r));
+        api->error_free(&error);
+        return r;
+}
+
+static int start_systemd(const struct bus_api *api, struct fh_deadline *d, char *const *rerun_argv, char **ret_why) {
+        g_autofree char *service = g_strdup_printf("fsfreeze-hook-deadline-%s.service", d->id);
+        g_auto(GStrv) argv = fire_argv(d, rerun_argv, 0);
+        sd_bus *bus = NULL;
+        sd_bus_message *m = NULL;
+        int r;
+
+        g_free(d->unit);
+        d->unit = g_strdup_printf("fsfreeze-hook-deadline-%s.timer", d->id);
+        r = api->open_system(&bus);
+        if (r >= 0 && !(m = manager_call(api, bus, "StartTransientUnit")))
+                r = -ENOMEM;
+        if (r >= 0 && (r = append_units(api, m, d, service, argv)) >= 0)
+                r = call(api, bus, m, ret_why);
+        else if (r < 0)
+                *ret_why = g_strdup(g_strerror(-r));
+        if (m)
+                api->message_unref(m);
+        if (bus)
+                api->close_unref(bus);
+        if (r >= 0)
+                d->mechanism = FH_DEADLINE_SYSTEMD;
+        return r;
+}
+
+static int stop_unit(const char *unit) {
+        struct bus_api api;
+        sd_bus *bus = NULL;
+        sd_bus_message *m = NULL;
+        int r;
+
+        if (!load_bus_api(&api))
+                return -EOPNOTSUPP;
+        r = api.open_system(&bus);
+        if (r >= 0 && !(m = manager_call(&api, bus, "StopUnit")))
+                r = -ENOMEM;
+        if (r >= 0 && (r = api.append(m, "ss", unit, "replace")) >= 0)
+                r = call(&api, bus, m, NULL);
+        if (m)
+                api.message_unref(m);
+        if (bus)
+                api.close_unref(bus);
+        /* A timer that elapsed is gone already (RemainAfterElapse=no). */
+        return r == -ENOENT || r == -ENXIO ? 0 : r;
+}
+
+/* --- a process of our own ------------------------------------------------------- */
+
+/* In the grandchild, between fork and exec: system calls only (the
+ * dispatcher has a journal thread). Nothing of the dispatcher's stays
+ * open: qemu-ga 9.1+ reads the hook's output until every writer is gone.
+ * Only 'keep_fd' (close-on-exec) stays until the exec, which tells the
+ * dispatcher that we run as ourselves. */
+static _Noreturn void become_sleeper(char **argv, int keep_fd) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        sigset_t none;
+        int fd;
+
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void) sigaction(sig, &dfl, NULL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        (void) chdir("/");
+        /* Everything closed first: out of descriptors, /dev/null could
+         * not be opened, and the caller's pipe would stay as our stdout. */
+        if (close_range(0, (unsigned) keep_fd - 1, 0) < 0 || close_range((unsigned) keep_fd + 1, ~0U, 0) < 0)
+                for (int i = 0; i < 65536; i++)
+                        if (i != keep_fd)
+                                (void) close(i);
+        fd = open("/dev/null", O_RDWR);
+        if (fd == 0) {
+                (void) dup2(0, 1);
+                (void) dup2(0, 2);
+        }
+        execv("/proc/self/exe", argv);
+        _exit(127);
+}
+
+/* Double fork and setsid: not our child (nobody has to reap it), not in
+ * qemu-ga's session or process group. The middle process passes the
+ * sleeper's pid back through a pipe, which the sleeper holds until its
+ * exec: once it reads its end, a thaw that follows at once finds it
+ * with its own command line, which is how it recognises it. */
+static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
+        struct timespec now;
+        g_auto(GStrv) argv = NULL;
+        pid_t pid, sleeper = 0;
+        int p[2], status;
+
+        if (clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+                return -errno;
+        argv = fire_argv(d, rerun_argv, now.tv_sec * USEC_PER_SEC + now.tv_nsec / 1000 + d->msec * USEC_PER_MSEC);
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid == 0) {
+                pid_t grandchild;
+
+                (void) setsid();
+                grandchild = fork();
+                if (grandchild == 0)
+                        become_sleeper(argv, p[1]);
+                (void) !write(p[1], &grandchild, sizeof grandchild);
+                _exit(0);
+        }
+        close(p[1]);
+        if (pid > 0 && read(p[0], &sleeper, sizeof sleeper) != sizeof sleeper)
+                sleeper = -1;
+        if (pid > 0 && sleeper > 0) {
+                char eof;
+                while (read(p[0], &eof, 1) < 0 && errno == EINTR)
+                        ;
+        }
+        close(p[0]);
+        if (pid < 0)
+                return -errno;
+        (void) waitpid(pid, &status, 0);
+        if (sleeper <= 0)
+                return -ECHILD;
+        d->mechanism = FH_DEADLINE_PROCESS;
+        d->pid = sleeper;
+        return 0;
+}
+
+/* Whether 'pid' is the sleeper of 'd': its command line has our option
+ * with this deadline's ID, which no other process has. */
+static bool is_sleeper(pid_t pid, const char *id) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int) pid);
+        g_autofree char *cmdline = NULL, *want = g_strconcat(FIRE_OPTION, id, NULL);
+        gsize len = 0;
+
+        if (!g_file_get_contents(path, &cmdline, &len, NULL))
+                return false;
+        for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+                if (strcmp(cmdline + i, want) == 0)
+                        return true;
+        return false;
+}
+
+/* Through a pidfd, so that the pid checked is the pid signalled. */
+static int stop_process(const struct fh_deadline *d) {
+        int fd, r = 0;
+
+        if (d->pid <= 0)
+                return 0;
+        fd = (int) syscall(SYS_pidfd_open, d->pid, 0);
+        if (fd < 0)
+                return errno == ESRCH ? 0 : -errno;
+        if (is_sleeper(d->pid, d->id) && syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why) {
+        struct bus_api api;
+
+        if (!load_bus_api(&api) || api.booted() <= 0)
+                return start_process(d, rerun_argv);
+        if (start_systemd(&api, d, rerun_argv, ret_why) >= 0)
+                return 0;
+        g_clear_pointer(&d->unit, g_free);
+        return start_process(d, rerun_argv);
+}
+
+int fh_deadline_stop(const struct fh_deadline *d) {
+        if (d->fired)
+                return 0;
+        if (d->mechanism == FH_DEADLINE_SYSTEMD)
+                return d->unit && *d->unit ? stop_unit(d->unit) : 0;
+        return stop_process(d);
+}
+
+void fh_deadline_sleep_until(int64_t boottime_usec) {
+        struct timespec ts = { .tv_sec = boottime_usec / USEC_PER_SEC,
+                               .tv_nsec = boottime_usec % USEC_PER_SEC * 1000 };
+
+        while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                ;
+}
+
+/* --- the fire ---------------------------------------------------------------------- */
+
+int fh_deadline_claim(const char *dir, const char *id, struct fh_deadline **ret) {
+        g_autofree char *lock = g_build_filename(dir, LOCK_NAME, NULL);
+        g_autoptr(fh_deadline) d = NULL;
+        int fd, n, r;
+
+        fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        /* A freeze still running its hooks holds the lock: its filesystems
+         * are not frozen yet. Wait for it, however long. */
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        r = -errno;
+                        goto fail;
+                }
+        r = fh_deadline_read(dir, &d);
+        if (r < 0 || d->fired || strcmp(d->id, id) != 0) {
+                r = r == -ENOENT || r == -ESTALE || r == 0 ? -ESRCH : r;
+                goto fail;
+        }
+        n = fh_thaw_all_mounted();
+        d->fired = true;
+        d->fired_usec = g_get_real_time();
+        d->thawed = n < 0 ? 0 : n;
+        /* /run is never frozen: this write cannot block. */
+        (void) fh_deadline_write(dir, d);
+        *ret = g_steal_pointer(&d);
+        return fd;
+
+fail:
+        close(fd);
+        return r;
+}

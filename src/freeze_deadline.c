@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <syslog.h>
+
+#include "escape.h"
+#include "freeze_deadline.h"
+#include "timeutil.h"
+
+static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
+        struct timespec ts = { .tv_sec = usec / USEC_PER_SEC, .tv_nsec = usec % USEC_PER_SEC * 1000 };
+
+        if (usec <= 0 || fh_format_timestamp(&ts, buf) < 0)
+                g_strlcpy(buf, "an unknown time", FH_TIMESTAMP_MAX);
+}
+
+static char *describe_timer(const struct fh_deadline *d) {
+        if (d->mechanism == FH_DEADLINE_SYSTEMD)
+                return g_strdup_printf("systemd timer %s", d->unit);
+        return g_strdup_printf("process %d", (int) d->pid);
+}
+
+/* Stops and forgets whatever deadline is recorded, fired or not. */
+static void drop(const char *state_dir, struct fh_log *log) {
+        g_autoptr(fh_deadline) d = NULL;
+        int r = fh_deadline_read(state_dir, &d);
+
+        if (r == 0 && (r = fh_deadline_stop(d)) < 0) {
+                g_autofree char *timer = describe_timer(d);
+                fh_log_message(log, LOG_WARNING, "deadline", "cannot stop the freeze deadline's %s: %s: it will "
+                               "find itself disarmed when it fires", timer, g_strerror(-r));
+        }
+        if (r != -ENOENT)
+                (void) fh_deadline_remove(state_dir);
+}
+
+void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, char *const *rerun_argv,
+                            struct fh_log *log) {
+        g_autoptr(fh_deadline) d = NULL;
+        g_autofree char *why = NULL, *timer = NULL;
+        char when[FH_TIMESTAMP_MAX];
+        int r;
+
+        if (!state_dir) {
+                if (s->freeze_deadline_msec > 0)
+                        fh_log_message(log, LOG_ERR, "deadline", "no freeze deadline without a usable state "
+                                       "directory: if no thaw comes, the guest stays frozen");
+                return;
+        }
+        drop(state_dir, log);
+        if (s->freeze_deadline_msec == 0 || !rerun_argv)
+                return;
+        d = fh_deadline_new(s->freeze_deadline_msec);
+        r = fh_deadline_start(d, rerun_argv, &why);
+        if (why)
+                fh_log_message(log, LOG_WARNING, "deadline", "cannot arm the freeze deadline through systemd "
+                               "(%s): using a process of our own", why);
+        if (r >= 0 && (r = fh_deadline_write(state_dir, d)) < 0)
+                (void) fh_deadline_stop(d);
+        if (r < 0) {
+                fh_log_message(log, LOG_ERR, "deadline", "cannot arm the freeze deadline: %s: if no thaw comes, "
+                               "the guest stays frozen", g_strerror(-r));
+                return;
+        }
+        format_time(d->expires_usec, when);
+        timer = describe_timer(d);
+        fh_log_message(log, LOG_INFO, "deadline", "freeze deadline armed: unless a thaw comes first, everything "
+                       "is thawed at %s (%s)", when, timer);
+}
+
+void fh_freeze_deadline_disarm(const char *state_dir, struct fh_log *log) {
+        if (state_dir)
+                drop(state_dir, log);
+}
+
+bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
+        g_autoptr(fh_deadline) d = NULL;
+        char when[FH_TIMESTAMP_MAX], late[32];
+
+        if (!state_dir || fh_deadline_read(state_dir, &d) < 0)
+                return false;
+        /* Not fired: disarm. Fired, and its late thaw came already: this
+         * one is a thaw of its own (Proxmox thaws without a freeze). */
+        if (!d->fired || d->late_thaw_usec > 0) {
+                drop(state_dir, log);
+                return false;
+        }
+        d->late_thaw_usec = g_get_real_time();
+        (void) fh_deadline_write(state_dir, d);
+        format_time(d->fired_usec, when);
+        fh_format_duration(d->late_thaw_usec - d->fired_usec, late, sizeof late);
+        fh_log_message(log, LOG_WARNING, "deadline-late-thaw", "thaw: the freeze deadline already thawed %d "
+                       "filesystems and released the hooks at %s, %s before this thaw: nothing is released twice",
+                       d->thawed, when, late);
+        return true;
+}
+
+void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d) {
+        int64_t frozen = (d->fired_usec - d->armed_usec) / USEC_PER_SEC;
+
+        fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no thaw came: "
+                       "thawed %d filesystems and released the hooks", frozen, d->thawed);
+}
+
+void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
+        g_autoptr(fh_deadline) d = NULL;
+        char when[FH_TIMESTAMP_MAX], late[FH_TIMESTAMP_MAX];
+
+        if (fh_deadline_read(state_dir, &d) < 0) {
+                fprintf(out, "Freeze deadline: not armed\n");
+                return;
+        }
+        if (!d->fired) {
+                g_autofree char *timer = describe_timer(d);
+                format_time(d->expires_usec, when);
+                fprintf(out, "Freeze deadline: armed, fires at %s unless a thaw comes first (%" G_GINT64_FORMAT
+                        " s after the freeze, %s)\n", when, d->msec / 1000, timer);
+                return;
+        }
+        format_time(d->fired_usec, when);
+        fprintf(out, "Freeze deadline: fired at %s, %" G_GINT64_FORMAT " s after the freeze, no thaw having come: "
+                "thawed %d filesystems and released the hooks\n", when,
+                (d->fired_usec - d->armed_usec) / USEC_PER_SEC, d->thawed);
+        if (d->late_thaw_usec > 0) {
+                format_time(d->late_thaw_usec, late);
+                fprintf(out, "Late thaw: at %s, it released nothing\n", late);
+        }
+}
+
+static void json_time(GString *s, const char *key, int64_t usec) {
+        char buf[FH_TIMESTAMP_MAX];
+
+        if (usec <= 0) {
+                g_string_append_printf(s, ", \"%s\": null", key);
+                return;
+        }
+        format_time(usec, buf);
+        g_string_append_printf(s, ", \"%s\": \"%s\"", key, buf);
+}
+
+/* Every value is a number, a boolean, a timestamp or a unit name made of
+ * [a-z0-9.-]: nothing needs escaping. */
+void fh_freeze_deadline_json(GString *s, const char *state_dir) {
+        g_autoptr(fh_deadline) d = NULL;
+
+        if (fh_deadline_read(state_dir, &d) < 0) {
+                g_string_append(s, "{\"armed\": false, \"seconds\": null, \"armed_at\": null, \"expires\": null, "
+                                "\"fired\": false, \"fired_at\": null, \"thawed_filesystems\": null, "
+                                "\"late_thaw\": null, \"mechanism\": null}");
+                return;
+        }
+        g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired ? "false" : "true", d->msec / 1000.0);
+        json_time(s, "armed_at", d->armed_usec);
+        json_time(s, "expires", d->expires_usec);
+        g_string_append_printf(s, ", \"fired\": %s", d->fired ? "true" : "false");
+        json_time(s, "fired_at", d->fired_usec);
+        if (d->fired)
+                g_string_append_printf(s, ", \"thawed_filesystems\": %d", d->thawed);
+        else
+                g_string_append(s, ", \"thawed_filesystems\": null");
+        json_time(s, "late_thaw", d->late_thaw_usec);
+        g_string_append_printf(s, ", \"mechanism\": \"%s\"}", d->mechanism == FH_DEADLINE_SYSTEMD ? "systemd" : "process");
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "thaw_all.h"
+
+static bool is_octal(char c) {
+        return c >= '0' && c <= '7';
+}
+
+/* The kernel escapes space, tab, newline and backslash as \ooo. */
+static char *unescape(const char *s, size_t len) {
+        GString *out = g_string_sized_new(len);
+
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '\\' && i + 3 < len && is_octal(s[i + 1]) && is_octal(s[i + 2]) &&
+                    is_octal(s[i + 3])) {
+                        g_string_append_c(out, (char) ((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+                        i += 3;
+                } else
+                        g_string_append_c(out, s[i]);
+        }
+        return g_string_free(out, FALSE);
+}
+
+char *fh_mountinfo_mount_point(const char *line) {
+        const char *p = line, *end;
+
+        /* mount-id parent-id major:minor root mount-point ... */
+        for (int field = 0; field < 4; field++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return NULL;
+                p++;
+        }
+        end = strchr(p, ' ');
+        if (!end || end == p || *p != '/')
+                return NULL;
+        return unescape(p, (size_t) (end - p));
+}
+
+/* Whether a FITHAW on 'path' released at least one freeze. O_NONBLOCK: a
+ * FIFO or a device bind-mounted on a file must not block us. */
+static bool thaw_one(const char *path) {
+        bool thawed = false;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+        if (fd < 0)
+                return false;
+        /* Bounded: no filesystem is frozen a million times over. */
+        for (int i = 0; i < 1000000 && ioctl(fd, FITHAW, 0) == 0; i++)
+                thawed = true;
+        close(fd);
+        return thawed;
+}
+
+int fh_thaw_all(FILE *mountinfo) {
+        char *line = NULL;
+        size_t size = 0;
+        int n = 0;
+
+        while (getline(&line, &size, mountinfo) > 0) {
+                g_autofree char *path = fh_mountinfo_mount_point(line);
+
+                if (path && thaw_one(path))
+                        n++;
+        }
+        free(line);
+        return ferror(mountinfo) ? -EIO : n;
+}
+
+int fh_thaw_all_mounted(void) {
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        int n;
+
+        if (!f)
+                return -errno;
+        n = fh_thaw_all(f);
+        fclose(f);
+        return n;
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The freeze deadline's arming and disarming, with the real binary and
+ * its own process (no systemd here; the VM suite tests the timer unit).
+ * The deadlines are long and never fire: a fire thaws every filesystem,
+ * which only the e2e suite does, in a private mount namespace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "testlib.h"
+
+#define run(f, r, ...) tl_fx_run(f, r, NULL, __VA_ARGS__)
+
+struct armed {
+        char *id;
+        pid_t pid;
+};
+
+/* The deadline recorded in the state directory; fails the test if none. */
+static struct armed read_armed(struct tl_fx *f) {
+        g_autofree char *path = g_build_filename(f->state, "deadline", NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *mechanism = NULL;
+        struct armed a;
+
+        assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL));
+        mechanism = g_key_file_get_string(kf, "deadline", "mechanism", NULL);
+        assert_string_equal(mechanism, "process");
+        a.id = g_key_file_get_string(kf, "deadline", "id", NULL);
+        a.pid = (pid_t) g_key_file_get_integer(kf, "deadline", "pid", NULL);
+        assert_non_null(a.id);
+        assert_true(a.pid > 0);
+        return a;
+}
+
+static bool deadline_recorded(struct tl_fx *f) {
+        g_autofree char *path = g_build_filename(f->state, "deadline", NULL);
+
+        return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* Whether 'pid' runs with "--deadline-fire=ID" in its command line. */
+static bool is_sleeper(pid_t pid, const char *id) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int) pid);
+        g_autofree char *cmdline = NULL, *want = g_strconcat("--deadline-fire=", id, NULL);
+        gsize len = 0;
+
+        if (!tl_alive(pid) || !g_file_get_contents(path, &cmdline, &len, NULL))
+                return false;
+        for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+                if (strcmp(cmdline + i, want) == 0)
+                        return true;
+        return false;
+}
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* As qemu-ga 9.1+ runs the hook: stdout and stderr one pipe, read until
+ * every writer has closed it, then the exit status. Returns how long
+ * that took in ms; fails the test past 'deadline_ms'. */
+static int64_t run_one_pipe(struct tl_fx *f, const char *phase, const char *deadline_opt, int deadline_ms) {
+        int p[2], status;
+        int64_t start = now_ms();
+        pid_t pid;
+        char buf[4096];
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(p[1], 1);
+                dup2(p[1], 2);
+                execl(tl_binary(), tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l",
+                      f->log, deadline_opt, phase, NULL);
+                _exit(127);
+        }
+        close(p[1]);
+        for (;;) {
+                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+                int left = (int) (start + deadline_ms - now_ms());
+                ssize_t n;
+
+                if (left <= 0)
+                        fail_msg("the %s call did not return: its output pipe is still open %d ms later", phase,
+                                 deadline_ms);
+                if (poll(&pfd, 1, left) <= 0)
+                        continue;
+                n = read(p[0], buf, sizeof buf);
+                if (n == 0)
+                        break;
+        }
+        close(p[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        return now_ms() - start;
+}
+
+/* qemu-ga 9.1+ reads the hook's output to its end: the freeze returns at
+ * once although the deadline is armed, whose process holds nothing of
+ * ours (only /dev/null) and is in a session of its own. The thaw stops it. */
+static void test_armed_freeze_returns_at_once_and_thaw_disarms(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *fds = NULL, *log = NULL, *status = NULL;
+        struct armed a;
+        GDir *dir;
+        const char *name;
+        struct tl_run r;
+
+        tl_fx_recording_hook(f, "10-a");
+        run_one_pipe(f, "freeze", "--freeze-deadline=3600", 20000);
+        a = read_armed(f);
+        assert_true(is_sleeper(a.pid, a.id));
+        /* Not in our session: nobody's terminal or process group. */
+        assert_true(getsid(a.pid) > 0 && getsid(a.pid) != getsid(0));
+        fds = g_strdup_printf("/proc/%d/fd", (int) a.pid);
+        dir = g_dir_open(fds, 0, NULL);
+        assert_non_null(dir);
+        while ((name = g_dir_read_name(dir))) {
+                g_autofree char *link = g_build_filename(fds, name, NULL);
+                g_autofree char *target = g_file_read_link(link, NULL);
+                assert_string_equal(target, "/dev/null");
+        }
+        g_dir_close(dir);
+
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "freeze deadline armed: unless a thaw comes first"), 1);
+        /* Armed before the first hook. */
+        assert_true(tl_line_index(log, "freeze deadline armed") < tl_line_index(log, "execute "));
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: armed, fires at "), 1);
+        tl_run_clear(&r);
+
+        run_one_pipe(f, "thaw", "--freeze-deadline=3600", 20000);
+        assert_true(tl_await_exit(a.pid, 10000));
+        assert_false(deadline_recorded(f));
+        run(f, &r, "--status", "--json", NULL);
+        assert_non_null(strstr(r.out, "\"deadline\": {\"armed\": false"));
+        tl_run_clear(&r);
+        status = tl_read_file(f->out);
+        assert_string_equal(status, "10-a freeze\n10-a thaw\n");
+        g_free(a.id);
+}
+
+/* Never more than one: a second freeze without a thaw replaces the first
+ * deadline, whose process goes. */
+static void test_new_freeze_replaces_the_deadline(void **state) {
+        struct tl_fx *f = *state;
+        struct armed a, b;
+        struct tl_run r;
+
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        b = read_armed(f);
+        assert_string_not_equal(a.id, b.id);
+        assert_true(tl_await_exit(a.pid, 10000));
+        assert_true(is_sleeper(b.pid, b.id));
+        g_free(a.id);
+        g_free(b.id);
+}
+
+/* 0 turns it off: nothing is armed, and a deadline armed before is gone. */
+static void test_zero_arms_nothing(void **state) {
+        struct tl_fx *f = *state;
+        struct armed a;
+        struct tl_run r;
+
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        run(f, &r, "--freeze-deadline=0", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        assert_false(deadline_recorded(f));
+        assert_true(tl_await_exit(a.pid, 10000));
+        g_free(a.id);
+}
+
+/* The configuration key sets it too, and the default is on. */
+static void test_config_key_and_default(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *path = g_build_filename(f->state, "deadline", NULL);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        struct tl_run r;
+
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL));
+        assert_int_equal(g_key_file_get_int64(kf, "deadline", "msec", NULL), 900000);
+        tl_disarm_deadline(f->state);
+
+        g_free(tl_write_file(f->top, "conf", "[fsfreeze-hook]\nfreeze-deadline=1234.5\n", 0644));
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL));
+        assert_int_equal(g_key_file_get_int64(kf, "deadline", "msec", NULL), 1234500);
+}
+
+/* An aborted freeze is thawed already: no deadline stays armed. */
+static void test_abort_disarms(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *log = NULL;
+        struct tl_run r;
+
+        tl_write_hook(f->hooks, "10-fails", "exit 3\n");
+        run(f, &r, "--freeze-deadline=3600", "--on-failure=abort", "freeze", NULL);
+        assert_int_equal(r.status, 1);
+        tl_run_clear(&r);
+        assert_false(deadline_recorded(f));
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "freeze deadline armed"), 1);
+}
+
+/* The internal command refuses what is not a deadline ID. */
+static void test_fire_rejects_bad_id(void **state) {
+        struct tl_fx *f = *state;
+        struct tl_run r;
+
+        run(f, &r, "--deadline-fire=../../x", NULL);
+        assert_int_equal(r.status, 2);
+        tl_run_clear(&r);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_armed_freeze_returns_at_once_and_thaw_disarms, tl_fx_setup,
+                                                tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_new_freeze_replaces_the_deadline, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_zero_arms_nothing, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_config_key_and_default, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_abort_disarms, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_fire_rejects_bad_id, tl_fx_setup, tl_fx_teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
