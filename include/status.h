@@ -9,3 +9,12 @@
  * person, or as one JSON object. Returns the exit status: 0, or 1 if a
  * record cannot be read. */
 int fh_print_status(FILE *out, const char *state_dir, bool json);
+
+/* The version of the JSON document below: raised only when a field
+ * changes meaning or goes away (fields may be added within a version). */
+#define FH_STATUS_VERSION 1
+
+/* The JSON document of --status --json, newline-terminated (g_free); also
+ * written to STATE_DIR/status.json after each phase. *ret_status as the
+ * exit status of fh_print_status(). */
+char *fh_status_json(const char *state_dir, int *ret_status);

@@ -161,6 +161,9 @@ static char **fire_argv(const struct fh_deadline *d, char *const *rerun_argv, in
 struct bus_api {
         typeof(sd_booted) *booted;
         typeof(sd_bus_open_system) *open_system;
+        typeof(sd_bus_new) *bus_new;
+        typeof(sd_bus_set_address) *set_address;
+        typeof(sd_bus_start) *start;
         typeof(sd_bus_flush_close_unref) *close_unref;
         typeof(sd_bus_message_new_method_call) *new_method_call;
         typeof(sd_bus_message_append) *append;
@@ -181,6 +184,9 @@ static bool load_bus_api(struct bus_api *api) {
                 return false;
         api->booted = (typeof(api->booted)) dlsym(lib, "sd_booted");
         api->open_system = (typeof(api->open_system)) dlsym(lib, "sd_bus_open_system");
+        api->bus_new = (typeof(api->bus_new)) dlsym(lib, "sd_bus_new");
+        api->set_address = (typeof(api->set_address)) dlsym(lib, "sd_bus_set_address");
+        api->start = (typeof(api->start)) dlsym(lib, "sd_bus_start");
         api->close_unref = (typeof(api->close_unref)) dlsym(lib, "sd_bus_flush_close_unref");
         api->new_method_call = (typeof(api->new_method_call)) dlsym(lib, "sd_bus_message_new_method_call");
         api->append = (typeof(api->append)) dlsym(lib, "sd_bus_message_append");
@@ -190,9 +196,25 @@ static bool load_bus_api(struct bus_api *api) {
         api->message_unref = (typeof(api->message_unref)) dlsym(lib, "sd_bus_message_unref");
         api->call = (typeof(api->call)) dlsym(lib, "sd_bus_call");
         api->error_free = (typeof(api->error_free)) dlsym(lib, "sd_bus_error_free");
-        return api->booted && api->open_system && api->close_unref && api->new_method_call && api->append &&
+        return api->booted && api->open_system && api->bus_new && api->set_address && api->start && api->close_unref && api->new_method_call && api->append &&
                api->append_strv && api->open_container && api->close_container && api->message_unref &&
                api->call && api->error_free;
+}
+
+/* As root, systemd's own socket, as systemctl uses it: a minimal guest
+ * has systemd but no D-Bus daemon. Otherwise, or if that fails, the
+ * system bus. */
+static int open_manager(const struct bus_api *api, sd_bus **ret) {
+        sd_bus *bus = NULL;
+
+        if (geteuid() == 0 && api->bus_new(&bus) >= 0) {
+                if (api->set_address(bus, "unix:path=/run/systemd/private") >= 0 && api->start(bus) >= 0) {
+                        *ret = bus;
+                        return 0;
+                }
+                api->close_unref(bus);
+        }
+        return api->open_system(ret);
 }
 
 static sd_bus_message *manager_call(const struct bus_api *api, sd_bus *bus, const char *member) {
@@ -254,6 +276,9 @@ static int call(const struct bus_api *api, sd_bus *bus, sd_bus_message *m, char 
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r = api->call(bus, m, BUS_TIMEOUT_USEC, &error, NULL);
 
+        /* A timer that elapsed is gone already (RemainAfterElapse=no). */
+        if (r < 0 && g_strcmp0(error.name, "org.freedesktop.systemd1.NoSuchUnit") == 0)
+                r = -ENOENT;
         if (r < 0 && ret_why)
                 *ret_why = g_strdup(error.message ? error.message : g_strerror(-r));
         api->error_free(&error);
@@ -269,7 +294,7 @@ static int start_systemd(const struct bus_api *api, struct fh_deadline *d, char 
 
         g_free(d->unit);
         d->unit = g_strdup_printf("fsfreeze-hook-deadline-%s.timer", d->id);
-        r = api->open_system(&bus);
+        r = open_manager(api, &bus);
         if (r >= 0 && !(m = manager_call(api, bus, "StartTransientUnit")))
                 r = -ENOMEM;
         if (r >= 0 && (r = append_units(api, m, d, service, argv)) >= 0)
@@ -293,7 +318,7 @@ static int stop_unit(const char *unit) {
 
         if (!load_bus_api(&api))
                 return -EOPNOTSUPP;
-        r = api.open_system(&bus);
+        r = open_manager(&api, &bus);
         if (r >= 0 && !(m = manager_call(&api, bus, "StopUnit")))
                 r = -ENOMEM;
         if (r >= 0 && (r = api.append(m, "ss", unit, "replace")) >= 0)
@@ -302,8 +327,7 @@ static int stop_unit(const char *unit) {
                 api.message_unref(m);
         if (bus)
                 api.close_unref(bus);
-        /* A timer that elapsed is gone already (RemainAfterElapse=no). */
-        return r == -ENOENT || r == -ENXIO ? 0 : r;
+        return r == -ENOENT ? 0 : r;
 }
 
 /* --- a process of our own ------------------------------------------------------- */

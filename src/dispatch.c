@@ -12,6 +12,7 @@
 #include "dispatch.h"
 #include "escape.h"
 #include "freeze_deadline.h"
+#include "outcome.h"
 #include "parse.h"
 #include "plan.h"
 #include "spawn.h"
@@ -425,6 +426,20 @@ static void carry_over(struct ctx *c, const struct fh_plan *plan, struct fh_stat
                        "not in this one and will be thawed with it", n);
 }
 
+/* After each phase, the outcome for the host (and the fleet) to read. */
+static void publish(struct ctx *c) {
+        int r;
+
+        if (!c->state_dir)
+                return;
+        r = fh_outcome_write_status(c->state_dir);
+        if (r < 0) {
+                g_autofree char *dir = fh_escape_dup(c->state_dir);
+                fh_log_message(c->log, LOG_WARNING, "state-error", "cannot write %s in %s: %s", FH_STATUS_FILE, dir,
+                               g_strerror(-r));
+        }
+}
+
 /* One dispatcher at a time per state directory: a thaw by hand while
  * qemu-ga's freeze runs would pair with a record still being written. It
  * waits for the other, while still answering signals, up to a minute. */
@@ -470,6 +485,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         if (c.state_dir && !o->deadline_fired)
                 lock_fd = lock_state_dir(&c);
         if (o->phase == FH_PHASE_THAW && !o->deadline_fired && fh_freeze_deadline_settle(c.state_dir, log)) {
+                publish(&c);
                 if (lock_fd >= 0)
                         close(lock_fd);
                 return;
@@ -512,6 +528,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         log_summary(&c, start);
         if (o->deadline_fired)
                 fh_freeze_deadline_log_fired(log, o->deadline_fired);
+        publish(&c);
         if (lock_fd >= 0)
                 close(lock_fd);
 }

@@ -137,9 +137,9 @@ static void json_record(GString *s, const struct fh_state_record *r) {
         g_string_append(s, "]}");
 }
 
-static int print_json(FILE *out, const char *state_dir, struct fh_state_record *freeze, int rf,
-                      struct fh_state_record *thaw, int rt) {
-        g_autoptr(GString) s = g_string_new("{\"state_dir\": ");
+static GString *json_document(const char *state_dir, struct fh_state_record *freeze, int rf,
+                              struct fh_state_record *thaw, int rt) {
+        GString *s = g_string_new("{\"version\": " G_STRINGIFY(FH_STATUS_VERSION) ", \"state_dir\": ");
 
         json_string(s, state_dir);
         g_string_append_printf(s, ", \"awaiting_thaw\": %s, \"freeze\": ",
@@ -152,22 +152,39 @@ static int print_json(FILE *out, const char *state_dir, struct fh_state_record *
         g_string_append_printf(s, ", \"errors\": [%s%s%s]}\n", rf == -EBADMSG ? "\"freeze record unreadable\"" : "",
                                rf == -EBADMSG && rt == -EBADMSG ? ", " : "",
                                rt == -EBADMSG ? "\"thaw record unreadable\"" : "");
-        fputs(s->str, out);
-        return rf == -EBADMSG || rt == -EBADMSG;
+        return s;
+}
+
+/* Anything else than "unreadable" counts as "nothing recorded". */
+static int read_record(const char *state_dir, enum fh_phase phase, struct fh_state_record **ret) {
+        int r = fh_state_read(state_dir, phase, ret);
+
+        return r < 0 && r != -EBADMSG ? -ENOENT : r;
+}
+
+char *fh_status_json(const char *state_dir, int *ret_status) {
+        g_autoptr(fh_state_record) freeze = NULL;
+        g_autoptr(fh_state_record) thaw = NULL;
+        int rf = read_record(state_dir, FH_PHASE_FREEZE, &freeze);
+        int rt = read_record(state_dir, FH_PHASE_THAW, &thaw);
+
+        if (ret_status)
+                *ret_status = rf == -EBADMSG || rt == -EBADMSG;
+        return g_string_free(json_document(state_dir, freeze, rf, thaw, rt), FALSE);
 }
 
 int fh_print_status(FILE *out, const char *state_dir, bool json) {
         g_autoptr(fh_state_record) freeze = NULL;
         g_autoptr(fh_state_record) thaw = NULL;
-        int rf = fh_state_read(state_dir, FH_PHASE_FREEZE, &freeze);
-        int rt = fh_state_read(state_dir, FH_PHASE_THAW, &thaw);
+        g_autofree char *doc = NULL;
+        int rf, rt, status;
 
-        /* Anything else than "unreadable" counts as "nothing recorded". */
-        if (rf < 0 && rf != -EBADMSG)
-                rf = -ENOENT;
-        if (rt < 0 && rt != -EBADMSG)
-                rt = -ENOENT;
-        if (json)
-                return print_json(out, state_dir, freeze, rf, thaw, rt);
+        if (json) {
+                doc = fh_status_json(state_dir, &status);
+                fputs(doc, out);
+                return status;
+        }
+        rf = read_record(state_dir, FH_PHASE_FREEZE, &freeze);
+        rt = read_record(state_dir, FH_PHASE_THAW, &thaw);
         return print_text(out, state_dir, freeze, rf, thaw, rt);
 }

@@ -161,6 +161,8 @@ grep -q "Awaiting thaw: no" "$TMP/status" || fail "--status still awaits a thaw"
 json=$("$BIN" --status --json)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1])["deadline"]; assert d["fired"] is True and d["thawed_filesystems"] == 1 and d["seconds"] == 4, d' "$json" ||
     fail "--status --json: $json"
+# The same document, for the host to read through the agent.
+[ "$(cat "$STATE/status.json")" = "$json" ] || fail "status.json differs from --status --json"
 
 echo "== the host's late thaw returns and releases nothing twice"
 reply=$(qga '{"execute":"guest-fsfreeze-thaw"}') || fail "the late thaw failed: $reply"
