@@ -39,6 +39,7 @@ struct fh_layer {
         char *state_dir;
         int strict_modes;               /* -1, 0, 1 */
         int64_t freeze_deadline_msec;   /* -1: unset */
+        char *metrics_file;             /* NULL: unset; "" means none */
         GHashTable *hooks;              /* name -> struct fh_hook_settings; NULL: none */
 };
 
@@ -58,6 +59,7 @@ struct fh_settings {
         char *state_dir;
         bool strict_modes;
         int64_t freeze_deadline_msec;   /* 0: none */
+        char *metrics_file;             /* node_exporter textfile; NULL: none */
         GHashTable *hooks;              /* name -> struct fh_hook_settings */
 };
 

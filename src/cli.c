@@ -22,6 +22,7 @@ enum {
         OPT_JSON,
         OPT_CHECK,
         OPT_FREEZE_DEADLINE,
+        OPT_METRICS_FILE,
         OPT_DEADLINE_FIRE,
         OPT_DEADLINE_SLEEP_UNTIL,
 };
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "check", no_argument, NULL, OPT_CHECK },
         { "freeze-deadline", required_argument, NULL, OPT_FREEZE_DEADLINE },
+        { "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
         /* Internal: how the freeze deadline runs us (see deadline.h). */
         { "deadline-fire", required_argument, NULL, OPT_DEADLINE_FIRE },
         { "deadline-sleep-until", required_argument, NULL, OPT_DEADLINE_SLEEP_UNTIL },
@@ -119,6 +121,9 @@ void fh_cli_usage(FILE *out) {
                 "                           if no thaw comes this long after a freeze\n"
                 "                             began, thaw every filesystem and run the thaw\n"
                 "                             hooks; 0 for never (default: %d)\n"
+                "     --metrics-file=FILE   after each freeze and thaw, write metrics there\n"
+                "                             for node_exporter's textfile collector\n"
+                "                             (default: none)\n"
                 "     --no-journal          do not send events to the systemd journal\n"
                 "     --no-strict-modes     also run hooks that someone other than root\n"
                 "                             could have changed, with a warning (as root,\n"
@@ -217,6 +222,14 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 return 0;
         case OPT_FREEZE_DEADLINE:
                 return seconds_option("freeze deadline", arg, &l->freeze_deadline_msec, ret_error);
+        case OPT_METRICS_FILE:
+                if (*arg && *arg != '/') {
+                        *ret_error = g_strdup_printf("invalid metrics file '%s': expected an absolute path", arg);
+                        return -EINVAL;
+                }
+                g_free(l->metrics_file);
+                l->metrics_file = g_strdup(arg);
+                return 0;
         case OPT_DEADLINE_FIRE:
                 if (!fh_deadline_id_valid(arg)) {
                         *ret_error = g_strdup_printf("invalid deadline ID '%s'", arg);

@@ -11,7 +11,7 @@
 
 const char *const fh_config_main_keys[] = {
         "hook-dirs", "log-file", "journal", "timeout", "thaw-timeout", "kill-grace",
-        "max-output", "on-failure", "state-dir", "strict-modes", "freeze-deadline", NULL,
+        "max-output", "on-failure", "state-dir", "strict-modes", "freeze-deadline", "metrics-file", NULL,
 };
 
 const char *const fh_config_hook_keys[] = { "timeout", "enabled", NULL };
@@ -253,6 +253,8 @@ static void get_main(struct parser *p) {
                 get_bool(p, g, "strict-modes", &o->strict_modes);
         if (g_key_file_has_key(p->kf, g, "freeze-deadline", NULL))
                 get_seconds(p, g, "freeze-deadline", &o->freeze_deadline_msec);
+        if (g_key_file_has_key(p->kf, g, "metrics-file", NULL))
+                get_path(p, "metrics-file", &o->metrics_file, true);
 }
 
 static void get_hook(struct parser *p, const char *group) {

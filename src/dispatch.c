@@ -438,6 +438,18 @@ static void publish(struct ctx *c) {
                 fh_log_message(c->log, LOG_WARNING, "state-error", "cannot write %s in %s: %s", FH_STATUS_FILE, dir,
                                g_strerror(-r));
         }
+        if (!c->s->metrics_file)
+                return;
+        r = fh_outcome_write_metrics(c->s->metrics_file, c->state_dir, &(struct fh_outcome_phase) {
+                .phase = c->o->phase,
+                .n_failed = c->sum->n_failed + c->sum->n_refused + c->sum->n_not_run,
+                .deadline_fired = c->o->deadline_fired != NULL,
+        });
+        if (r < 0) {
+                g_autofree char *file = fh_escape_dup(c->s->metrics_file);
+                fh_log_message(c->log, LOG_WARNING, "metrics-error", "cannot write the metrics file %s: %s", file,
+                               g_strerror(-r));
+        }
 }
 
 /* One dispatcher at a time per state directory: a thaw by hand while

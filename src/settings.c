@@ -42,6 +42,7 @@ void fh_layer_done(struct fh_layer *l) {
         g_strfreev(l->hook_dirs);
         g_free(l->log_file);
         g_free(l->state_dir);
+        g_free(l->metrics_file);
         if (l->hooks)
                 g_hash_table_unref(l->hooks);
         fh_layer_init(l);
@@ -74,6 +75,7 @@ void fh_settings_done(struct fh_settings *s) {
         g_free(s->vendor_dir);
         g_free(s->log_file);
         g_free(s->state_dir);
+        g_free(s->metrics_file);
         if (s->hooks)
                 g_hash_table_unref(s->hooks);
         memset(s, 0, sizeof *s);
@@ -132,6 +134,8 @@ void fh_settings_apply(struct fh_settings *s, const struct fh_layer *l) {
                 s->strict_modes = l->strict_modes;
         if (l->freeze_deadline_msec >= 0)
                 s->freeze_deadline_msec = l->freeze_deadline_msec;
+        if (l->metrics_file)
+                replace_str(&s->metrics_file, *l->metrics_file ? l->metrics_file : NULL);
         if (l->hooks)
                 apply_hooks(s, l->hooks);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "testlib.h"
 
@@ -89,9 +90,81 @@ static void test_status_json_after_each_phase(void **state) {
                      "assert d['deadline']['armed'] is False and d['deadline']['fired'] is False, d", path);
 }
 
+static double metric(const char *text, const char *series) {
+        g_autofree char *prefix = g_strconcat("\n", series, " ", NULL);
+        const char *p = strstr(text, prefix);
+
+        if (!p)
+                fail_msg("no %s in:\n%s", series, text);
+        return g_ascii_strtod(p + strlen(prefix), NULL);
+}
+
+/* promtool, from Debian's prometheus package, parses and lints it as
+ * node_exporter would take it; the values are those of the records. */
+static void test_metrics_file_checked_by_promtool(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *promtool = g_find_program_in_path("promtool");
+        g_autofree char *prom = g_build_filename(f->top, "node", "fsfreeze-hook.prom", NULL);
+        g_autofree char *opt = g_strconcat("--metrics-file=", prom, NULL);
+        g_autofree char *dir = g_path_get_dirname(prom), *text = NULL;
+        g_autofree char *script = NULL;
+        struct tl_run r;
+
+        if (!promtool) {
+                print_message("promtool is not installed (apt-get install prometheus): skipped\n");
+                skip();
+        }
+        g_mkdir(dir, 0755);
+        tl_fx_recording_hook(f, "10-a");
+        tl_write_hook(f->hooks, "20-\"odd\"\\name", "exit 3\n");
+        run(f, &r, opt, "freeze", NULL);
+        tl_run_clear(&r);
+        run(f, &r, opt, "thaw", NULL);
+        tl_run_clear(&r);
+        run(f, &r, opt, "freeze", NULL);
+        tl_run_clear(&r);
+
+        script = g_strdup_printf("'%s' check metrics < '%s'", promtool, prom);
+        {
+                char *argv[] = { "/bin/sh", "-c", script, NULL };
+                struct tl_run p;
+
+                tl_run(argv, NULL, 30000, &p);
+                if (p.status != 0)
+                        fail_msg("promtool check metrics: %s%s", p.out, p.err);
+                tl_run_clear(&p);
+        }
+        text = tl_read_file(prom);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_freezes_total"), 2);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_thaws_total"), 1);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_hook_failures_total"), 3);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_awaiting_thaw"), 1);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_deadline_armed"), 1);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_deadline_thaws_total"), 0);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_hook_last_status{phase=\"freeze\",hook=\"10-a\"}"), 0);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_hook_last_status{phase=\"freeze\",hook="
+                                            "\"20-\\\"odd\\\"\\\\\\\\name\"}"), 3);
+        assert_int_equal((int) metric(text, "fsfreeze_hook_phase_last_failed_hooks{phase=\"thaw\"}"), 1);
+        assert_true(metric(text, "fsfreeze_hook_phase_last_start_timestamp_seconds{phase=\"freeze\"}") >
+                    metric(text, "fsfreeze_hook_phase_last_start_timestamp_seconds{phase=\"thaw\"}"));
+}
+
+/* Off by default: no metrics file appears anywhere we look. */
+static void test_no_metrics_file_by_default(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *counters = g_build_filename(f->state, "counters", NULL);
+        struct tl_run r;
+
+        run(f, &r, "freeze", NULL);
+        tl_run_clear(&r);
+        assert_false(g_file_test(counters, G_FILE_TEST_EXISTS));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_status_json_after_each_phase, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_metrics_file_checked_by_promtool, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_no_metrics_file_by_default, tl_fx_setup, tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
