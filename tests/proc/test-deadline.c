@@ -224,7 +224,7 @@ static void test_abort_disarms(void **state) {
         g_autofree char *log = NULL;
         struct tl_run r;
 
-        tl_write_hook(f->hooks, "10-fails", "exit 3\n");
+        g_free(tl_write_hook(f->hooks, "10-fails", "exit 3\n"));
         run(f, &r, "--freeze-deadline=3600", "--on-failure=abort", "freeze", NULL);
         assert_int_equal(r.status, 1);
         tl_run_clear(&r);

@@ -61,7 +61,7 @@ static void test_status_json_after_each_phase(void **state) {
         struct tl_run r;
 
         tl_fx_recording_hook(f, "10-a");
-        tl_write_hook(f->hooks, "20-fails", "exit 3\n");
+        g_free(tl_write_hook(f->hooks, "20-fails", "exit 3\n"));
         run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
@@ -116,7 +116,7 @@ static void test_metrics_file_checked_by_promtool(void **state) {
         }
         g_mkdir(dir, 0755);
         tl_fx_recording_hook(f, "10-a");
-        tl_write_hook(f->hooks, "20-\"odd\"\\name", "exit 3\n");
+        g_free(tl_write_hook(f->hooks, "20-\"odd\"\\name", "exit 3\n"));
         run(f, &r, opt, "freeze", NULL);
         tl_run_clear(&r);
         run(f, &r, opt, "thaw", NULL);

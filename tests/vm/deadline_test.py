@@ -31,8 +31,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vm_test  # noqa: E402
 from vm_test import Fail, Skip, check, log  # noqa: E402
 
-DEADLINE = 30           # seconds: long enough for a freeze under TCG
-KILL_AFTER = 12         # seconds after it is scheduled, well before DEADLINE
+DEADLINE = 40           # seconds: a freeze with MariaDB takes ~10 s under TCG
+KILL_AFTER = 8          # seconds after the last freeze hook: after FIFREEZE, before DEADLINE
+
+# Every 20 s, what the guest is doing, to its serial console (a file on the
+# host): while qemu-ga believes the guest frozen nothing else can be asked.
+DIAGNOSTICS = ("while :; do sleep 20; { date; ps -eo pid,ppid,stat,etime,wchan:20,cmd; "
+               "systemctl list-units --all --plain --no-legend 'fsfreeze*' 'qemu*'; "
+               "cat /run/fsfreeze-hook/deadline; journalctl -n 30 --no-pager; } > /dev/ttyS0 2>&1; done")
 
 
 def guest_sh(agent, script, timeout=60, check_code=True):
@@ -129,6 +135,7 @@ def check_fired(agent, writes_log, hook_log_before):
     hook_log = agent.read_file("/var/log/qga-fsfreeze-hook.log")[len(hook_log_before):]
     print(hook_log, end="")
     executes = re.findall(r"execute /etc/qemu/fsfreeze-hook\.d/(\S+) (freeze|thaw)", hook_log)
+    executes = [e for e in executes if e[0] != "90-kill-qga"]
     check(executes == [("10-mysql-flush-lock", "freeze"), ("50-record", "freeze"),
                        ("50-record", "thaw"), ("10-mysql-flush-lock", "thaw")], f"hooks ran: {executes}")
     check(re.search(r"the guest was frozen for \d+ s and no thaw came: thawed \d+ filesystems and released the "
@@ -192,8 +199,14 @@ def test(source, cache):
         log("freeze, then qemu-ga killed with SIGKILL while frozen: the deadline still thaws")
         old_pid = guest_sh(agent, "systemctl show -p MainPID --value qemu-guest-agent").strip()
         writer = start_writer(agent, "writes-2")
-        guest_sh(agent, f"systemd-run --unit=kill-qga-{int(time.time())} --on-active={KILL_AFTER} /bin/sh -c "
-                        "'date +%s.%N > /run/qga-killed-at; systemctl kill -s KILL qemu-guest-agent'")
+        guest_sh(agent, f"systemd-run --unit=diagnostics /bin/sh -c \"{DIAGNOSTICS}\"")
+        # The last freeze hook schedules the kill: it comes after FIFREEZE
+        # however long the hooks took, from outside qemu-ga's cgroup.
+        agent.write_file("/etc/qemu/fsfreeze-hook.d/90-kill-qga",
+                         f"#!/bin/sh\n[ \"$1\" = freeze ] || exit 0\n"
+                         f"systemd-run --unit=kill-qga --on-active={KILL_AFTER} /bin/sh -c "
+                         f"'date +%s.%N > /run/qga-killed-at; systemctl kill -s KILL qemu-guest-agent'\n".encode(),
+                         "0755")
         t1 = time.time()
         freeze(agent, disk)
         await_thawed_by_itself(disk, DEADLINE + 120)
@@ -202,6 +215,7 @@ def test(source, cache):
         check(agent.call("guest-fsfreeze-status") == "frozen", "the restarted agent does not believe it frozen")
         late_thaw(agent)
         stop_writer(agent, writer)
+        agent.exec(["/bin/rm", "-f", "/etc/qemu/fsfreeze-hook.d/90-kill-qga"])
         new_pid = guest_sh(agent, "systemctl show -p MainPID --value qemu-guest-agent").strip()
         check(new_pid != old_pid, f"qemu-ga was not killed (MainPID {old_pid} -> {new_pid})")
         killed_at = float(agent.read_file("/run/qga-killed-at").strip())
@@ -214,6 +228,13 @@ def test(source, cache):
         except (OSError, Fail):
             pass
         vm_test.wait_qemu_exit(pidfile, 30)
+    except BaseException:
+        # What the guest said on its console: the diagnostics above.
+        try:
+            print(open(f"{work}/console.log", errors="replace").read()[-20000:])
+        except OSError:
+            pass
+        raise
     finally:
         if build and build.poll() is None:
             build.kill()
