@@ -78,12 +78,15 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
 
         if (!state_dir || fh_deadline_read(state_dir, &d) < 0)
                 return false;
-        /* Not fired: disarm. Fired, and its late thaw came already: this
-         * one is a thaw of its own (Proxmox thaws without a freeze). */
-        if (!d->fired || d->late_thaw_usec > 0) {
+        if (!d->fired) {
                 drop(state_dir, log);
                 return false;
         }
+        /* Its late thaw came already: this one is a thaw of its own
+         * (Proxmox thaws without a freeze). The record stays for --status
+         * until the next freeze replaces it. */
+        if (d->late_thaw_usec > 0)
+                return false;
         d->late_thaw_usec = g_get_real_time();
         (void) fh_deadline_write(state_dir, d);
         format_time(d->fired_usec, when);

@@ -173,6 +173,12 @@ grep -q "thaw: the freeze deadline already thawed 1 filesystems and released the
     fail "the late thaw does not say that the deadline released the hooks"
 "$BIN" --status | grep -q "Late thaw: at " || fail "--status does not show the late thaw"
 
+echo "== a further thaw is a thaw of its own; --status still shows what the deadline did"
+reply=$(qga '{"execute":"guest-fsfreeze-thaw"}') || fail "the further thaw failed: $reply"
+[ "$(grep -c ' thaw$' "$RECORD")" = 4 ] || fail "the further thaw did not run the thaw hooks as an unpaired thaw:
+$(cat "$RECORD")"
+"$BIN" --status | grep -q "Freeze deadline: fired at " || fail "--status forgot the deadline after a further thaw"
+
 echo "== a normal freeze and thaw: the deadline is disarmed, nothing is left"
 printf '[fsfreeze-hook]\nfreeze-deadline=60\n' > "$CONF"
 : > "$RECORD"
