@@ -68,37 +68,45 @@ static struct fh_trust *trust_for_caller(void) {
         return geteuid() == 0 ? fh_trust_new(0) : NULL;
 }
 
-/* A configuration that others could have written could turn the trust
- * policy off: as root, it must pass the policy itself. */
-static bool config_trusted(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
+/* The configuration file. As root it is opened through the trust policy:
+ * one that others could have written, or redirected through a symlink,
+ * could turn the policy off. Returns a descriptor or -errno (-ENOENT: no
+ * file; -EPERM: not trusted, said in 'warnings'). */
+static int open_config(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
         g_autofree char *problem = NULL, *shown = NULL;
         struct stat st;
         int fd, r;
 
-        if (!trust)
-                return true;
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return true;    /* missing: nothing to trust; unreadable: the loader says so */
-        r = fstat(fd, &st) < 0 ? -errno : fh_trust_check_file(trust, fd, &st, path, &problem);
-        close(fd);
+        if (!trust) {
+                fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+                return fd < 0 ? -errno : fd;
+        }
+        r = fh_trust_open(trust, path, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
+        if (r < 0 && r != -EPERM)
+                return r;       /* missing: nothing to trust; unreadable: the loader says so */
+        if (r == 0 && !problem)
+                return fd;
         if (r == 0)
-                return true;
+                close(fd);
         shown = fh_escape_dup(path);
         g_ptr_array_add(warnings, g_strdup_printf("%s is not trusted: %s: ignored, using the defaults", shown,
-                                                  problem ? problem : g_strerror(-r)));
-        return false;
+                                                  problem));
+        return -EPERM;
 }
 
 /* Defaults, then the configuration file, then the command line. */
 static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh_trust *trust,
                           struct fh_settings *ret, GPtrArray *warnings) {
         struct fh_layer file;
+        int fd;
 
         fh_settings_init(ret, argv0);
         fh_layer_init(&file);
-        if (config_trusted(trust, cli->config, warnings) && fh_config_load(cli->config, &file, warnings) == 0)
+        fd = open_config(trust, cli->config, warnings);
+        if (fd != -EPERM && fh_config_load_fd(fd, cli->config, &file, warnings) == 0)
                 fh_settings_apply(ret, &file);
+        if (fd >= 0)
+                close(fd);
         fh_layer_done(&file);
         fh_settings_apply(ret, &cli->layer);
 }
