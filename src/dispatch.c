@@ -581,10 +581,20 @@ static void print_header(FILE *out, const struct fh_plan *plan) {
 }
 
 void fh_print_plan(FILE *out, const struct fh_dispatch_options *o) {
+        const char *state_dir = o->settings->state_dir;
         g_autoptr(fh_plan) plan = NULL;
+        g_autofree char *problem = NULL;
         bool where;
 
-        plan = fh_plan_build(o->phase, o->settings, o->trust, o->settings->state_dir);
+        /* As the run: a freeze record in an untrusted directory may be
+         * forged, and is not paired with. */
+        if (o->trust && fh_trust_check_dir(o->trust, state_dir, &problem) == -EPERM) {
+                g_autofree char *shown = fh_escape_dup(state_dir);
+                fprintf(out, "state directory %s is not trusted: %s: freeze and thaw are not paired\n", shown,
+                        problem);
+                state_dir = NULL;
+        }
+        plan = fh_plan_build(o->phase, o->settings, o->trust, state_dir);
         print_header(out, plan);
         /* With several directories, say where each entry comes from. */
         where = existing_dirs(plan) > 1 || plan->freeze;

@@ -111,6 +111,52 @@ static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh
         fh_settings_apply(ret, &cli->layer);
 }
 
+/* The log file, as root: written by root with every hook's output, it must
+ * not be somewhere a user can redirect (a symlinked directory) or read (a
+ * file of theirs). Returns 'path', or NULL (with a warning) to log to the
+ * journal only. */
+static const char *trusted_log_file(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
+        g_autofree char *problem = NULL, *dir = NULL, *shown = NULL;
+        struct stat st;
+        int fd, r;
+
+        if (!trust || !path)
+                return path;
+        r = fh_trust_open(trust, path, O_PATH, &fd, &st, &problem);
+        if (r == 0) {
+                close(fd);
+                /* Not a regular file: the log module refuses it itself. */
+                if (!S_ISREG(st.st_mode))
+                        g_clear_pointer(&problem, g_free);
+        } else if (r == -ENOENT) {
+                /* Not created yet: where it will be must be trusted. */
+                g_clear_pointer(&problem, g_free);
+                dir = g_path_get_dirname(path);
+                if (fh_trust_check_dir(trust, dir, &problem) != -EPERM)
+                        g_clear_pointer(&problem, g_free);
+        } else if (r != -EPERM)
+                g_clear_pointer(&problem, g_free);      /* the log module says why */
+        if (!problem)
+                return path;
+        shown = fh_escape_dup(path);
+        g_ptr_array_add(warnings, g_strdup_printf("log file %s is not trusted: %s: not written", shown, problem));
+        return NULL;
+}
+
+/* --status as root: records in a directory others could write may be
+ * forged. */
+static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
+        g_autofree char *problem = NULL, *shown = NULL;
+
+        if (trust && fh_trust_check_dir(trust, s->state_dir, &problem) == -EPERM) {
+                shown = fh_escape_dup(s->state_dir);
+                fprintf(stderr, "fsfreeze-hook: state directory %s is not trusted: %s: its records are not shown\n",
+                        shown, problem);
+                return EXIT_FAILURE;
+        }
+        return fh_print_status(stdout, s->state_dir, json);
+}
+
 static void print_warnings(GPtrArray *warnings) {
         for (guint i = 0; i < warnings->len; i++)
                 fprintf(stderr, "fsfreeze-hook: warning: %s\n", (const char *) warnings->pdata[i]);
@@ -121,14 +167,16 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         g_autoptr(fh_log) log = NULL;
         g_autoptr(fh_env) env = NULL;
         struct fh_dispatch_summary summary;
+        const char *log_file;
         sigset_t ignored;
         int signal_fd, devnull_fd;
 
+        log_file = trusted_log_file(trust, settings->log_file, warnings);
         signal_fd = setup_signals();
         fh_spawn_ignored_signals(&ignored);
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         log = fh_log_new(&(struct fh_log_options) {
-                .file = settings->log_file,
+                .file = log_file,
                 .journal = settings->journal,
                 .terminal_fd = isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1,
         });
@@ -193,7 +241,7 @@ int main(int argc, char **argv) {
                 break;
         case FH_ACTION_STATUS:
                 print_warnings(warnings);
-                status = fh_print_status(stdout, settings.state_dir, cli.json);
+                status = print_status(trust, &settings, cli.json);
                 break;
         case FH_ACTION_CHECK:
                 status = fh_check(stdout, &settings, cli.config, warnings);
