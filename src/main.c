@@ -139,6 +139,8 @@ static const char *trusted_log_file(struct fh_trust *trust, const char *path, GP
         if (!problem)
                 return path;
         shown = fh_escape_dup(path);
+        /* Said here too: this message cannot be in the log it is about. */
+        fprintf(stderr, "fsfreeze-hook: log file %s is not trusted: %s: not written\n", shown, problem);
         g_ptr_array_add(warnings, g_strdup_printf("log file %s is not trusted: %s: not written", shown, problem));
         return NULL;
 }
