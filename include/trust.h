@@ -34,6 +34,10 @@ struct fh_trust;
 
 /* Trusted owners are root and 'owner' (root too, except in tests). */
 struct fh_trust *fh_trust_new(uid_t owner);
+/* For where root writes rather than what it runs (the log): a directory
+ * that a group may write (Ubuntu's /var/log is root:syslog 0775) is
+ * accepted; everything else is as above. */
+struct fh_trust *fh_trust_new_for_output(uid_t owner);
 void fh_trust_free(struct fh_trust *t);
 typedef struct fh_trust fh_trust;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_trust, fh_trust_free)

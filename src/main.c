@@ -115,13 +115,15 @@ static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh
  * not be somewhere a user can redirect (a symlinked directory) or read (a
  * file of theirs). Returns 'path', or NULL (with a warning) to log to the
  * journal only. */
-static const char *trusted_log_file(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
+static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *warnings) {
         g_autofree char *problem = NULL, *dir = NULL, *shown = NULL;
+        g_autoptr(fh_trust) trust = NULL;
         struct stat st;
         int fd, r;
 
-        if (!trust || !path)
+        if (!as_root || !path)
                 return path;
+        trust = fh_trust_new_for_output(0);
         r = fh_trust_open(trust, path, O_PATH, &fd, &st, &problem);
         if (r == 0) {
                 close(fd);
@@ -173,7 +175,7 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         sigset_t ignored;
         int signal_fd, devnull_fd;
 
-        log_file = trusted_log_file(trust, settings->log_file, warnings);
+        log_file = trusted_log_file(trust != NULL, settings->log_file, warnings);
         signal_fd = setup_signals();
         fh_spawn_ignored_signals(&ignored);
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

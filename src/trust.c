@@ -29,6 +29,7 @@ struct dir_entry {
 
 struct fh_trust {
         uid_t owner;
+        mode_t forbidden;       /* write bits that make an object untrusted */
         GHashTable *dirs;       /* directory name as asked -> struct dir_entry */
         GHashTable *interps;    /* interpreter -> problem, or "" when trusted */
 };
@@ -45,8 +46,16 @@ struct fh_trust *fh_trust_new(uid_t owner) {
         struct fh_trust *t = g_new0(struct fh_trust, 1);
 
         t->owner = owner;
+        t->forbidden = S_IWGRP | S_IWOTH;
         t->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, dir_entry_free);
         t->interps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        return t;
+}
+
+struct fh_trust *fh_trust_new_for_output(uid_t owner) {
+        struct fh_trust *t = fh_trust_new(owner);
+
+        t->forbidden = S_IWOTH;
         return t;
 }
 
@@ -104,7 +113,7 @@ static char *judge_owner(const struct stat *st, const char *path, uid_t owner) {
                                (unsigned) st->st_uid, q);
 }
 
-char *fh_trust_judge(const struct stat *st, const char *path, uid_t owner, bool above_hook_dir) {
+static char *judge(const struct stat *st, const char *path, uid_t owner, bool above_hook_dir, mode_t forbidden) {
         g_autofree char *shown = fh_escape_dup(path);
         g_autofree char *q = quoted(path);
         char *problem = judge_owner(st, path, owner);
@@ -113,7 +122,7 @@ char *fh_trust_judge(const struct stat *st, const char *path, uid_t owner, bool 
                 return problem;
         if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
                 return g_strdup_printf("%s is a device, not a file (fix: use another path)", shown);
-        if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0)
+        if ((st->st_mode & forbidden) == 0)
                 return NULL;
         /* The sticky bit lets nobody but an entry's owner rename or remove
          * it: what root put in /tmp stays root's. */
@@ -122,6 +131,10 @@ char *fh_trust_judge(const struct stat *st, const char *path, uid_t owner, bool 
         if (is_system_path(path))
                 return g_strdup_printf("%s is writable by group or others " SYSTEM_FIX, shown);
         return g_strdup_printf("%s is writable by group or others (fix: chmod go-w %s)", shown, q);
+}
+
+char *fh_trust_judge(const struct stat *st, const char *path, uid_t owner, bool above_hook_dir) {
+        return judge(st, path, owner, above_hook_dir, S_IWGRP | S_IWOTH);
 }
 
 /* A FUSE server, which a user may run, reports owners and modes as it
@@ -240,7 +253,7 @@ static int push_dir(struct walk *w, int fd, const struct stat *st, const char *p
 
         /* Every directory on the way is "above" the last one, which is
          * judged again, without the sticky exception, at the end. */
-        note(w, fh_trust_judge(st, path, w->t->owner, true));
+        note(w, judge(st, path, w->t->owner, true, w->t->forbidden));
         note(w, judge_filesystem(fd, path));
         if (w->steps->len > 0 && top(w)->fd >= 0) {
                 close(top(w)->fd);
@@ -278,7 +291,7 @@ static int follow(struct walk *w, int fd, const struct stat *st, const char *pat
         char target[PATH_MAX];
         ssize_t n;
 
-        note(w, fh_trust_judge(st, path, w->t->owner, true));
+        note(w, judge(st, path, w->t->owner, true, w->t->forbidden));
         if (++w->hops > MAX_SYMLINKS)
                 return -ELOOP;
         n = readlinkat(fd, "", target, sizeof target - 1);
@@ -349,13 +362,13 @@ static int walk_all(struct walk *w) {
                 if (r > 0) {
                         /* The directory the object really is in holds
                          * it: no sticky exception there. */
-                        note(w, fh_trust_judge(&top(w)->st, top(w)->path, w->t->owner, false));
-                        note(w, fh_trust_judge(&w->st, w->path, w->t->owner, false));
+                        note(w, judge(&top(w)->st, top(w)->path, w->t->owner, false, w->t->forbidden));
+                        note(w, judge(&w->st, w->path, w->t->owner, false, w->t->forbidden));
                 }
                 if (r != 0)
                         return r;
         }
-        note(w, fh_trust_judge(&top(w)->st, top(w)->path, w->t->owner, false));
+        note(w, judge(&top(w)->st, top(w)->path, w->t->owner, false, w->t->forbidden));
         return 0;
 }
 
@@ -486,7 +499,7 @@ static int open_entry(struct fh_trust *t, const struct dir_entry *e, int dfd, co
         }
         *ret_fd = fd;
         *ret_st = st;
-        *ret_problem = e->problem ? g_strdup(e->problem) : fh_trust_judge(&st, path, t->owner, false);
+        *ret_problem = e->problem ? g_strdup(e->problem) : judge(&st, path, t->owner, false, t->forbidden);
         return 0;
 }
 

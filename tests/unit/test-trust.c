@@ -259,6 +259,27 @@ static void test_interpreter(void **state) {
         tl_rmtree(top);
 }
 
+/* Where root writes (the log), a group-writable directory (Ubuntu's
+ * /var/log, root:syslog 0775) is accepted; a world-writable one is not. */
+static void test_output_policy(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *logs = g_build_filename(top, "logs", NULL), *problem = NULL;
+        g_autoptr(fh_trust) out = fh_trust_new_for_output(geteuid());
+        g_autoptr(fh_trust) run = fh_trust_new(geteuid());
+
+        g_mkdir(logs, 0775);
+        chmod(logs, 0775);
+        assert_int_equal(fh_trust_check_dir(out, logs, &problem), 0);
+        assert_int_equal(fh_trust_check_dir(run, logs, &problem), -EPERM);
+        g_clear_pointer(&problem, g_free);
+        chmod(logs, 01777);
+        {
+                g_autoptr(fh_trust) out2 = fh_trust_new_for_output(geteuid());
+                assert_int_equal(fh_trust_check_dir(out2, logs, &problem), -EPERM);
+        }
+        tl_rmtree(top);
+}
+
 static void test_shebang_parse(void **state) {
         g_autofree char *p = NULL, *e = NULL, *p2 = NULL, *e2 = NULL, *p3 = NULL, *e3 = NULL;
 
@@ -281,6 +302,7 @@ int main(void) {
                 cmocka_unit_test(test_foreign_owner),
                 cmocka_unit_test(test_user_symlink_refused),
                 cmocka_unit_test(test_interpreter),
+                cmocka_unit_test(test_output_policy),
                 cmocka_unit_test(test_shebang_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
