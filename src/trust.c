@@ -165,7 +165,6 @@ struct walk {
         char *problem;          /* the first problem met */
         unsigned hops;
         /* The object the path leads to, when it is not a directory. */
-        int fd;
         struct stat st;
         char *name;             /* its name in the last step */
         char *path;
@@ -180,7 +179,7 @@ static void step_clear(gpointer p) {
 }
 
 static void walk_init(struct walk *w, const struct fh_trust *t) {
-        *w = (struct walk) { .t = t, .fd = -1 };
+        *w = (struct walk) { .t = t };
         w->steps = g_array_new(FALSE, TRUE, sizeof(struct step));
         g_array_set_clear_func(w->steps, step_clear);
         w->todo = g_ptr_array_new_with_free_func(g_free);
@@ -192,8 +191,6 @@ static void walk_done(struct walk *w) {
         g_free(w->problem);
         g_free(w->name);
         g_free(w->path);
-        if (w->fd >= 0)
-                close(w->fd);
 }
 
 static struct step *top(struct walk *w) {
@@ -305,7 +302,7 @@ static int follow(struct walk *w, int fd, const struct stat *st, const char *pat
 }
 
 /* One component. Returns 0 to go on, 1 when the walk ended on a
- * non-directory (w->fd), -errno on failure. */
+ * non-directory (w->st, w->name, w->path), -errno on failure. */
 static int walk_one(struct walk *w, const char *name) {
         struct step *cur = top(w);
         g_autofree char *path = NULL;
@@ -353,7 +350,7 @@ static int walk_one(struct walk *w, const char *name) {
 }
 
 /* Resolves w->todo. Returns 0 if it ends on a directory (top(w)), 1 on
- * anything else (w->fd), -errno with w->path the failing step. */
+ * anything else (w->st), -errno with w->path the failing step. */
 static int walk_all(struct walk *w) {
         while (w->todo->len > 0) {
                 g_autofree char *name = g_ptr_array_steal_index(w->todo, w->todo->len - 1);

@@ -182,7 +182,7 @@ static void test_user_symlink_refused(void **state) {
         g_autofree char *real = g_build_filename(top, "real", NULL);
         g_autofree char *link = g_build_filename(sticky, "link", NULL);
         g_autofree char *hook_link = g_build_filename(real, "20-hook", NULL);
-        g_autofree char *problem = NULL, *want = NULL;
+        g_autofree char *problem = NULL, *want = NULL, *target = NULL;
         g_autoptr(fh_trust) t = fh_trust_new(0);
 
         if (geteuid() != 0)
@@ -203,7 +203,9 @@ static void test_user_symlink_refused(void **state) {
         g_clear_pointer(&problem, g_free);
 
         /* A hook that is a root-owned link through the user's link. */
-        assert_int_equal(symlink(g_build_filename(link, "10-x", NULL), hook_link), 0);
+        g_free(target);
+        target = g_build_filename(link, "10-x", NULL);
+        assert_int_equal(symlink(target, hook_link), 0);
         problem = open_problem(t, real, "20-hook");
         assert_non_null(strstr(problem, want));
         tl_rmtree(top);
