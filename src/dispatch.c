@@ -312,6 +312,14 @@ static void log_summary(struct ctx *c, int64_t start) {
 static const char *usable_state_dir(struct ctx *c) {
         g_autofree char *problem = NULL, *dir = fh_escape_dup(c->s->state_dir);
 
+        /* Judged before it is created too: root must not create it where
+         * a user's symlink points. */
+        if (c->o->trust && fh_trust_check_dir(c->o->trust, c->s->state_dir, &problem) == -EPERM) {
+                fh_log_message(c->log, LOG_ERR, "untrusted", "state directory %s is not trusted: %s: freeze and "
+                               "thaw are not paired", dir, problem);
+                return NULL;
+        }
+        g_clear_pointer(&problem, g_free);
         if (g_mkdir_with_parents(c->s->state_dir, 0755) < 0) {
                 fh_log_message(c->log, LOG_WARNING, "state-error", "cannot create state directory %s: %s: freeze "
                                "and thaw are not paired", dir, g_strerror(errno));

@@ -32,6 +32,7 @@ struct fh_trust {
         mode_t forbidden;       /* write bits that make an object untrusted */
         GHashTable *dirs;       /* directory name as asked -> struct dir_entry */
         GHashTable *interps;    /* interpreter -> problem, or "" when trusted */
+        GHashTable *failed;     /* failed resolutions, kept only to be freed */
 };
 
 static void dir_entry_free(gpointer p) {
@@ -49,6 +50,7 @@ struct fh_trust *fh_trust_new(uid_t owner) {
         t->forbidden = S_IWGRP | S_IWOTH;
         t->dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, dir_entry_free);
         t->interps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        t->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, dir_entry_free);
         return t;
 }
 
@@ -64,6 +66,7 @@ void fh_trust_free(struct fh_trust *t) {
                 return;
         g_hash_table_unref(t->dirs);
         g_hash_table_unref(t->interps);
+        g_hash_table_unref(t->failed);
         g_free(t);
 }
 
@@ -406,6 +409,12 @@ static const struct dir_entry *cached_dir(struct fh_trust *t, const char *dir) {
 
         if (!e) {
                 e = resolve_dir(t, dir);
+                /* What is missing may be created (the state directory):
+                 * only verdicts are kept. */
+                if (e->error < 0 && e->error != -EPERM) {
+                        g_hash_table_insert(t->failed, g_strdup(dir), e);
+                        return e;
+                }
                 g_hash_table_insert(t->dirs, g_strdup(dir), e);
         }
         return e;

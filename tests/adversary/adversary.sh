@@ -28,6 +28,8 @@
 #   dotdot             -d with '..' that leaves a root directory for a user's
 #   state-user-link    --state-dir through a user's symlink to a forged
 #                      freeze record that names a root program (thaw runs it)
+#   state-create-user-link  a state directory still to be created, through a
+#                      user's symlink (root would create it there)
 #   log-user-link      -l through a user's symlinked directory (root would
 #                      create the log where the user points)
 #   hardlink-in-user-dir  a root program hard-linked into the user's own
@@ -249,6 +251,26 @@ ln -s "$top/forged" "$l/state-link"
 chown -h "$uid:$gid" "$l/state-link"
 run_modes state-user-link "$l/state-link is a symlink owned by uid $uid" thaw dry-thaw status -- \
     --config="$conf" --state-dir="$l/state-link" -d "$hooks"
+
+# A state directory that does not exist yet, through a user's symlink: root
+# must not create it where the link points.
+reset
+mkdir -p "$top/protected-state"
+ln -s "$top/protected-state" "$l/state-new"
+chown -h "$uid:$gid" "$l/state-new"
+for phase in freeze thaw; do
+    n=$((n + 1))
+    out=$("$bin" --no-journal --config="$conf" --state-dir="$l/state-new/fsfreeze-hook" -d "$hooks" -l "$log" \
+        $phase 2>&1; cat "$log")
+    if [ -e "$top/protected-state/fsfreeze-hook" ]; then
+        fail "state-create-user-link [$phase]: root created the state directory where the user's symlink points"
+        rm -rf "$top/protected-state/fsfreeze-hook"
+    fi
+    case $out in
+    *"$l/state-new is a symlink owned by uid $uid"*) ;;
+    *) fail "state-create-user-link [$phase]: no refusal naming $l/state-new"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
 
 # --- the log -----------------------------------------------------------------------
 
