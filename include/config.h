@@ -30,3 +30,7 @@ void fh_config_parse(const char *data, size_t len, const char *filename, struct 
 /* Reads and parses 'path'. A missing file is not an error: an empty layer
  * and no warning. Returns 0, -ENOENT, or another -errno (with a warning). */
 int fh_config_load(const char *path, struct fh_layer *ret, GPtrArray *warnings);
+
+/* The same from 'fd', opened by the caller (the trust policy), or a
+ * -errno that open() gave. 'path' names it in warnings. */
+int fh_config_load_fd(int fd, const char *path, struct fh_layer *ret, GPtrArray *warnings);

@@ -63,6 +63,11 @@ const char *fh_ignored_suffix(const char *name);
  * (symlinks followed). Pure: used by the scanner and the tests. */
 enum fh_verdict fh_classify(const char *name, const struct stat *st);
 
+/* systemd's convention: an entry that is a symlink resolving, through any
+ * chain of links, relative or absolute, to /dev/null masks the name.
+ * 'dfd' as for fstatat() (AT_FDCWD and a path work). */
+bool fh_is_mask(int dfd, const char *name);
+
 /* Lists every entry of 'dir' but "." and "..", classified, in byte order of
  * the names (strcmp, whatever the locale). Never opens an entry, so FIFOs
  * and devices cannot block it. Returns -errno if 'dir' cannot be read

@@ -19,6 +19,9 @@ struct fh_exec_file {
  * -EISDIR, -EINVAL (not a regular file), -EACCES (no execute bit), or
  * what open() said. */
 int fh_exec_file_open(const char *path, struct fh_exec_file *ret);
+/* The same checks on a descriptor already opened (by the trust policy),
+ * which it takes over, closing it on failure. */
+int fh_exec_file_adopt(int fd, struct fh_exec_file *ret);
 void fh_exec_file_close(struct fh_exec_file *f);
 
 struct fh_spawn_request {

@@ -54,32 +54,16 @@ static char *find_in_path(const char *name, const char *search_path) {
  * the NAME it finds in 'search_path'. NULL if there is no #! line or the
  * program is not found. *ret_interp: what the line names (NAME for env). */
 static char *shebang_program(const char *head, size_t len, char **ret_interp, const char *search_path) {
-        const char *nl = memchr(head, '\n', len);
-        g_autofree char *line = NULL;
-        g_auto(GStrv) words = NULL;
+        g_autofree char *program = NULL, *env_name = NULL;
 
-        if (len < 2 || head[0] != '#' || head[1] != '!')
+        if (!fh_shebang_parse(head, len, &program, &env_name))
                 return NULL;
-        line = g_strndup(head + 2, (gsize) ((nl ? nl : head + len) - head - 2));
-        words = g_strsplit_set(g_strstrip(line), " \t", -1);
-        if (!words[0] || !*words[0])
-                return NULL;    /* a bare "#!" names nothing */
-        if (g_str_has_suffix(words[0], "/env")) {
-                /* env's own options (-S, -i, -u NAME...) come first. */
-                char **w = words + 1;
-
-                while (*w && (**w == '-' || !**w)) {
-                        if (strcmp(*w, "-u") == 0 && w[1])
-                                w++;
-                        w++;
-                }
-                if (*w) {
-                        *ret_interp = g_strdup(*w);
-                        return find_in_path(*w, search_path);
-                }
+        if (env_name) {
+                *ret_interp = g_steal_pointer(&env_name);
+                return find_in_path(*ret_interp, search_path);
         }
-        *ret_interp = g_strdup(words[0]);
-        return g_strdup(words[0]);
+        *ret_interp = g_strdup(program);
+        return g_steal_pointer(&program);
 }
 
 char *fh_check_interpreter(const char *path, const char *head, size_t len, const char *search_path) {
@@ -118,65 +102,139 @@ char *fh_check_interpreter(const char *path, const char *head, size_t len, const
         return NULL;
 }
 
-/* sh -n, bash -n...: a syntax check that runs nothing. */
-static void check_shell_syntax(struct report *r, const char *path, const char *head, size_t len) {
+/* Opens the shell 'program' to run it for a syntax check: only if the
+ * trust policy accepts it, as it would a hook, and only a binary: a
+ * script's own interpreter would be one more program to judge. */
+static int open_shell(struct fh_trust *trust, const char *program, struct fh_exec_file *ret) {
+        g_autofree char *problem = NULL;
+        struct stat st;
+        int fd, r;
+
+        r = fh_trust_open(trust, program, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
+        if (r < 0)
+                return r;
+        if (problem) {
+                close(fd);
+                return -EPERM;
+        }
+        r = fh_exec_file_adopt(fd, ret);
+        if (r == 0 && ret->is_script) {
+                fh_exec_file_close(ret);
+                return -ENOEXEC;
+        }
+        return r;
+}
+
+/* Runs 'shell' on the hook's descriptor as its stdin (no name of the hook
+ * is handed over) and returns what it said on stderr, or NULL if it found
+ * nothing. The output is read to its end, at most 4 KiB of it kept. */
+static char *run_syntax_check(struct fh_exec_file *shell, char **argv, int hook_fd) {
+        static char *const envp[] = { "PATH=" FH_DEFAULT_PATH, "LC_ALL=C", NULL };
+        g_autoptr(GString) err = g_string_new(NULL);
+        int pipefd[2], devnull, status = 0;
+        char buf[4096];
+        ssize_t n;
+        pid_t pid;
+
+        devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+                if (devnull >= 0)
+                        close(devnull);
+                return NULL;
+        }
+        if (fh_spawn(&(struct fh_spawn_request) {
+                .file = shell, .argv = argv, .envp = envp,
+                .stdin_fd = hook_fd, .stdout_fd = devnull, .stderr_fd = pipefd[1],
+        }, &pid) < 0)
+                pid = -1;
+        close(pipefd[1]);
+        close(devnull);
+        while ((n = read(pipefd[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+                if (n > 0 && err->len < sizeof buf)
+                        g_string_append_len(err, buf, MIN((gsize) n, sizeof buf - err->len));
+        close(pipefd[0]);
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+                return NULL;
+        return g_string_free(g_steal_pointer(&err), FALSE);
+}
+
+/* sh -n, bash -n...: a syntax check that runs nothing, by a shell that
+ * the trust policy accepts. */
+static void check_shell_syntax(struct report *r, struct fh_trust *trust, const char *path, int hook_fd,
+                               const char *head, size_t len) {
         static const char *const shells[] = { "sh", "dash", "bash", "ksh", "mksh", "zsh", "busybox", NULL };
         g_autofree char *interp = NULL, *program = shebang_program(head, len, &interp, FH_DEFAULT_PATH);
         g_autofree char *base = program ? g_path_get_basename(program) : NULL;
-        g_autofree char *err = NULL, *shown = NULL;
-        char *argv[] = { program, "-n", (char *) path, NULL };
-        char *bb_argv[] = { program, "sh", "-n", (char *) path, NULL };
-        int status = 0;
+        g_autofree char *err = NULL, *shown = NULL, *msg = NULL;
+        char *argv[] = { program, "-n", NULL };
+        char *bb_argv[] = { program, "sh", "-n", NULL };
+        struct fh_exec_file shell = { .fd = -1 };
 
-        if (!base || !g_strv_contains(shells, base))
+        if (!base || !g_strv_contains(shells, base) || open_shell(trust, program, &shell) < 0)
                 return;
-        if (!g_spawn_sync(NULL, strcmp(base, "busybox") == 0 ? bb_argv : argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                          NULL, NULL, &err, &status, NULL))
-                return;
-        /* g_spawn_check_wait_status() is GLib 2.70: RHEL 9 has 2.68. */
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        err = run_syntax_check(&shell, strcmp(base, "busybox") == 0 ? bb_argv : argv, hook_fd);
+        fh_exec_file_close(&shell);
+        if (!err)
                 return;
         shown = fh_escape_dup(path);
         g_strstrip(err);
-        {
-                g_autofree char *msg = fh_escape_dup(err);
-                problem(r, "%s: %s -n finds a syntax error: %s (fix: correct the script; %s is what runs it)", shown,
-                        base, msg, program);
-        }
+        msg = fh_escape_dup(err);
+        problem(r, "%s: %s -n finds a syntax error: %s (fix: correct the script; %s is what runs it)", shown, base,
+                msg, program);
 }
 
-static void check_runnable(struct report *r, const struct fh_plan_item *item, struct fh_trust *trust, bool strict) {
-        g_autofree char *shown = fh_escape_dup(item->path);
+/* Whether the hook passes the trust policy, said as a problem (strict
+ * modes) or a note. The hook and its #! interpreter are judged. */
+static bool check_trust(struct report *r, struct fh_trust *trust, const char *shown, int fd, const char *problem_text,
+                        bool strict) {
+        g_autofree char *interp_problem = NULL;
+
+        if (!problem_text && fh_trust_check_interpreter(trust, fd, FH_DEFAULT_PATH, &interp_problem) == 0)
+                return true;
+        if (!problem_text)
+                problem_text = interp_problem;
+        if (strict)
+                problem(r, "%s: refused by the trust policy: %s", shown, problem_text);
+        else
+                fprintf(r->out, "note: %s runs although it is not trusted (strict modes are off): %s\n", shown,
+                        problem_text);
+        return false;
+}
+
+/* A hook the plan runs: judged by the trust policy, then linted. A hook
+ * that is not trusted is linted by reading it only: no shell ever runs
+ * on it. Returns whether it would run. */
+static bool check_runnable(struct report *r, const struct fh_plan_item *item, struct fh_trust *trust, bool strict) {
+        g_autofree char *shown = fh_escape_dup(item->path), *name = g_path_get_basename(item->path);
         g_autofree char *problem_text = NULL, *lint = NULL;
         struct fh_exec_file file = { .fd = -1 };
+        bool trusted;
         char head[HEAD_SIZE];
+        struct stat st;
         ssize_t len;
-        int ret;
+        int ret, fd;
 
-        ret = fh_exec_file_open(item->path, &file);
+        ret = fh_trust_open_in(trust, item->dir, name, O_RDONLY | O_NONBLOCK, &fd, &st, &problem_text);
+        if (ret == -EPERM) {
+                problem(r, "%s: refused by the trust policy: %s", shown, problem_text);
+                return false;
+        }
+        if (ret == 0)
+                ret = fh_exec_file_adopt(fd, &file);
         if (ret < 0) {
                 problem(r, "%s: cannot be opened: %s", shown, g_strerror(-ret));
-                return;
+                return false;
         }
-        if (fh_trust_check_file(trust, file.fd, &file.st, item->path, &problem_text) < 0) {
-                if (strict)
-                        problem(r, "%s: refused by the trust policy: %s", shown, problem_text);
-                else
-                        fprintf(r->out, "note: %s runs although it is not trusted (strict modes are off): %s\n", shown,
-                                problem_text);
-        }
+        trusted = check_trust(r, trust, shown, file.fd, problem_text, strict);
         len = pread(file.fd, head, sizeof head, 0);
-        fh_exec_file_close(&file);
-        if (len < 0) {
-                /* Execute-only binary: nothing more to look at. */
-                return;
-        }
-        lint = fh_check_interpreter(item->path, head, (size_t) len, FH_DEFAULT_PATH);
-        if (lint) {
+        if (len >= 0)
+                lint = fh_check_interpreter(item->path, head, (size_t) len, FH_DEFAULT_PATH);
+        if (lint)
                 problem(r, "%s", lint);
-                return;
-        }
-        check_shell_syntax(r, item->path, head, (size_t) len);
+        else if (len >= 0 && trusted)
+                check_shell_syntax(r, trust, item->path, file.fd, head, (size_t) len);
+        fh_exec_file_close(&file);
+        return trusted || !strict;
 }
 
 /* The fix for an entry that will be skipped; NULL for skips on purpose. */
@@ -248,8 +306,7 @@ int fh_check(FILE *out, const struct fh_settings *s, const char *config_path, GP
                 const char *fix;
 
                 if (item->run) {
-                        n_hooks++;
-                        check_runnable(&r, item, trust, s->strict_modes);
+                        n_hooks += check_runnable(&r, item, trust, s->strict_modes);
                         continue;
                 }
                 fix = skip_fix(item);

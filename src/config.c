@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -346,20 +347,16 @@ void fh_config_parse(const char *data, size_t len, const char *filename, struct 
 }
 
 /* Reads a whole file of at most 'max' bytes into a new string. */
-static int read_file(const char *path, size_t max, char **ret_data, size_t *ret_len) {
+static int read_fd(int fd, size_t max, char **ret_data, size_t *ret_len) {
         g_autofree char *data = NULL;
         struct stat st;
         size_t len = 0;
-        int fd, r = 0;
+        int r = 0;
 
-        /* Plain system calls: a missing file, the common case, must cost
-         * nothing but the failed open (GLib's error path loads charset
-         * tables to translate the message). */
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0)
                 r = -errno;
+        else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+                st.st_size = 0;         /* --config=/dev/null: no configuration */
         else if (!S_ISREG(st.st_mode))
                 r = -EINVAL;
         else if ((size_t) st.st_size > max)
@@ -378,7 +375,6 @@ static int read_file(const char *path, size_t max, char **ret_data, size_t *ret_
                 }
                 data[len] = '\0';
         }
-        close(fd);
         if (r < 0)
                 return r;
         *ret_data = g_steal_pointer(&data);
@@ -386,13 +382,13 @@ static int read_file(const char *path, size_t max, char **ret_data, size_t *ret_
         return 0;
 }
 
-int fh_config_load(const char *path, struct fh_layer *ret, GPtrArray *warnings) {
+int fh_config_load_fd(int fd, const char *path, struct fh_layer *ret, GPtrArray *warnings) {
         g_autofree char *data = NULL;
         size_t len = 0;
         int r;
 
         fh_layer_init(ret);
-        r = read_file(path, MAX_CONFIG_SIZE, &data, &len);
+        r = fd < 0 ? fd : read_fd(fd, MAX_CONFIG_SIZE, &data, &len);
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
@@ -404,4 +400,16 @@ int fh_config_load(const char *path, struct fh_layer *ret, GPtrArray *warnings) 
         }
         fh_config_parse(data, len, path, ret, warnings);
         return 0;
+}
+
+int fh_config_load(const char *path, struct fh_layer *ret, GPtrArray *warnings) {
+        /* Plain system calls: a missing file, the common case, must cost
+         * nothing but the failed open (GLib's error path loads charset
+         * tables to translate the message). */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        int r = fh_config_load_fd(fd < 0 ? -errno : fd, path, ret, warnings);
+
+        if (fd >= 0)
+                close(fd);
+        return r;
 }

@@ -80,21 +80,37 @@ static int pending_interrupt(int signal_fd) {
         return 0;
 }
 
-/* The trust policy on the opened file. Returns false if it must not run. */
-static bool trusted(struct ctx *c, const struct fh_plan_item *item, const struct fh_exec_file *file) {
-        g_autofree char *problem = NULL, *reason = NULL;
+/* Opens a hook to run it: as root through the trust policy, which judges
+ * every step of the way to it, then its #! interpreter. Returns 0 with
+ * *ret_file, and *ret_problem set if it is not trusted but strict modes
+ * are off; -EPERM with *ret_problem if the policy refuses it; another
+ * -errno if it cannot be opened. Nothing refused is opened for reading
+ * only, never for execution. */
+static int open_hook(const struct fh_dispatch_options *o, const struct fh_plan_item *item,
+                     struct fh_exec_file *ret_file, char **ret_problem) {
+        g_autofree char *problem = NULL, *name = g_path_get_basename(item->path);
+        const char *search = o->env ? fh_env_get(o->env, "PATH") : NULL;
+        struct stat st;
+        int fd, r;
 
-        if (!c->o->trust || fh_trust_check_file(c->o->trust, file->fd, &file->st, item->path, &problem) == 0)
-                return true;
-        if (!c->s->strict_modes) {
-                g_autofree char *path = fh_escape_dup(item->path);
-                fh_log_message(c->log, LOG_WARNING, "untrusted", "%s runs although it is not trusted: %s (strict "
-                               "modes are off)", path, problem);
-                return true;
+        if (!o->trust)
+                return fh_exec_file_open(item->path, ret_file);
+        r = fh_trust_open_in(o->trust, item->dir, name, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
+        if (r == 0 && problem && o->settings->strict_modes) {
+                close(fd);
+                r = -EPERM;
         }
-        reason = g_strdup_printf("refused: %s", problem);
-        fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
-        return false;
+        if (r == 0)
+                r = fh_exec_file_adopt(fd, ret_file);
+        if (r == 0 && ret_file->is_script && !problem &&
+            fh_trust_check_interpreter(o->trust, ret_file->fd, search ? search : FH_DEFAULT_PATH, &problem) < 0 &&
+            o->settings->strict_modes) {
+                fh_exec_file_close(ret_file);
+                r = -EPERM;
+        }
+        if (r == 0 || r == -EPERM)
+                *ret_problem = g_steal_pointer(&problem);
+        return r;
 }
 
 static void log_dropped(struct fh_log *log, const struct capture *cap) {
@@ -126,11 +142,16 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         const struct fh_run_observer obs = {
                 .chunk = on_chunk, .output = on_output, .discarded = on_discarded, .idle = on_idle, .userdata = &cap,
         };
-        g_autofree char *reason = NULL;
+        g_autofree char *reason = NULL, *problem = NULL;
         int r;
 
         *ret = (struct fh_result) { .exit_status = -1 };
-        r = fh_exec_file_open(item->path, &file);
+        r = open_hook(c->o, item, &file, &problem);
+        if (r == -EPERM) {
+                reason = g_strdup_printf("refused: %s", problem);
+                fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
+                return false;
+        }
         if (r < 0) {
                 /* Changed since the scan: removed, replaced, chmod'ed. */
                 ret->error = r;
@@ -138,9 +159,10 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
                 fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
                 return true;
         }
-        if (!trusted(c, item, &file)) {
-                fh_exec_file_close(&file);
-                return false;
+        if (problem) {
+                g_autofree char *path = fh_escape_dup(item->path);
+                fh_log_message(c->log, LOG_WARNING, "untrusted", "%s runs although it is not trusted: %s (strict "
+                               "modes are off)", path, problem);
         }
 
         set_hook_env(c, item, phase);
@@ -292,6 +314,14 @@ static void log_summary(struct ctx *c, int64_t start) {
 static const char *usable_state_dir(struct ctx *c) {
         g_autofree char *problem = NULL, *dir = fh_escape_dup(c->s->state_dir);
 
+        /* Judged before it is created too: root must not create it where
+         * a user's symlink points. */
+        if (c->o->trust && fh_trust_check_dir(c->o->trust, c->s->state_dir, &problem) == -EPERM) {
+                fh_log_message(c->log, LOG_ERR, "untrusted", "state directory %s is not trusted: %s: freeze and "
+                               "thaw are not paired", dir, problem);
+                return NULL;
+        }
+        g_clear_pointer(&problem, g_free);
         if (g_mkdir_with_parents(c->s->state_dir, 0755) < 0) {
                 fh_log_message(c->log, LOG_WARNING, "state-error", "cannot create state directory %s: %s: freeze "
                                "and thaw are not paired", dir, g_strerror(errno));
@@ -556,14 +586,14 @@ static char *file_refusal(const struct fh_dispatch_options *o, const struct fh_p
 
         if (!o->trust)
                 return NULL;
-        r = fh_exec_file_open(item->path, &file);
+        r = open_hook(o, item, &file, &problem);
+        if (r == 0)
+                fh_exec_file_close(&file);
+        if (r == -EPERM)
+                return g_strdup_printf("refused: %s", problem);
         if (r < 0)
                 return g_strdup_printf("cannot open it: %s", g_strerror(-r));
-        r = fh_trust_check_file(o->trust, file.fd, &file.st, item->path, &problem);
-        fh_exec_file_close(&file);
-        if (r == 0 || !o->settings->strict_modes)
-                return NULL;
-        return g_strdup_printf("refused: %s", problem);
+        return NULL;
 }
 
 static unsigned existing_dirs(const struct fh_plan *plan) {
@@ -602,10 +632,20 @@ static void print_header(FILE *out, const struct fh_plan *plan) {
 }
 
 void fh_print_plan(FILE *out, const struct fh_dispatch_options *o) {
+        const char *state_dir = o->settings->state_dir;
         g_autoptr(fh_plan) plan = NULL;
+        g_autofree char *problem = NULL;
         bool where;
 
-        plan = fh_plan_build(o->phase, o->settings, o->trust, o->settings->state_dir);
+        /* As the run: a freeze record in an untrusted directory may be
+         * forged, and is not paired with. */
+        if (o->trust && fh_trust_check_dir(o->trust, state_dir, &problem) == -EPERM) {
+                g_autofree char *shown = fh_escape_dup(state_dir);
+                fprintf(out, "state directory %s is not trusted: %s: freeze and thaw are not paired\n", shown,
+                        problem);
+                state_dir = NULL;
+        }
+        plan = fh_plan_build(o->phase, o->settings, o->trust, state_dir);
         print_header(out, plan);
         /* With several directories, say where each entry comes from. */
         where = existing_dirs(plan) > 1 || plan->freeze;

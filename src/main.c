@@ -70,39 +70,97 @@ static struct fh_trust *trust_for_caller(void) {
         return geteuid() == 0 ? fh_trust_new(0) : NULL;
 }
 
-/* A configuration that others could have written could turn the trust
- * policy off: as root, it must pass the policy itself. */
-static bool config_trusted(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
+/* The configuration file. As root it is opened through the trust policy:
+ * one that others could have written, or redirected through a symlink,
+ * could turn the policy off. Returns a descriptor or -errno (-ENOENT: no
+ * file; -EPERM: not trusted, said in 'warnings'). */
+static int open_config(struct fh_trust *trust, const char *path, GPtrArray *warnings) {
         g_autofree char *problem = NULL, *shown = NULL;
         struct stat st;
         int fd, r;
 
-        if (!trust)
-                return true;
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return true;    /* missing: nothing to trust; unreadable: the loader says so */
-        r = fstat(fd, &st) < 0 ? -errno : fh_trust_check_file(trust, fd, &st, path, &problem);
-        close(fd);
+        if (!trust) {
+                fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+                return fd < 0 ? -errno : fd;
+        }
+        r = fh_trust_open(trust, path, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
+        if (r < 0 && r != -EPERM)
+                return r;       /* missing: nothing to trust; unreadable: the loader says so */
+        if (r == 0 && !problem)
+                return fd;
         if (r == 0)
-                return true;
+                close(fd);
         shown = fh_escape_dup(path);
         g_ptr_array_add(warnings, g_strdup_printf("%s is not trusted: %s: ignored, using the defaults", shown,
-                                                  problem ? problem : g_strerror(-r)));
-        return false;
+                                                  problem));
+        return -EPERM;
 }
 
 /* Defaults, then the configuration file, then the command line. */
 static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh_trust *trust,
                           struct fh_settings *ret, GPtrArray *warnings) {
         struct fh_layer file;
+        int fd;
 
         fh_settings_init(ret, argv0);
         fh_layer_init(&file);
-        if (config_trusted(trust, cli->config, warnings) && fh_config_load(cli->config, &file, warnings) == 0)
+        fd = open_config(trust, cli->config, warnings);
+        if (fd != -EPERM && fh_config_load_fd(fd, cli->config, &file, warnings) == 0)
                 fh_settings_apply(ret, &file);
+        if (fd >= 0)
+                close(fd);
         fh_layer_done(&file);
         fh_settings_apply(ret, &cli->layer);
+}
+
+/* The log file, as root: written by root with every hook's output, it must
+ * not be somewhere a user can redirect (a symlinked directory) or read (a
+ * file of theirs). Returns 'path', or NULL (with a warning) to log to the
+ * journal only. */
+static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *warnings) {
+        g_autofree char *problem = NULL, *dir = NULL, *shown = NULL;
+        g_autoptr(fh_trust) trust = NULL;
+        struct stat st;
+        int fd, r;
+
+        if (!as_root || !path)
+                return path;
+        trust = fh_trust_new_for_output(0);
+        r = fh_trust_open(trust, path, O_PATH, &fd, &st, &problem);
+        if (r == 0) {
+                close(fd);
+                /* Not a regular file: the log module refuses it itself. */
+                if (!S_ISREG(st.st_mode))
+                        g_clear_pointer(&problem, g_free);
+        } else if (r == -ENOENT) {
+                /* Not created yet: where it will be must be trusted. */
+                g_clear_pointer(&problem, g_free);
+                dir = g_path_get_dirname(path);
+                if (fh_trust_check_dir(trust, dir, &problem) != -EPERM)
+                        g_clear_pointer(&problem, g_free);
+        } else if (r != -EPERM)
+                g_clear_pointer(&problem, g_free);      /* the log module says why */
+        if (!problem)
+                return path;
+        shown = fh_escape_dup(path);
+        /* Said here too: this message cannot be in the log it is about. */
+        fprintf(stderr, "fsfreeze-hook: log file %s is not trusted: %s: not written\n", shown, problem);
+        g_ptr_array_add(warnings, g_strdup_printf("log file %s is not trusted: %s: not written", shown, problem));
+        return NULL;
+}
+
+/* --status as root: records in a directory others could write may be
+ * forged. */
+static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
+        g_autofree char *problem = NULL, *shown = NULL;
+
+        if (trust && fh_trust_check_dir(trust, s->state_dir, &problem) == -EPERM) {
+                shown = fh_escape_dup(s->state_dir);
+                fprintf(stderr, "fsfreeze-hook: state directory %s is not trusted: %s: its records are not shown\n",
+                        shown, problem);
+                return EXIT_FAILURE;
+        }
+        return fh_print_status(stdout, s->state_dir, json);
 }
 
 static void print_warnings(GPtrArray *warnings) {
@@ -125,14 +183,16 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         g_autoptr(fh_log) log = NULL;
         g_autoptr(fh_env) env = NULL;
         struct fh_dispatch_summary summary;
+        const char *log_file;
         sigset_t ignored;
         int signal_fd, devnull_fd;
 
+        log_file = trusted_log_file(trust != NULL, settings->log_file, warnings);
         signal_fd = setup_signals();
         fh_spawn_ignored_signals(&ignored);
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         log = fh_log_new(&(struct fh_log_options) {
-                .file = settings->log_file,
+                .file = log_file,
                 .journal = settings->journal,
                 .terminal_fd = isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1,
         });
@@ -219,7 +279,7 @@ int main(int argc, char **argv) {
                 break;
         case FH_ACTION_STATUS:
                 print_warnings(warnings);
-                status = fh_print_status(stdout, settings.state_dir, cli.json);
+                status = print_status(trust, &settings, cli.json);
                 break;
         case FH_ACTION_CHECK:
                 status = fh_check(stdout, &settings, cli.config, warnings);

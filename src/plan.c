@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,13 +130,6 @@ static const struct fh_hook *current_hook(GPtrArray *hooks, const char *name) {
         return NULL;
 }
 
-static bool is_mask(const char *path) {
-        char target[sizeof "/dev/null"];
-        ssize_t n = readlink(path, target, sizeof target);
-
-        return n == (ssize_t) sizeof target - 1 && memcmp(target, "/dev/null", (size_t) n) == 0;
-}
-
 /* Where a hook that ran freeze is to be thawed from: where it ran, or, if
  * it has gone from there, where its name is now (a package moved it
  * between the vendor and the admin directory, say). */
@@ -143,7 +137,7 @@ static void place_paired(struct fh_plan_item *i, GPtrArray *hooks) {
         const struct fh_hook *now;
         struct stat st;
 
-        if (is_mask(i->path)) {
+        if (fh_is_mask(AT_FDCWD, i->path)) {
                 i->run = false;
                 i->verdict = FH_VERDICT_MASKED;
                 i->notable = true;

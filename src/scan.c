@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "scan.h"
@@ -129,12 +130,14 @@ static enum fh_verdict classify_stat_error(int dfd, const char *name, int err) {
         return FH_VERDICT_STAT_FAILED;
 }
 
-/* systemd's convention: a symlink to /dev/null masks the name. */
-static bool is_mask(int dfd, const char *name) {
-        char target[sizeof "/dev/null"];
-        ssize_t n = readlinkat(dfd, name, target, sizeof target);
+bool fh_is_mask(int dfd, const char *name) {
+        struct stat st;
 
-        return n == (ssize_t) sizeof target - 1 && memcmp(target, "/dev/null", (size_t) n) == 0;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+                return false;
+        /* Where it leads, through any chain of links, relative or not:
+         * stat() resolves without opening, so no device is touched. */
+        return fstatat(dfd, name, &st, 0) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 }
 
 static struct fh_hook *examine_entry(int dfd, const char *dir, const char *name, unsigned char type) {
@@ -145,7 +148,7 @@ static struct fh_hook *examine_entry(int dfd, const char *dir, const char *name,
         hook->path = g_build_filename(dir, name, NULL);
         hook->dir = g_strdup(dir);
         /* Only a symlink can be a mask; readdir usually knows the type. */
-        if ((type == DT_LNK || type == DT_UNKNOWN) && is_mask(dfd, name)) {
+        if ((type == DT_LNK || type == DT_UNKNOWN) && fh_is_mask(dfd, name)) {
                 hook->verdict = FH_VERDICT_MASKED;
                 return g_steal_pointer(&hook);
         }

@@ -12,17 +12,21 @@
 #define EXEC_FD 3
 
 int fh_exec_file_open(const char *path, struct fh_exec_file *ret) {
-        struct fh_exec_file f = { .fd = -1 };
-        char magic[2];
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
-        f.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (f.fd < 0 && errno == EACCES)
+        if (fd < 0 && errno == EACCES)
                 /* Execute-only (e.g. 0711) binary run by a non-root user:
                  * it cannot be read, but it can be executed. It cannot be
                  * a script either, since its interpreter could not read it. */
-                f.fd = open(path, O_PATH | O_CLOEXEC);
-        if (f.fd < 0)
+                fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
                 return -errno;
+        return fh_exec_file_adopt(fd, ret);
+}
+
+int fh_exec_file_adopt(int fd, struct fh_exec_file *ret) {
+        struct fh_exec_file f = { .fd = fd };
+        char magic[2];
 
         if (fstat(f.fd, &f.st) < 0) {
                 int r = -errno;

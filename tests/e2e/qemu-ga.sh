@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mount -t tmpfs tmpfs /var/log
+mount -t tmpfs -o mode=0755 tmpfs /var/log   # as a real /var/log; a tmpfs is 1777
 mount -t tmpfs tmpfs /run
 # /etc through an overlay: the configuration at its default path lands in
 # $TMP, the machine's /etc is untouched.

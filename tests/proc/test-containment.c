@@ -421,9 +421,10 @@ static void test_hostile_names_escaped(void **state) {
 
 static void few_fds(void) {
         /* 0-2, the signalfd, /dev/null, the log, the state lock, the
-         * hook's descriptor, one more (the trust policy walks directories
-         * two at a time): not enough for the hook's two pipes. */
-        struct rlimit rl = { 9, 9 };
+         * hook's descriptor, two more (the trust policy walks to the
+         * hook's #! interpreter two directories at a time): not enough
+         * for the hook's two pipes. */
+        struct rlimit rl = { 10, 10 };
 
         setrlimit(RLIMIT_NOFILE, &rl);
 }

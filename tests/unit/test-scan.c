@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,6 +118,39 @@ static void test_scan_real_directory(void **state) {
         tl_rmtree(dir);
 }
 
+/* systemd's rule: whatever chain of links leads to /dev/null masks, a
+ * relative one included (issue 10, #9); the device node itself does not. */
+static void test_masks(void **state) {
+        g_autofree char *dir = tl_mkdtemp();
+        g_autofree char *rel = g_build_filename(dir, "20-rel", NULL), *abs = g_build_filename(dir, "10-abs", NULL);
+        g_autofree char *chain = g_build_filename(dir, "30-chain", NULL), *up = NULL, *dots = NULL;
+        g_autofree char *other = g_build_filename(dir, "40-other", NULL);
+        g_autoptr(GPtrArray) hooks = NULL;
+        int depth = 0;
+
+        /* As many '..' as it takes from dir to /, and then some. */
+        for (const char *p = dir; *p; p++)
+                depth += *p == '/';
+        dots = g_strjoinv("/", (char *[]) { "..", "..", "..", "..", "..", "..", "..", "..", NULL });
+        up = g_strdup_printf("%s/dev/null", dots);
+        assert_true(depth < 8);
+        assert_int_equal(symlink("/dev/null", abs), 0);
+        assert_int_equal(symlink(up, rel), 0);
+        assert_int_equal(symlink("20-rel", chain), 0);
+        assert_int_equal(symlink("/dev/zero", other), 0);
+
+        assert_true(fh_is_mask(AT_FDCWD, rel));
+        assert_true(fh_is_mask(AT_FDCWD, chain));
+        assert_false(fh_is_mask(AT_FDCWD, other));
+        assert_false(fh_is_mask(AT_FDCWD, "/dev/null"));        /* not a symlink */
+        assert_int_equal(fh_scan_dir(dir, &hooks), 0);
+        assert_int_equal(find(hooks, "10-abs")->verdict, FH_VERDICT_MASKED);
+        assert_int_equal(find(hooks, "20-rel")->verdict, FH_VERDICT_MASKED);
+        assert_int_equal(find(hooks, "30-chain")->verdict, FH_VERDICT_MASKED);
+        assert_int_equal(find(hooks, "40-other")->verdict, FH_VERDICT_DEVICE);
+        tl_rmtree(dir);
+}
+
 static void test_scan_order_is_bytewise(void **state) {
         const char *names[] = { "b", "a", "B", "_x", "10", "9", "\xc3\xa9", "A-1", "a b", "a\nb" };
         const char *expected[] = { "10", "9", "A-1", "B", "_x", "a", "a\nb", "a b", "b", "\xc3\xa9" };
@@ -168,6 +202,7 @@ int main(void) {
                 cmocka_unit_test(test_ignored_suffixes_match_qemu),
                 cmocka_unit_test(test_classify_modes),
                 cmocka_unit_test(test_scan_real_directory),
+                cmocka_unit_test(test_masks),
                 cmocka_unit_test(test_scan_order_is_bytewise),
                 cmocka_unit_test(test_scan_missing_directory),
                 cmocka_unit_test(test_describe_skip),

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -49,32 +50,58 @@ static void test_judge_rules(void **state) {
         }
 }
 
+/* Opens dir/name through the policy; returns its problem or NULL, and
+ * fails the test if it cannot be resolved at all. */
+static char *open_problem(struct fh_trust *t, const char *dir, const char *name) {
+        char *problem = NULL;
+        struct stat st;
+        int fd = -1;
+
+        assert_int_equal(fh_trust_open_in(t, dir, name, O_RDONLY | O_NONBLOCK, &fd, &st, &problem), 0);
+        close(fd);
+        return problem;
+}
+
+static void test_judge_devices_and_system_paths(void **state) {
+        struct stat null = { .st_mode = S_IFCHR | 0666, .st_rdev = makedev(1, 3) };
+        struct stat tty = { .st_mode = S_IFCHR | 0666, .st_rdev = makedev(5, 0) };
+        struct stat proc = mode(S_IFDIR | 0555, 1000), link = mode(S_IFLNK | 0777, 1000);
+        g_autofree char *a = NULL, *b = NULL, *c = NULL;
+
+        /* /dev/null is the empty file: never advice to chmod it. */
+        assert_true(fh_is_null_device(&null));
+        assert_null(fh_trust_judge(&null, "/dev/null", 0, false));
+        a = fh_trust_judge(&tty, "/dev/tty", 0, false);
+        assert_string_equal(a, "/dev/tty is a device, not a file (fix: use another path)");
+        /* Never chown advice on /proc (or /, /dev, /sys). */
+        b = fh_trust_judge(&proc, "/proc/1234", 0, true);
+        assert_non_null(strstr(b, "/proc/1234 is owned by uid 1000, not by root (a system path"));
+        assert_null(strstr(b, "chown"));
+        /* A user's symlink, and the symlink's mode means nothing. */
+        c = fh_trust_judge(&link, "/tmp/l", 0, true);
+        assert_non_null(strstr(c, "/tmp/l is a symlink owned by uid 1000, not by root"));
+        link.st_uid = 0;
+        assert_null(fh_trust_judge(&link, "/tmp/l", 0, true));
+}
+
 static void test_real_directories(void **state) {
         g_autofree char *top = tl_mkdtemp();
         g_autofree char *hooks = g_build_filename(top, "hooks", NULL);
         g_autofree char *other = g_build_filename(top, "other", NULL);
         g_autofree char *hook = NULL, *target = NULL, *link = NULL, *problem = NULL;
         g_autoptr(fh_trust) t = fh_trust_new(geteuid());
-        struct stat st;
-        int fd;
 
         g_mkdir(hooks, 0755);
         g_mkdir(other, 0755);
         hook = tl_write_hook(hooks, "10-ok", "true");
 
         assert_int_equal(fh_trust_check_dir(t, hooks, &problem), 0);
-        fd = open(hook, O_RDONLY | O_CLOEXEC);
-        assert_int_equal(fstat(fd, &st), 0);
-        assert_int_equal(fh_trust_check_file(t, fd, &st, hook, &problem), 0);
-        close(fd);
+        assert_null(open_problem(t, hooks, "10-ok"));
 
         /* A hook writable by others. */
         chmod(hook, 0757);
-        fd = open(hook, O_RDONLY | O_CLOEXEC);
-        fstat(fd, &st);
-        assert_int_equal(fh_trust_check_file(t, fd, &st, hook, &problem), -EPERM);
+        problem = open_problem(t, hooks, "10-ok");
         assert_non_null(strstr(problem, "10-ok is writable by group or others"));
-        close(fd);
         g_clear_pointer(&problem, g_free);
 
         /* A symlinked hook is judged where it really lives. */
@@ -82,11 +109,8 @@ static void test_real_directories(void **state) {
         target = tl_write_hook(other, "real", "true");
         link = g_build_filename(hooks, "20-link", NULL);
         assert_int_equal(symlink(target, link), 0);
-        fd = open(link, O_RDONLY | O_CLOEXEC);
-        fstat(fd, &st);
-        assert_int_equal(fh_trust_check_file(t, fd, &st, link, &problem), -EPERM);
+        problem = open_problem(t, hooks, "20-link");
         assert_non_null(strstr(problem, "/other is writable by group or others (fix: chmod go-w"));
-        close(fd);
         g_clear_pointer(&problem, g_free);
 
         /* A group-writable hook directory; a fresh policy, as results are cached. */
@@ -99,7 +123,40 @@ static void test_real_directories(void **state) {
         g_clear_pointer(&problem, g_free);
 
         assert_int_equal(fh_trust_check_dir(t, "/nonexistent/dir", &problem), -ENOENT);
-        assert_non_null(strstr(problem, "cannot examine /nonexistent/dir"));
+        assert_non_null(strstr(problem, "cannot examine /nonexistent: No such file or directory"));
+        tl_rmtree(top);
+}
+
+/* Relative and absolute links, chains, '..' and loops, resolved as the
+ * kernel would, every step judged. */
+static void test_symlink_chains(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *real = g_build_filename(top, "real", NULL);
+        g_autofree char *open_dir = g_build_filename(top, "open", NULL);
+        g_autofree char *a = g_build_filename(top, "a", NULL), *b = g_build_filename(top, "b", NULL);
+        g_autofree char *chain = g_build_filename(top, "chain", NULL);
+        g_autofree char *dotdot = NULL, *problem = NULL, *via = NULL;
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+
+        g_mkdir(real, 0755);
+        g_mkdir(open_dir, 0777);
+        chmod(open_dir, 0777);
+        assert_int_equal(symlink("real", a), 0);        /* relative */
+        assert_int_equal(symlink(a, chain), 0);         /* absolute, to a link */
+        assert_int_equal(fh_trust_check_dir(t, chain, &problem), 0);
+
+        /* '..' is taken physically, where the walk really is, and what it
+         * leads to is judged: top/real/../open is the open directory. */
+        dotdot = g_build_filename(real, "..", "open", NULL);
+        assert_int_equal(fh_trust_check_dir(t, dotdot, &problem), -EPERM);
+        via = g_strdup_printf("%s is writable by group or others", open_dir);
+        assert_non_null(strstr(problem, via));
+        g_clear_pointer(&problem, g_free);
+
+        /* A loop is refused, not followed forever. */
+        assert_int_equal(symlink("b", b), 0);
+        assert_int_equal(fh_trust_check_dir(t, b, &problem), -ELOOP);
+        assert_non_null(strstr(problem, "Too many levels of symbolic links"));
         tl_rmtree(top);
 }
 
@@ -107,26 +164,148 @@ static void test_foreign_owner(void **state) {
         g_autofree char *top = tl_mkdtemp();
         g_autofree char *hook = NULL, *problem = NULL;
         g_autoptr(fh_trust) t = fh_trust_new(0);
-        struct stat st;
-        int fd;
 
         if (geteuid() != 0)
                 skip();
         hook = tl_write_hook(top, "10-x", "true");
         assert_int_equal(chown(hook, 65534, 65534), 0);
-        fd = open(hook, O_RDONLY | O_CLOEXEC);
-        fstat(fd, &st);
-        assert_int_equal(fh_trust_check_file(t, fd, &st, hook, &problem), -EPERM);
+        problem = open_problem(t, top, "10-x");
         assert_non_null(strstr(problem, "is owned by uid 65534, not by root (fix: chown root"));
-        close(fd);
         tl_rmtree(top);
+}
+
+/* A symlink owned by a user is refused wherever it is on the way, a
+ * sticky directory included, even when it points at a root directory. */
+static void test_user_symlink_refused(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *sticky = g_build_filename(top, "sticky", NULL);
+        g_autofree char *real = g_build_filename(top, "real", NULL);
+        g_autofree char *link = g_build_filename(sticky, "link", NULL);
+        g_autofree char *hook_link = g_build_filename(real, "20-hook", NULL);
+        g_autofree char *problem = NULL, *want = NULL, *target = NULL;
+        g_autoptr(fh_trust) t = fh_trust_new(0);
+
+        if (geteuid() != 0)
+                skip();
+        g_mkdir(sticky, 01777);
+        chmod(sticky, 01777);
+        g_mkdir(real, 0755);
+        g_free(tl_write_hook(real, "10-x", "true"));
+        assert_int_equal(symlink(real, link), 0);
+        assert_int_equal(fh_trust_check_dir(t, link, &problem), 0);     /* root's own link */
+        assert_int_equal(lchown(link, 65534, 65534), 0);
+        {
+                g_autoptr(fh_trust) t2 = fh_trust_new(0);
+                assert_int_equal(fh_trust_check_dir(t2, link, &problem), -EPERM);
+        }
+        want = g_strdup_printf("%s is a symlink owned by uid 65534, not by root", link);
+        assert_non_null(strstr(problem, want));
+        g_clear_pointer(&problem, g_free);
+
+        /* A hook that is a root-owned link through the user's link. */
+        g_free(target);
+        target = g_build_filename(link, "10-x", NULL);
+        assert_int_equal(symlink(target, hook_link), 0);
+        problem = open_problem(t, real, "20-hook");
+        assert_non_null(strstr(problem, want));
+        tl_rmtree(top);
+}
+
+static void test_interpreter(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *bin = g_build_filename(top, "bin", NULL);
+        g_autofree char *interp = NULL, *script = NULL, *env_script = NULL, *problem = NULL, *path = NULL;
+        g_autofree char *body = NULL;
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+        int fd;
+
+        g_mkdir(bin, 0755);
+        interp = tl_write_file(bin, "myshell", "#!/bin/sh\nexec /bin/sh \"$@\"\n", 0755);
+        body = g_strdup_printf("#!%s\ntrue\n", interp);
+        script = tl_write_file(top, "hook", body, 0755);
+        env_script = tl_write_file(top, "env-hook", "#!/usr/bin/env myshell\ntrue\n", 0755);
+        path = g_strdup_printf("%s:/usr/bin:/bin", bin);
+
+        fd = open(script, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(fh_trust_check_interpreter(t, fd, path, &problem), 0);
+        close(fd);
+        /* The interpreter, a script itself, becomes writable by others. */
+        chmod(interp, 0757);
+        {
+                g_autoptr(fh_trust) t2 = fh_trust_new(geteuid());
+                fd = open(script, O_RDONLY | O_CLOEXEC);
+                assert_int_equal(fh_trust_check_interpreter(t2, fd, path, &problem), -EPERM);
+                close(fd);
+                assert_non_null(strstr(problem, "its #! interpreter is not trusted: "));
+                assert_non_null(strstr(problem, "myshell is writable by group or others"));
+                g_clear_pointer(&problem, g_free);
+                /* Found by env in the search path. */
+                fd = open(env_script, O_RDONLY | O_CLOEXEC);
+                assert_int_equal(fh_trust_check_interpreter(t2, fd, path, &problem), -EPERM);
+                close(fd);
+                assert_non_null(strstr(problem, "myshell is writable by group or others"));
+                g_clear_pointer(&problem, g_free);
+        }
+        /* A search path directory that others can write, searched before
+         * the one env finds the interpreter in. */
+        chmod(interp, 0755);
+        chmod(bin, 0777);
+        {
+                g_autoptr(fh_trust) t3 = fh_trust_new(geteuid());
+                g_autofree char *p2 = g_strdup_printf("%s:/usr/bin:/bin", bin);
+                fd = open(env_script, O_RDONLY | O_CLOEXEC);
+                assert_int_equal(fh_trust_check_interpreter(t3, fd, p2, &problem), -EPERM);
+                close(fd);
+                assert_non_null(strstr(problem, "is searched for 'myshell' by its #! line"));
+        }
+        tl_rmtree(top);
+}
+
+/* Where root writes (the log), a group-writable directory (Ubuntu's
+ * /var/log, root:syslog 0775) is accepted; a world-writable one is not. */
+static void test_output_policy(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *logs = g_build_filename(top, "logs", NULL), *problem = NULL;
+        g_autoptr(fh_trust) out = fh_trust_new_for_output(geteuid());
+        g_autoptr(fh_trust) run = fh_trust_new(geteuid());
+
+        g_mkdir(logs, 0775);
+        chmod(logs, 0775);
+        assert_int_equal(fh_trust_check_dir(out, logs, &problem), 0);
+        assert_int_equal(fh_trust_check_dir(run, logs, &problem), -EPERM);
+        g_clear_pointer(&problem, g_free);
+        chmod(logs, 01777);
+        {
+                g_autoptr(fh_trust) out2 = fh_trust_new_for_output(geteuid());
+                assert_int_equal(fh_trust_check_dir(out2, logs, &problem), -EPERM);
+        }
+        tl_rmtree(top);
+}
+
+static void test_shebang_parse(void **state) {
+        g_autofree char *p = NULL, *e = NULL, *p2 = NULL, *e2 = NULL, *p3 = NULL, *e3 = NULL;
+
+        assert_true(fh_shebang_parse("#! /bin/sh -e\nx", 15, &p, &e));
+        assert_string_equal(p, "/bin/sh");
+        assert_null(e);
+        assert_true(fh_shebang_parse("#!/usr/bin/env -S python3 -u\n", 29, &p2, &e2));
+        assert_string_equal(p2, "/usr/bin/env");
+        assert_string_equal(e2, "python3");
+        assert_false(fh_shebang_parse("#!\n", 3, &p3, &e3));
+        assert_false(fh_shebang_parse("echo\n", 5, &p3, &e3));
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_judge_rules),
+                cmocka_unit_test(test_judge_devices_and_system_paths),
                 cmocka_unit_test(test_real_directories),
+                cmocka_unit_test(test_symlink_chains),
                 cmocka_unit_test(test_foreign_owner),
+                cmocka_unit_test(test_user_symlink_refused),
+                cmocka_unit_test(test_interpreter),
+                cmocka_unit_test(test_output_policy),
+                cmocka_unit_test(test_shebang_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,297 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The adversary suite: an unprivileged user, created for the test and
+# removed after it (even on failure), attacks every path the dispatcher
+# resolves as root, in every mode (run freeze, run thaw, --dry-run freeze,
+# --dry-run thaw, --check, --status where it reads the path). Each attack's
+# payload would write `id -u` to a marker file as root; after each run the
+# marker must not exist AND the dispatcher must have reported a refusal
+# naming the path the user controls.
+#
+# Classes covered (issue 10, #1 and #2, and those found while building it):
+#   interp-of-refused  --check lints a refused (world-writable) hook whose
+#                      #! interpreter is the user's 'sh' (#1)
+#   interp-user        a trusted hook whose #! interpreter is the user's
+#   interp-nested      a trusted hook whose interpreter is a root script
+#                      whose own #! interpreter is the user's
+#   interp-env-path    #!/usr/bin/env sh, with a user's directory in PATH
+#   dir-user-link      -d through a user-owned symlink to a root directory
+#                      of programs (as /usr/sbin) (#2)
+#   dir-sticky-link    the same link in a sticky world-writable directory
+#   hook-via-link      a root-owned hook symlink whose target goes through
+#                      a user's symlink (#2)
+#   conf-hook-dirs     a trusted configuration whose hook-dirs= is a user's
+#                      symlink
+#   conf-user-link     --config through a user's symlink to a root file the
+#                      user chose
+#   conf-proc-fd       --config=/proc/self/fd/0 with the user's file as stdin
+#   dotdot             -d with '..' that leaves a root directory for a user's
+#   state-user-link    --state-dir through a user's symlink to a forged
+#                      freeze record that names a root program (thaw runs it)
+#   state-create-user-link  a state directory still to be created, through a
+#                      user's symlink (root would create it there)
+#   log-user-link      -l through a user's symlinked directory (root would
+#                      create the log where the user points)
+#   hardlink-in-user-dir  a root program hard-linked into the user's own
+#                      directory, used as the hook directory
+# Not covered here: a FUSE filesystem (no FUSE server on the test machines;
+# the policy refuses any step on FUSE, see trust.h), bind mounts (root only).
+#
+# usage: adversary.sh FSFREEZE_HOOK
+set -u
+
+bin=$1
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: the adversary suite needs root (it creates a user and runs the dispatcher as root)"
+    exit 77
+fi
+if ! command -v useradd >/dev/null || ! command -v setpriv >/dev/null; then
+    echo "SKIP: needs useradd and setpriv"
+    exit 77
+fi
+
+user=fhadv$$
+top=
+cleanup() {
+    [ -n "$top" ] && rm -rf "$top"
+    userdel "$user" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+useradd -M -N -d /nonexistent -s /usr/sbin/nologin "$user" || { echo "cannot create user $user"; exit 1; }
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+
+top=$(mktemp -d /tmp/fsfreeze-adversary-XXXXXX)
+chmod 0755 "$top"
+# What the user owns.
+u=$top/u
+mkdir "$u"
+chown "$uid:$gid" "$u"
+# A root-owned directory where things the user owns end up (what a sticky
+# directory, a careless chown or a restored backup leaves): the issue's
+# "a symlink owned by that user in the same place" as a refused directory.
+l=$top/links
+mkdir "$l"
+# As the user, for real ownership of what the attack creates.
+as_user() {
+    setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
+}
+
+failures=0
+n=0
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# A root-owned directory of programs the user would like root to run
+# (stands for /usr/sbin): its only program writes the marker.
+victim=$top/victim
+mark=$top/marker
+mkdir "$victim"
+printf '#!/bin/sh\nid -u > %s\n' "$mark" > "$victim/10-payload"
+chmod 0755 "$victim/10-payload"
+
+hooks=$top/hooks            # the administrator's (root's) hook directory
+state=$top/state
+log=$top/log
+conf=$top/conf              # root's trusted configuration
+mkdir "$hooks" "$state"
+: > "$conf"
+
+# reset: empty hook directory, state, log, marker between attacks.
+reset() {
+    rm -rf "$hooks" "$state" "$log" "$mark"
+    mkdir "$hooks" "$state"
+}
+
+# run NAME EXPECT MODE... -- ARGS: runs the dispatcher as root in each MODE
+# (freeze, thaw, dry-freeze, dry-thaw, check, status) with ARGS, then
+# checks the marker and that the output names EXPECT with a refusal.
+run_modes() {
+    name=$1 expect=$2
+    shift 2
+    modes=
+    while [ "$1" != -- ]; do
+        modes="$modes $1"
+        shift
+    done
+    shift
+    for mode in $modes; do
+        n=$((n + 1))
+        rm -rf "$mark" "$log" "$state"
+        mkdir "$state"
+        case $mode in
+        freeze|thaw) out=$("$bin" --no-journal -l "$log" "$@" "$mode" 2>&1 < "${stdin:-/dev/null}") ;;
+        dry-freeze) out=$("$bin" "$@" --dry-run freeze 2>&1 < "${stdin:-/dev/null}") ;;
+        dry-thaw) out=$("$bin" "$@" --dry-run thaw 2>&1 < "${stdin:-/dev/null}") ;;
+        check) out=$("$bin" "$@" --check 2>&1 < "${stdin:-/dev/null}") ;;
+        status) out=$("$bin" "$@" --status 2>&1 < "${stdin:-/dev/null}") ;;
+        esac
+        [ -f "$log" ] && out="$out
+$(cat "$log")"
+        if [ -e "$mark" ]; then
+            fail "$name [$mode]: the user's payload ran as uid $(cat "$mark")"
+            continue
+        fi
+        case $out in
+        *"$expect"*) ;;
+        *) fail "$name [$mode]: no report naming $expect"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+        esac
+        case $out in
+        *"not trusted"*|*refused*) ;;
+        *) fail "$name [$mode]: no refusal reported"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+        esac
+    done
+}
+
+all="freeze thaw dry-freeze dry-thaw check"
+base="--config=$conf --state-dir=$state"
+
+# --- #! interpreters ------------------------------------------------------------
+
+# The user's 'sh': what it would run as root is the payload.
+printf '#!/bin/sh\nid -u > %s\n' "$mark" > "$l/sh"
+chmod 0755 "$l/sh"
+chown "$uid:$gid" "$l/sh"
+
+reset
+printf '#!%s\nexit 0\n' "$l/sh" > "$hooks/10-ww"
+chmod 0777 "$hooks/10-ww"
+run_modes interp-of-refused "$hooks/10-ww is writable by group or others" $all -- $base -d "$hooks"
+
+reset
+printf '#!%s\nexit 0\n' "$l/sh" > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+run_modes interp-user "$l/sh is owned by uid $uid" $all -- $base -d "$hooks"
+
+reset
+mkdir -p "$top/rootbin"
+printf '#!%s\nexit 0\n' "$l/sh" > "$top/rootbin/myshell"
+chmod 0755 "$top/rootbin/myshell"
+printf '#!%s\nexit 0\n' "$top/rootbin/myshell" > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+run_modes interp-nested "$l/sh is owned by uid $uid" freeze thaw dry-freeze dry-thaw -- $base -d "$hooks"
+
+reset
+mkdir -p "$u/bin"
+chown "$uid:$gid" "$u/bin"
+cp -p "$l/sh" "$u/bin/sh"
+printf '#!/usr/bin/env sh\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+n=$((n + 1))
+rm -f "$mark" "$log"
+PATH=$u/bin:/usr/bin:/bin "$bin" --no-journal -l "$log" $base -d "$hooks" freeze > /dev/null 2>&1
+if [ -e "$mark" ]; then
+    fail "interp-env-path [freeze]: the user's payload ran as uid $(cat "$mark")"
+elif ! grep -q "$u/bin is searched for 'sh'.*not trusted\|not trusted.*$u/bin is searched for 'sh'" "$log"; then
+    fail "interp-env-path [freeze]: no refusal naming $u/bin"
+    sed 's/^/    /' "$log"
+fi
+
+# --- hook directories --------------------------------------------------------------
+
+reset
+ln -s "$victim" "$l/link"
+chown -h "$uid:$gid" "$l/link"
+run_modes dir-user-link "$l/link is a symlink owned by uid $uid" $all -- $base -d "$l/link"
+
+reset
+mkdir -p "$top/sticky"
+chmod 1777 "$top/sticky"
+as_user ln -s "$victim" "$top/sticky/hooks"
+run_modes dir-sticky-link "$top/sticky/hooks is a symlink owned by uid $uid" $all -- $base -d "$top/sticky/hooks"
+
+reset
+ln -s "$l/link/10-payload" "$hooks/20-via"
+run_modes hook-via-link "$l/link is a symlink owned by uid $uid" $all -- $base -d "$hooks"
+
+reset
+printf '[fsfreeze-hook]\nhook-dirs=%s\n' "$l/link" > "$top/conf-dirs"
+run_modes conf-hook-dirs "$l/link is a symlink owned by uid $uid" $all -- --config="$top/conf-dirs" --state-dir="$state"
+
+reset
+mkdir -p "$u/d"
+chown "$uid:$gid" "$u/d"
+as_user ln -s "$victim" "$u/link"
+run_modes dotdot "$u is owned by uid $uid" $all -- $base -d "$hooks/../u/d/../../victim/../u/link"
+
+reset
+mkdir -p "$u/own"
+chown "$uid:$gid" "$u/own"
+ln "$victim/10-payload" "$u/own/10-payload" 2>/dev/null || cp -p "$victim/10-payload" "$u/own/10-payload"
+run_modes hardlink-in-user-dir "$u is owned by uid $uid" $all -- $base -d "$u/own"
+
+# --- the configuration ------------------------------------------------------------
+
+reset
+printf '[fsfreeze-hook]\nhook-dirs=%s\n' "$victim" > "$top/victim.conf"
+ln -s "$top/victim.conf" "$l/conf-link"
+chown -h "$uid:$gid" "$l/conf-link"
+run_modes conf-user-link "$l/conf-link is a symlink owned by uid $uid" $all -- --config="$l/conf-link" --state-dir="$state"
+
+reset
+printf '[fsfreeze-hook]\nhook-dirs=%s\n' "$victim" > "$u/conf"
+chown "$uid:$gid" "$u/conf"
+stdin=$u/conf run_modes conf-proc-fd "$u is owned by uid $uid" $all -- --config=/proc/self/fd/0 --state-dir="$state"
+stdin=
+
+# --- the state directory -----------------------------------------------------------
+
+# A freeze record, made by root, naming the root program: a thaw that
+# pairs with it releases (runs) that program with 'thaw'.
+reset
+mkdir -p "$top/forged" "$top/thaw-only"
+printf '#!/bin/sh\n[ "$1" = thaw ] && id -u > %s\nexit 0\n' "$mark" > "$top/thaw-only/10-payload"
+chmod 0755 "$top/thaw-only/10-payload"
+"$bin" --no-journal -l /dev/null --config="$conf" --state-dir="$top/forged" -d "$top/thaw-only" freeze > /dev/null 2>&1
+rm -f "$mark"
+ln -s "$top/forged" "$l/state-link"
+chown -h "$uid:$gid" "$l/state-link"
+run_modes state-user-link "$l/state-link is a symlink owned by uid $uid" thaw dry-thaw status -- \
+    --config="$conf" --state-dir="$l/state-link" -d "$hooks"
+
+# A state directory that does not exist yet, through a user's symlink: root
+# must not create it where the link points.
+reset
+mkdir -p "$top/protected-state"
+ln -s "$top/protected-state" "$l/state-new"
+chown -h "$uid:$gid" "$l/state-new"
+for phase in freeze thaw; do
+    n=$((n + 1))
+    out=$("$bin" --no-journal --config="$conf" --state-dir="$l/state-new/fsfreeze-hook" -d "$hooks" -l "$log" \
+        $phase 2>&1; cat "$log")
+    if [ -e "$top/protected-state/fsfreeze-hook" ]; then
+        fail "state-create-user-link [$phase]: root created the state directory where the user's symlink points"
+        rm -rf "$top/protected-state/fsfreeze-hook"
+    fi
+    case $out in
+    *"$l/state-new is a symlink owned by uid $uid"*) ;;
+    *) fail "state-create-user-link [$phase]: no refusal naming $l/state-new"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
+
+# --- the log -----------------------------------------------------------------------
+
+reset
+mkdir -p "$top/protected"
+ln -s "$top/protected" "$l/logdir"
+chown -h "$uid:$gid" "$l/logdir"
+printf '#!/bin/sh\nexit 0\n' > "$hooks/10-ok"
+chmod 0755 "$hooks/10-ok"
+for phase in freeze thaw; do
+    n=$((n + 1))
+    out=$("$bin" --no-journal $base -d "$hooks" -l "$l/logdir/fsfreeze-hook.log" $phase 2>&1)
+    if [ -e "$top/protected/fsfreeze-hook.log" ]; then
+        fail "log-user-link [$phase]: root wrote its log where the user's symlink points"
+        rm -f "$top/protected/fsfreeze-hook.log"
+    fi
+    case $out in
+    *"$l/logdir is a symlink owned by uid $uid"*) ;;
+    *) fail "log-user-link [$phase]: no refusal naming $l/logdir"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
+
+echo "$n attacks, $failures failed"
+[ "$failures" = 0 ]
