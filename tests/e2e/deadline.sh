@@ -43,7 +43,9 @@ QGA_PID=
 
 cleanup() {
     fsfreeze -u "$MNT" 2>/dev/null || true
-    [ -n "$QGA_PID" ] && kill "$QGA_PID" 2>/dev/null || true
+    # SIGKILL: qemu-ga ignores SIGTERM while it believes the guest frozen,
+    # which it does after the deadline thawed it until a thaw comes.
+    [ -n "$QGA_PID" ] && kill -KILL "$QGA_PID" 2>/dev/null || true
     # A deadline still armed: its sleeper must not outlive the test.
     if [ -f "$STATE/deadline" ]; then
         pid=$(sed -n 's/^pid=//p' "$STATE/deadline")
@@ -58,8 +60,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mount -t tmpfs tmpfs /var/log
-mount -t tmpfs tmpfs /run
+mount -t tmpfs -o mode=0755 tmpfs /var/log   # as a real /var/log; a tmpfs is 1777
+mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p "$TMP/etc-upper" "$TMP/etc-work"
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$TMP/etc-upper,workdir=$TMP/etc-work" /etc 2>/dev/null ||
     skip "overlayfs is not available (needed to configure the dispatcher without touching /etc)"

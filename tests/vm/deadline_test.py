@@ -71,23 +71,22 @@ def set_deadline(agent, seconds):
 
 def start_writer(agent, name):
     """Inserts a row every 0.1 s, noting on /run (never frozen) when each
-    insert completed."""
+    insert completed. In a unit of its own: `systemctl kill` of qemu-ga
+    kills everything in its cgroup, a guest-exec'd command included."""
     agent.write_file("/root/writer", b"#!/bin/sh\ni=0\n"
                      b"while [ $i -lt 3000 ] && [ ! -e /run/writer-stop ]; do\n"
                      b"  i=$((i + 1))\n  mariadb -e \"INSERT INTO t.x VALUES ($i)\" || exit 1\n"
                      b"  echo \"$i $(date +%s.%N)\" >> /run/" + name.encode() + b"\n  sleep 0.1\ndone\n", "0755")
     agent.exec(["/bin/rm", "-f", "/run/writer-stop", f"/run/{name}"])
-    pid = agent.spawn(["/root/writer"])
+    agent.exec(["/usr/bin/systemd-run", f"--unit={name}", "/root/writer"])
     guest_sh(agent, f"for i in $(seq 1 600); do [ -s /run/{name} ] && exit 0; sleep 0.1; done; exit 1", timeout=90)
-    return pid
+    return name
 
 
-def stop_writer(agent, pid):
+def stop_writer(agent, unit):
     agent.exec(["/usr/bin/touch", "/run/writer-stop"])
-    for _ in range(100):
-        if agent.status(pid).get("exited"):
-            return
-        time.sleep(0.2)
+    guest_sh(agent, f"for i in $(seq 1 300); do systemctl is-active -q {unit} || exit 0; sleep 0.1; done; exit 1",
+             timeout=60)
 
 
 def status_json(agent):
