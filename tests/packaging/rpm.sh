@@ -50,6 +50,11 @@ fi
 # fail the writer with SIGPIPE.)
 contents=$(tar -tJf "$TARBALL")
 grep -qx "fsfreeze-hook-$VERSION/fsfreeze-hook.spec" <<<"$contents" || fail "the spec is not in the tarball"
+# Unpacked as root, a tarball keeps its modes: a group-writable example hook
+# is then refused by the trust policy (git archive, under meson dist, writes
+# 0775 and 0664 unless the dist script in meson.build clears go-w).
+writable=$(tar -tvJf "$TARBALL" | awk '$1 ~ /^l/ { next } substr($1, 6, 1) == "w" || substr($1, 9, 1) == "w" { print $NF }')
+[ -z "$writable" ] || fail "writable by group or others in the tarball: $(tr "\n" " " <<<"$writable" | head -c 300)"
 grep -q "^Version: *$VERSION$" <(tar -xJOf "$TARBALL" "fsfreeze-hook-$VERSION/fsfreeze-hook.spec") ||
     fail "the spec's Version is not the project's ($VERSION)"
 
