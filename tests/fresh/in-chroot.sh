@@ -3,6 +3,7 @@
 # Run by demo-chroot.sh as root inside a fresh Debian 12 root, in the tree
 # under test: what a new user does first, following README.md, and what
 # they read next.
+#   0. CI (.ci/run) runs the README's second command, the tests.
 #   1. The README's first command passes and shows freeze and thaw run on
 #      the example hooks, on a machine without the test packages.
 #   2. The man pages the README points at exist once it has run, and read
@@ -24,6 +25,13 @@ expect_line() {
 
 first_command=$(sed -n '/^## Try it/,/^## /{/^```sh$/{n;p;q}}' README.md)
 [ -n "$first_command" ] || { echo "FAIL: no command under '## Try it' in README.md"; exit 1; }
+# CI (.ci/run) runs exactly the README's second command, the tests.
+test_command=$(sed -n '/^## Try it/,/^## /{/^```sh$/{n;p}}' README.md | sed -n 2p)
+ci_command=$(sed -n 's/^exec //p' .ci/run)
+if [ -z "$test_command" ] || [ "$ci_command" != "$test_command" ]; then
+    fail ".ci/run runs '$ci_command', README.md says '$test_command'"
+fi
+
 echo "== 1. the README's first command: $first_command"
 if dpkg-query -W -f='${Status}\n' libcmocka-dev 2>/dev/null | grep -q 'install ok installed'; then
     fail "libcmocka-dev is installed: this root is not a machine without the test packages"
