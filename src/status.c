@@ -35,12 +35,14 @@ static void print_record(FILE *out, const struct fh_state_record *r) {
                 const struct fh_state_hook *h = r->hooks->pdata[i];
                 g_autofree char *name = fh_escape_dup(h->name);
                 g_autofree char *outcome = fh_escape_dup(h->outcome);
+                const char *held = r->phase == FH_PHASE_FREEZE && r->awaiting_thaw && fh_state_hook_held(r, h)
+                                           ? ", awaiting thaw" : "";
 
                 if (h->duration_usec >= 0) {
                         fh_format_duration(h->duration_usec, took, sizeof took);
-                        fprintf(out, "  %-24s %s in %s\n", name, outcome, took);
+                        fprintf(out, "  %-24s %s in %s%s\n", name, outcome, took, held);
                 } else
-                        fprintf(out, "  %-24s %s\n", name, outcome);
+                        fprintf(out, "  %-24s %s%s\n", name, outcome, held);
         }
 }
 
@@ -128,9 +130,13 @@ static void json_record(GString *s, const struct fh_state_record *r) {
                 g_string_append(s, ", \"outcome\": ");
                 json_string(s, h->outcome);
                 if (h->duration_usec >= 0)
-                        g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT "}", h->duration_usec);
+                        g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, h->duration_usec);
                 else
-                        g_string_append(s, ", \"duration_usec\": null}");
+                        g_string_append(s, ", \"duration_usec\": null");
+                /* A freeze's hook: whether a thaw has released it since. */
+                if (r->phase == FH_PHASE_FREEZE)
+                        g_string_append_printf(s, ", \"released\": %s", h->released ? "true" : "false");
+                g_string_append_c(s, '}');
         }
         g_string_append(s, "]}");
 }

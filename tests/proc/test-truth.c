@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the dispatcher records and reports must be the truth whatever
+ * stops it: a thaw cut short by a signal or SIGKILL at each point, the
+ * defaults that follow other settings, the output cap as written, a log
+ * torn by a full disk, an abort that cannot list its hooks, JSON for any
+ * bytes. Real binary, real hooks, real signals. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "testlib.h"
+
+struct fx {
+        char *top, *hooks, *log, *out, *conf, *state, *fifo, *started;
+};
+
+static int setup(void **state) {
+        struct fx *f = g_new0(struct fx, 1);
+
+        f->top = tl_mkdtemp();
+        f->hooks = g_build_filename(f->top, "hooks", NULL);
+        f->log = g_build_filename(f->top, "log", NULL);
+        f->out = g_build_filename(f->top, "out", NULL);
+        f->conf = g_build_filename(f->top, "conf", NULL);
+        f->state = g_build_filename(f->top, "state", NULL);
+        f->fifo = g_build_filename(f->top, "fifo", NULL);
+        f->started = g_build_filename(f->top, "started", NULL);
+        g_mkdir(f->hooks, 0755);
+        assert_int_equal(mkfifo(f->fifo, 0600), 0);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fx *f = *state;
+
+        tl_rmtree(f->top);
+        g_free(f->top);
+        g_free(f->hooks);
+        g_free(f->log);
+        g_free(f->out);
+        g_free(f->conf);
+        g_free(f->state);
+        g_free(f->fifo);
+        g_free(f->started);
+        g_free(f);
+        return 0;
+}
+
+/* The test's hook directory, log and state, plus 'extra' lines. */
+static void write_conf(struct fx *f, const char *extra) {
+        g_autofree char *text = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\n"
+                                                "journal=false\n%s",
+                                                f->hooks, f->log, f->state, extra ? extra : "");
+
+        g_free(tl_write_file(f->top, "conf", text, 0644));
+}
+
+/* A hook that records "NAME PHASE froze=FSFREEZE_FROZE" and exits 'status'. */
+static void hook(struct fx *f, const char *name, int status) {
+        g_autofree char *body = g_strdup_printf("echo \"%s $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\nexit %d", name,
+                                                f->out, status);
+
+        g_free(tl_write_hook(f->hooks, name, body));
+}
+
+/* A hook that records like hook(), and in 'phase' then says it started and
+ * blocks on the FIFO, which nobody opens: it stays until it is killed. */
+static void blocking_hook(struct fx *f, const char *name, const char *phase) {
+        g_autofree char *body = g_strdup_printf("echo \"%s $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                                                "if [ \"$1\" = %s ]; then echo $$ > '%s'; read x < '%s'; fi\nexit 0",
+                                                name, f->out, phase, f->started, f->fifo);
+
+        g_free(tl_write_hook(f->hooks, name, body));
+}
+
+static void run_argv(struct fx *f, struct tl_run *r, va_list ap) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf);
+        const char *a;
+
+        g_ptr_array_add(argv, (char *) tl_binary());
+        g_ptr_array_add(argv, conf);
+        while ((a = va_arg(ap, const char *)))
+                g_ptr_array_add(argv, (char *) a);
+        g_ptr_array_add(argv, NULL);
+        tl_run((char **) argv->pdata, NULL, 120000, r);
+}
+
+/* Runs the dispatcher with the test's configuration and the arguments. */
+static void run(struct fx *f, struct tl_run *r, ...) G_GNUC_NULL_TERMINATED;
+static void run(struct fx *f, struct tl_run *r, ...) {
+        va_list ap;
+
+        va_start(ap, r);
+        run_argv(f, r, ap);
+        va_end(ap);
+}
+
+/* Runs 'phase' and checks that it exits 'status'. */
+static void run_ok(struct fx *f, const char *phase, int status) {
+        struct tl_run r;
+
+        run(f, &r, phase, NULL);
+        assert_int_equal(r.status, status);
+        tl_run_clear(&r);
+}
+
+/* Starts the dispatcher in the background, its stdio on /dev/null. */
+static pid_t start(struct fx *f, const char *phase) {
+        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf);
+        char *argv[] = { (char *) tl_binary(), conf, (char *) phase, NULL };
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* Waits for the background dispatcher; returns its exit status, 128+N if
+ * killed by signal N. */
+static int finish(pid_t pid) {
+        int status;
+
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *take_record(struct fx *f) {
+        char *rec = tl_read_file(f->out);
+
+        unlink(f->out);
+        return rec ? rec : g_strdup("");
+}
+
+static char *status_text(struct fx *f) {
+        struct tl_run r;
+        char *out;
+
+        run(f, &r, "--status", NULL);
+        out = g_steal_pointer(&r.out);
+        tl_run_clear(&r);
+        return out;
+}
+
+/* Waits (bounded) until the log has a line containing 'needle'. */
+static bool await_log(struct fx *f, const char *needle) {
+        for (int i = 0; i < 1200; i++) {
+                g_autofree char *log = tl_read_file(f->log);
+                if (log && strstr(log, needle))
+                        return true;
+                g_usleep(25000);
+        }
+        return false;
+}
+
+/* --- 3. the state tells the truth ---------------------------------------------- */
+
+/* Three hooks froze; the thaw runs 30-c, then 20-b, which blocks. */
+static void freeze_three(struct fx *f) {
+        g_autofree char *rec = NULL;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        blocking_hook(f, "20-b", "thaw");
+        hook(f, "30-c", 0);
+        run_ok(f, "freeze", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n20-b freeze froze=unset\n30-c freeze froze=unset\n");
+}
+
+/* SIGTERM while a thaw hook runs: that hook's thaw ran (it is killed, as a
+ * timed-out one would be), the one after it never started and is still
+ * held: the retry releases exactly it, and tells it that it froze. */
+static void test_thaw_sigterm_during_hook(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *st = NULL, *log = NULL;
+        pid_t pid;
+
+        freeze_three(f);
+        pid = start(f, "thaw");
+        assert_true(tl_await_file(f->started, 30000));
+        kill(pid, SIGTERM);
+        assert_int_equal(finish(pid), 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-c thaw froze=yes\n20-b thaw froze=yes\n");
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+        assert_int_equal(tl_count_lines_with(st, ", awaiting thaw"), 1);
+        assert_int_equal(tl_line_index(st, ", awaiting thaw"), tl_line_index(st, "  10-a "));
+
+        unlink(f->started);
+        hook(f, "20-b", 0);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n");
+        g_free(st);
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: no"));
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "thaw: 1 hooks to release"), 1);
+}
+
+/* SIGTERM that the dispatcher reads between two hooks (the hook sends it
+ * and exits at once): the hooks after it stay held. */
+static void test_thaw_sigterm_between_hooks(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *body = NULL;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        body = g_strdup_printf("echo \"20-b $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                               "[ \"$1\" = thaw ] && kill -TERM $PPID\nexit 0", f->out);
+        g_free(tl_write_hook(f->hooks, "20-b", body));
+        hook(f, "30-c", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-c thaw froze=yes\n20-b thaw froze=yes\n");
+        hook(f, "20-b", 0);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n");
+}
+
+/* SIGTERM while the thaw waits for the state lock: nothing ran, so nothing
+ * is released; the freeze still awaits its thaw, which releases all. */
+static void test_thaw_sigterm_waiting_for_lock(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *st = NULL, *lock = g_build_filename(f->state, "lock", NULL);
+        int fd;
+        pid_t pid;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+
+        fd = open(lock, O_RDWR | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_EX), 0);
+        pid = start(f, "thaw");
+        assert_true(await_log(f, "another fsfreeze-hook is running: waiting for it"));
+        kill(pid, SIGTERM);
+        assert_int_equal(finish(pid), 0);
+        close(fd);
+        rec = take_record(f);
+        assert_string_equal(rec, "");
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=yes\n10-a thaw froze=yes\n");
+}
+
+/* SIGKILL while a thaw hook runs: the record written after each hook says
+ * that 30-c was released; 20-b and 10-a are released by the next thaw. */
+static void test_thaw_sigkill_during_hook(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *st = NULL;
+        pid_t pid, hook_pid;
+
+        freeze_three(f);
+        pid = start(f, "thaw");
+        assert_true(tl_await_file(f->started, 30000));
+        kill(pid, SIGKILL);
+        assert_int_equal(finish(pid), 128 + SIGKILL);
+        hook_pid = tl_read_pid(f->started);
+        assert_true(hook_pid > 0);
+        kill(hook_pid, SIGKILL);
+        assert_true(tl_await_exit(hook_pid, 30000));
+        rec = take_record(f);
+        assert_string_equal(rec, "30-c thaw froze=yes\n20-b thaw froze=yes\n");
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+
+        hook(f, "20-b", 0);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=yes\n10-a thaw froze=yes\n");
+}
+
+/* SIGTERM during on-failure=abort's own release: 30-fails and 20-b were
+ * released, 10-a never was; a thaw by hand releases exactly it. */
+static void test_abort_release_interrupted(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *st = NULL;
+        pid_t pid;
+
+        write_conf(f, "on-failure=abort\n");
+        hook(f, "10-a", 0);
+        blocking_hook(f, "20-b", "thaw");
+        hook(f, "30-fails", 1);
+        pid = start(f, "freeze");
+        assert_true(tl_await_file(f->started, 30000));
+        kill(pid, SIGTERM);
+        assert_int_equal(finish(pid), 1);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n20-b freeze froze=unset\n30-fails freeze froze=unset\n"
+                                 "30-fails thaw froze=yes\n20-b thaw froze=yes\n");
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+
+        hook(f, "20-b", 0);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n");
+}
+
+/* A freeze never thawed is carried into the next one, less what a thaw cut
+ * short has released. */
+static void test_partial_thaw_carried_over(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL;
+        pid_t pid;
+
+        freeze_three(f);
+        pid = start(f, "thaw");
+        assert_true(tl_await_file(f->started, 30000));
+        kill(pid, SIGTERM);
+        assert_int_equal(finish(pid), 0);
+        g_free(take_record(f));
+        /* 10-a is gone from the directory; the next freeze runs 20-b, 30-c. */
+        unlink(f->started);
+        g_autofree char *a = g_build_filename(f->hooks, "10-a", NULL);
+        g_autofree char *keep = g_build_filename(f->top, "10-a", NULL);
+        assert_int_equal(rename(a, keep), 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        assert_int_equal(rename(keep, a), 0);
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b freeze froze=unset\n30-c freeze froze=unset\n"
+                                 "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_thaw_sigterm_during_hook, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_sigterm_between_hooks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_sigterm_waiting_for_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_sigkill_during_hook, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
