@@ -365,6 +365,40 @@ static void test_partial_thaw_carried_over(void **state) {
                                  "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
 }
 
+/* --- 4. derived defaults ----------------------------------------------------- */
+
+/* Runs a thaw of a hook that blocks, with 'extra' configuration lines and
+ * the options 'a' and 'b', and checks the limit it was given. */
+static void check_thaw_limit(struct fx *f, const char *extra, const char *a, const char *b, const char *limit) {
+        g_autofree char *log = NULL, *line = g_strdup_printf("/10-hang finished with status=143 (timed out after %s",
+                                                             limit);
+        struct tl_run r;
+
+        write_conf(f, extra);
+        blocking_hook(f, "10-hang", "thaw");
+        run(f, &r, "--kill-grace=0.1", a, b, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        assert_non_null(log);
+        assert_int_equal(tl_count_lines_with(log, line), 1);
+}
+
+/* The thaw timeout defaults to the freeze timeout, set on the command line. */
+static void test_thaw_timeout_follows_option(void **state) {
+        check_thaw_limit(*state, NULL, "-t", "0.3", "0.300 s");
+}
+
+/* ... or in the configuration file. */
+static void test_thaw_timeout_follows_config(void **state) {
+        check_thaw_limit(*state, "timeout=0.3\n", "--log-file", ((struct fx *) *state)->log, "0.300 s");
+}
+
+/* Set explicitly, in a lower layer even, it no longer follows. */
+static void test_thaw_timeout_explicit_wins(void **state) {
+        check_thaw_limit(*state, "thaw-timeout=0.2\n", "-t", "30", "0.200 s");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_thaw_sigterm_during_hook, setup, teardown),
@@ -373,6 +407,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_sigkill_during_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_option, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
