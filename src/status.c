@@ -73,16 +73,22 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
 
 /* --- for tools --------------------------------------------------------------- */
 
-/* A JSON string: escaped as in the log (valid UTF-8, no controls), then
- * quotes and backslashes escaped for JSON. */
+/* A JSON string: escaped as in the log (valid UTF-8, \xNN for the bytes
+ * that are not, a backslash doubled), then made a JSON string literal:
+ * quotes and backslashes escaped, and every control character the log
+ * escaping lets through (TAB) as \u00XX, which JSON requires. */
 static void json_string(GString *s, const char *raw) {
         g_autofree char *text = fh_escape_dup(raw);
 
         g_string_append_c(s, '"');
-        for (const char *p = text; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        g_string_append_c(s, '\\');
-                g_string_append_c(s, *p);
+        for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        g_string_append_printf(s, "\\u%04x", *p);
+                else {
+                        if (*p == '"' || *p == '\\')
+                                g_string_append_c(s, '\\');
+                        g_string_append_c(s, (char) *p);
+                }
         }
         g_string_append_c(s, '"');
 }

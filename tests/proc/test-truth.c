@@ -399,6 +399,75 @@ static void test_thaw_timeout_explicit_wins(void **state) {
         check_thaw_limit(*state, "thaw-timeout=0.2\n", "-t", "30", "0.200 s");
 }
 
+/* --- 8. JSON for any bytes ------------------------------------------------------ */
+
+/* Decodes --status --json with Python's json module (strict: no control
+ * characters in strings), reverses the log escaping of each hook name
+ * and compares the bytes with the names given in hex. */
+static const char json_check[] =
+        "import json, sys\n"
+        "def unescape(s):\n"
+        "    out, i = bytearray(), 0\n"
+        "    while i < len(s):\n"
+        "        if s[i] == '\\\\' and s[i + 1] == '\\\\':\n"
+        "            out += b'\\\\'; i += 2\n"
+        "        elif s[i] == '\\\\':\n"
+        "            assert s[i + 1] == 'x', s\n"
+        "            out.append(int(s[i + 2:i + 4], 16)); i += 4\n"
+        "        else:\n"
+        "            out += s[i].encode(); i += 1\n"
+        "    return bytes(out)\n"
+        "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+        "got = sorted(unescape(h['name']) for h in d['freeze']['hooks'])\n"
+        "paths = sorted(unescape(h['path']).rsplit(b'/', 1)[1] for h in d['freeze']['hooks'])\n"
+        "want = sorted(bytes.fromhex(x) for x in sys.argv[2:])\n"
+        "assert got == want, (got, want)\n"
+        "assert paths == want, (paths, want)\n"
+        "assert all(h['ran'] and h['released'] is False for h in d['freeze']['hooks'])\n";
+
+static void test_status_json_any_bytes(void **state) {
+        struct fx *f = *state;
+        static const char *const names[] = {
+                "10-tab\tx", "11-newline\nx", "12-del\x7fx", "13-ctl\x01x", "14-not-utf8\xff\xfex",
+                "15-\"quoted\"", "16-back\\slash", "17-ls\xe2\x80\xa8x", "18-caf\xc3\xa9",
+        };
+        g_autofree char *python = g_find_program_in_path("python3");
+        g_autofree char *json = g_build_filename(f->top, "status.json", NULL);
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        struct tl_run r, p;
+
+        if (!python) {
+                print_message("SKIP: python3 is not installed: cannot check --status --json with a JSON parser\n");
+                fprintf(stderr, "test-truth: SKIPPED test_status_json_any_bytes: no python3\n");
+                skip();
+        }
+        write_conf(f, NULL);
+        g_ptr_array_add(argv, g_strdup(python));
+        g_ptr_array_add(argv, g_strdup("-c"));
+        g_ptr_array_add(argv, g_strdup(json_check));
+        g_ptr_array_add(argv, g_strdup(json));
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                GString *hex = g_string_new(NULL);
+
+                g_free(tl_write_hook(f->hooks, names[i], "exit 0"));
+                for (const unsigned char *c = (const unsigned char *) names[i]; *c; c++)
+                        g_string_append_printf(hex, "%02x", *c);
+                g_ptr_array_add(argv, g_string_free(hex, FALSE));
+        }
+        g_ptr_array_add(argv, NULL);
+
+        run_ok(f, "freeze", 0);
+        run(f, &r, "--status", "--json", NULL);
+        assert_int_equal(r.status, 0);
+        g_file_set_contents(json, r.out, -1, NULL);
+        tl_run_clear(&r);
+        tl_run((char **) argv->pdata, NULL, 30000, &p);
+        if (p.status != 0)
+                print_message("python3: %s\n", p.err);
+        assert_int_equal(p.status, 0);
+        tl_run_clear(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_thaw_sigterm_during_hook, setup, teardown),
@@ -410,6 +479,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_option, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_json_any_bytes, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
