@@ -468,6 +468,89 @@ static void test_status_json_any_bytes(void **state) {
         tl_run_clear(&p);
 }
 
+/* --- 7. abort when the hooks cannot all be listed and run -------------------- */
+
+/* A hook directory that is a file cannot be listed: under abort the freeze
+ * fails before any hook runs; under continue it is logged and the rest run. */
+static void test_abort_unlisted_hook_dir(void **state) {
+        struct fx *f = *state;
+        g_autofree char *file = tl_write_file(f->top, "not-a-dir", "", 0644);
+        g_autofree char *extra = g_strdup_printf("hook-dirs=%s;%s\non-failure=abort\n", f->hooks, file);
+        g_autofree char *rec = NULL, *log = NULL;
+
+        write_conf(f, extra);
+        hook(f, "10-a", 0);
+        run_ok(f, "freeze", 1);
+        rec = take_record(f);
+        assert_string_equal(rec, "");
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "cannot be listed (Not a directory) and on-failure=abort"), 1);
+
+        g_free(extra);
+        extra = g_strdup_printf("hook-dirs=%s;%s\n", f->hooks, file);
+        write_conf(f, extra);
+        run_ok(f, "freeze", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n");
+}
+
+/* A hook directory that does not exist is not a failure, even under abort. */
+static void test_abort_missing_hook_dir_is_fine(void **state) {
+        struct fx *f = *state;
+        g_autofree char *missing = g_build_filename(f->top, "missing", NULL);
+        g_autofree char *extra = g_strdup_printf("hook-dirs=%s;%s\non-failure=abort\n", missing, f->hooks);
+        g_autofree char *rec = NULL;
+
+        write_conf(f, extra);
+        hook(f, "10-a", 0);
+        run_ok(f, "freeze", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n");
+}
+
+/* Runs the dispatcher with 'policy' where /dev/null does not exist: a
+ * tmpfs over /dev in a private mount namespace. */
+static void run_without_dev_null(struct fx *f, const char *unshare, const char *policy, struct tl_run *r) {
+        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf);
+        char *argv[] = { (char *) unshare, "-m", "--propagation", "private", "sh", "-c",
+                         "mount -t tmpfs none /dev || exit 77; exec \"$@\"", "sh", (char *) tl_binary(), conf,
+                         (char *) policy, "freeze", NULL };
+
+        tl_run(argv, NULL, 60000, r);
+}
+
+static void test_abort_without_dev_null(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL, *rec = NULL, *unshare = g_find_program_in_path("unshare");
+        struct tl_run r;
+
+        if (geteuid() != 0 || !unshare) {
+                print_message("SKIP: needs root and unshare(1) for a mount namespace without /dev/null\n");
+                skip();
+        }
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        run_without_dev_null(f, unshare, "--on-failure=abort", &r);
+        if (r.status == 77 || (r.status == 1 && strstr(r.err, "unshare"))) {
+                print_message("SKIP: cannot make a mount namespace here: %s\n", r.err);
+                tl_run_clear(&r);
+                skip();
+        }
+        assert_int_equal(r.status, 1);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        assert_non_null(log);
+        assert_int_equal(tl_count_lines_with(log, "cannot set up (open /dev/null: No such file or directory): no "
+                                                  "hooks run; the freeze fails (on-failure=abort)"), 1);
+        rec = take_record(f);
+        assert_string_equal(rec, "");
+
+        run_without_dev_null(f, unshare, "--on-failure=continue", &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_thaw_sigterm_during_hook, setup, teardown),
@@ -480,6 +563,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json_any_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_unlisted_hook_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_missing_hook_dir_is_fine, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_abort_without_dev_null, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
