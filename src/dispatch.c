@@ -32,7 +32,6 @@ struct ctx {
 struct capture {
         struct fh_log *log;
         uint64_t max_output;
-        uint64_t logged;        /* bytes of output written to the log */
         uint64_t dropped;       /* bytes read past the limit */
 };
 
@@ -45,15 +44,13 @@ static void on_chunk(void *userdata) {
 static bool on_output(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued) {
         struct capture *c = userdata;
 
-        /* Past the limit the output is still read, so the hook never blocks
-         * on a full pipe, but only counted. Whole lines or none. */
-        if (c->max_output > 0 && c->logged + len > c->max_output) {
-                c->dropped += len + 1;
-                return false;
-        }
-        c->logged += len + 1;
-        fh_log_hook_output(c->log, stream, line, len, continued);
-        return true;
+        /* Past the limit (the log counts the bytes it writes) the output
+         * is still read, so the hook never blocks on a full pipe, but only
+         * counted. Whole lines or none. */
+        if (fh_log_hook_output(c->log, stream, line, len, continued))
+                return true;
+        c->dropped += len + 1;
+        return false;
 }
 
 static void on_discarded(void *userdata, size_t bytes) {
@@ -143,6 +140,7 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         }
 
         set_hook_env(c, item, phase);
+        fh_log_set_output_limit(c->log, c->s->max_output);
         fh_log_hook_start(c->log, item->path, item->name);
         fh_run_hook(&(struct fh_run_request) {
                 .file = &file,

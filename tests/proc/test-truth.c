@@ -551,6 +551,153 @@ static void test_abort_without_dev_null(void **state) {
         tl_run_clear(&r);
 }
 
+/* --- 6. the log never glues records ------------------------------------------ */
+
+/* Whether any line of 'log' holds the end of a torn output line of
+ * 10-flood and a record after it. */
+static bool glued(const char *log) {
+        g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+
+        for (char **l = lines; *l; l++)
+                if (strstr(*l, "10-flood: stdout: ") && strstr(*l, "thaw"))
+                        return true;
+        return false;
+}
+
+/* A log that ends inside a line (what a full disk leaves): the next run
+ * starts on a new line. */
+static void test_log_torn_line_not_glued(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL;
+
+        write_conf(f, NULL);
+        g_free(tl_write_file(f->top, "log", "2026-11-23T03:04:25.123+00:00: 10-flood: stdout: xxxx", 0600));
+        hook(f, "10-a", 0);
+        run_ok(f, "thaw", 0);
+        log = tl_read_file(f->log);
+        assert_true(g_str_has_prefix(log, "2026-11-23T03:04:25.123+00:00: 10-flood: stdout: xxxx\n"));
+        assert_false(glued(log));
+        /* Nothing added to a log that ends well. */
+        run_ok(f, "thaw", 0);
+        g_free(log);
+        log = tl_read_file(f->log);
+        assert_null(strstr(log, "\n\n"));
+}
+
+/* The same with a real full filesystem: a small tmpfs in a private mount
+ * namespace, filled by a flooding hook, then given room again. */
+static const char full_fs_script[] =
+        "set -e\n"
+        "mount -t tmpfs -o size=256k none \"$FS\" || exit 77\n"
+        "\"$BIN\" \"--config=$CONF\" \"--log-file=$FS/log\" --max-output=0 freeze\n"
+        "cp \"$FS/log\" \"$TOP/log1\"\n"
+        "rm -f \"$FS/filler\"\n"
+        "\"$BIN\" \"--config=$CONF\" \"--log-file=$FS/log\" thaw\n"
+        "cp \"$FS/log\" \"$TOP/log2\"\n";
+
+static void test_log_full_disk_not_glued(void **state) {
+        struct fx *f = *state;
+        g_autofree char *unshare = g_find_program_in_path("unshare");
+        g_autofree char *fs = g_build_filename(f->top, "fs", NULL), *body = NULL, *log1 = NULL, *log2 = NULL;
+        g_autofree char *l1 = g_build_filename(f->top, "log1", NULL), *l2 = g_build_filename(f->top, "log2", NULL);
+        g_auto(GStrv) env = g_get_environ();
+        struct tl_run r;
+
+        if (geteuid() != 0 || !unshare) {
+                print_message("SKIP: needs root and unshare(1) to mount a small tmpfs\n");
+                skip();
+        }
+        g_mkdir(fs, 0755);
+        write_conf(f, NULL);
+        /* The hook fills the filesystem but a little, then floods the log. */
+        body = g_strdup_printf("[ \"$1\" = freeze ] || exit 0\nhead -c 200000 /dev/zero > '%s/filler'\n"
+                               "yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx | head -n 20000", fs);
+        g_free(tl_write_hook(f->hooks, "10-flood", body));
+        env = g_environ_setenv(env, "FS", fs, TRUE);
+        env = g_environ_setenv(env, "BIN", tl_binary(), TRUE);
+        env = g_environ_setenv(env, "CONF", f->conf, TRUE);
+        env = g_environ_setenv(env, "TOP", f->top, TRUE);
+        char *argv[] = { unshare, "-m", "--propagation", "private", "sh", "-c", (char *) full_fs_script, NULL };
+        tl_run(argv, env, 120000, &r);
+        if (r.status == 77) {
+                print_message("SKIP: cannot mount a tmpfs here: %s\n", r.err);
+                tl_run_clear(&r);
+                skip();
+        }
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log1 = tl_read_file(l1);
+        log2 = tl_read_file(l2);
+        assert_non_null(log1);
+        assert_non_null(log2);
+        /* The first run's last line was torn... */
+        assert_true(strlen(log1) > 0 && log1[strlen(log1) - 1] != '\n');
+        /* ... and the second run's first record is on a line of its own. */
+        assert_true(g_str_has_prefix(log2, log1));
+        assert_int_equal(log2[strlen(log1)], '\n');
+        assert_false(glued(log2));
+        assert_true(g_ascii_isdigit(log2[strlen(log1) + 1]));
+}
+
+/* --- 5. max-output bounds what the log gets ------------------------------------ */
+
+/* Bytes of the log file on lines containing 'needle', newlines included. */
+static size_t bytes_of_lines_with(const char *log, const char *needle, int *ret_last) {
+        g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+        size_t n = 0;
+
+        *ret_last = -1;
+        for (int i = 0; lines[i]; i++)
+                if (strstr(lines[i], needle)) {
+                        n += strlen(lines[i]) + 1;
+                        *ret_last = i;
+                }
+        return n;
+}
+
+/* A hook named 'name' printing 'lines' lines of 'text' under -m 1K: what
+ * its output adds to the log, prefixes and all, stays within 1024 bytes,
+ * fills it to within one line, and only the summary follows. */
+static void check_output_cap(struct fx *f, const char *name, const char *text, int lines) {
+        g_autofree char *body = g_strdup_printf("yes '%s' | head -n %d", text, lines);
+        g_autofree char *log = NULL, *needle = g_strdup_printf("%s: stdout: ", name);
+        size_t bytes, one;
+        int last;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        g_free(tl_write_hook(f->hooks, name, body));
+        run(f, &r, "-m", "1K", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        bytes = bytes_of_lines_with(log, needle, &last);
+        one = bytes / (size_t) MAX(tl_count_lines_with(log, needle), 1u);
+        print_message("%s: %zu bytes of output logged, %zu per line\n", name, bytes, one);
+        assert_true(bytes <= 1024);
+        assert_true(bytes + one > 1024);
+        assert_int_equal(tl_count_lines_with(log, "output over the limit of 1 KiB"), 1);
+        assert_int_equal(tl_line_index(log, "output over the limit of 1 KiB"), last + 1);
+}
+
+static void test_max_output_counts_empty_lines(void **state) {
+        check_output_cap(*state, "10-empty", "", 5000);
+}
+
+static void test_max_output_counts_long_name(void **state) {
+        char name[201];
+
+        memset(name, 'n', sizeof name - 1);
+        name[sizeof name - 1] = '\0';
+        memcpy(name, "10-", 3);
+        check_output_cap(*state, name, "x", 5000);
+}
+
+/* Escaping counts too: each control byte takes four bytes in the log. */
+static void test_max_output_counts_escaping(void **state) {
+        check_output_cap(*state, "10-ctl", "\001\001\001\001\001\001\001\001", 5000);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_thaw_sigterm_during_hook, setup, teardown),
@@ -566,6 +713,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_abort_unlisted_hook_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_missing_hook_dir_is_fine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_without_dev_null, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_max_output_counts_empty_lines, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_max_output_counts_long_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_max_output_counts_escaping, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_torn_line_not_glued, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_full_disk_not_glued, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
