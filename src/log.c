@@ -41,8 +41,7 @@ struct fh_log {
         size_t prefix_len[2 * _FH_STREAM_MAX];
 
         uint64_t out_limit;     /* per hook, as written to the file; 0: none */
-        uint64_t out_used;      /* by the current hook */
-        bool out_full;          /* the current hook reached the cap */
+        uint64_t out_left;      /* what the current hook may still add; 0 once a line did not fit */
 
         time_t ts_sec;          /* the second the cached timestamp is for */
         char ts[FH_TIMESTAMP_MAX];
@@ -216,8 +215,7 @@ void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
         log->hook_path = fh_escape_dup(path);
         log->hook_name = fh_escape_dup(name);
         set_prefixes(log);
-        log->out_used = 0;
-        log->out_full = false;
+        log->out_left = log->out_limit;
 
         len = snprintf(log->line, sizeof log->line, "execute %s %s", log->hook_path, log->phase);
         jf.event = "execute";
@@ -234,15 +232,14 @@ void fh_log_set_output_limit(struct fh_log *log, uint64_t max_bytes) {
 }
 
 /* Whether a line of 'n' bytes, as the file gets it, still fits under the
- * cap; the journal gets the same lines, its messages shorter. */
+ * cap; the journal gets the same lines, its messages shorter. Once one
+ * does not, none does (n >= 1: the newline), so the log has no holes. */
 static bool output_fits(struct fh_log *log, size_t n) {
-        if (log->out_limit == 0)
-                return true;
-        if (log->out_full || log->out_used + n > log->out_limit) {
-                log->out_full = true;
+        if (n > log->out_left) {
+                log->out_left = 0;
                 return false;
         }
-        log->out_used += n;
+        log->out_left -= n;
         return true;
 }
 
@@ -255,12 +252,10 @@ bool fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *l
         size_t ts_len = strlen(log->ts);
         char *msg = log->line + MSG_OFFSET, *start = msg - ts_len - 2, *end;
 
-        if (log->out_full)
-                return false;
         memcpy(msg, log->prefix[i], log->prefix_len[i]);
         end = msg + log->prefix_len[i];
         end += fh_escape(line, MIN(len, (size_t) FH_LINE_MAX), end);
-        if (!output_fits(log, (size_t) (end + 1 - start)))
+        if (log->out_limit && !output_fits(log, (size_t) (end + 1 - start)))
                 return false;
         memcpy(start, log->ts, ts_len);
         start[ts_len] = ':';
