@@ -21,6 +21,7 @@ struct fh_state_hook {
         int status;             /* shell-style status, -1: none */
         char *outcome;          /* "status=0", "status=143 (timed out ...)", "refused: ...", "planned" */
         int64_t duration_usec;  /* -1: none */
+        struct fh_state_text *text;     /* state.c's cache of its text, checked on use */
 };
 
 struct fh_state_record {
