@@ -76,8 +76,10 @@ echo "ExecStart: $before_exec"
 
 echo "== build"
 mkdir "$TMP/src"
-(cd "$SRC" && git ls-files -co --exclude-standard 2>/dev/null || find . -path ./build -prune -o -type f -print) |
-    (cd "$SRC" && tar -cf - -T -) | tar -xf - -C "$TMP/src"
+# The tree's files: git's in a work tree, the unpacked ones in a release
+# tarball (.ci/source-files leaves out every meson build directory).
+"$SRC/.ci/source-files" "$SRC" >"$TMP/files" || fail ".ci/source-files $SRC"
+(cd "$SRC" && tar -cf - -T "$TMP/files") | tar -xf - -C "$TMP/src"
 (cd "$TMP/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >"$TMP/build.log" 2>&1) ||
     { tail -30 "$TMP/build.log"; fail "dpkg-buildpackage"; }
 DEB=$(ls "$TMP"/fsfreeze-hook_*_*.deb)

@@ -285,8 +285,12 @@ def start_deb_build(source, work):
     """dpkg-buildpackage in the background: it runs while the guest boots."""
     log("building the .deb from the tree under test, while the guest boots")
     src = f"{work}/src"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=source, check=True,
-                           capture_output=True, text=True).stdout.split("\n")
+    # The tree's files as .ci/source-files lists them: git's in a work
+    # tree, the unpacked files in a release tarball (no .git).
+    listing = subprocess.run([f"{source}/.ci/source-files", source], capture_output=True, text=True)
+    if listing.returncode != 0:
+        raise Fail(f".ci/source-files {source}: {listing.stderr.strip()}")
+    files = listing.stdout.split("\n")
     for f in filter(None, files):
         if os.path.isfile(f"{source}/{f}"):
             os.makedirs(os.path.dirname(f"{src}/{f}"), exist_ok=True)
