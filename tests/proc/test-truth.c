@@ -607,7 +607,7 @@ static void test_log_torn_line_not_glued(void **state) {
  * namespace, filled by a flooding hook, then given room again. */
 static const char full_fs_script[] =
         "set -e\n"
-        "mount -t tmpfs -o size=256k none \"$FS\" || exit 77\n"
+        "mount -t tmpfs -o size=256k,mode=0755 none \"$FS\" || exit 77\n"
         "\"$BIN\" \"--config=$CONF\" \"--log-file=$FS/log\" --max-output=0 freeze\n"
         "cp \"$FS/log\" \"$TOP/log1\"\n"
         "rm -f \"$FS/filler\"\n"
