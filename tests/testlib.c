@@ -310,35 +310,42 @@ int tl_fx_setup(void **state) {
         return 0;
 }
 
-void tl_disarm_deadline(const char *state_dir) {
-        g_autofree char *path = g_build_filename(state_dir, "deadline", NULL);
-        g_autoptr(GKeyFile) kf = g_key_file_new();
-        g_autofree char *id = NULL, *want = NULL, *proc = NULL, *cmdline = NULL;
+/* Whether /proc/PID/cmdline has an argument "--deadline-fire=..." and
+ * one that contains 'dir'. */
+static bool deadline_process_of(const char *pid, const char *dir) {
+        g_autofree char *path = g_strdup_printf("/proc/%s/cmdline", pid);
+        g_autofree char *cmdline = NULL;
+        bool fire = false, mentions = false;
         gsize len = 0;
-        pid_t pid;
 
-        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL))
+        if (!g_file_get_contents(path, &cmdline, &len, NULL))
+                return false;
+        for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1) {
+                fire |= g_str_has_prefix(cmdline + i, "--deadline-fire=");
+                mentions |= strstr(cmdline + i, dir) != NULL;
+        }
+        return fire && mentions;
+}
+
+void tl_disarm_deadline(const char *dir) {
+        GDir *proc = g_dir_open("/proc", 0, NULL);
+        const char *name;
+
+        if (!proc)
                 return;
-        id = g_key_file_get_string(kf, "deadline", "id", NULL);
-        pid = (pid_t) g_key_file_get_integer(kf, "deadline", "pid", NULL);
-        if (!id || pid <= 0)
-                return;
-        want = g_strconcat("--deadline-fire=", id, NULL);
-        proc = g_strdup_printf("/proc/%d/cmdline", (int) pid);
-        if (!g_file_get_contents(proc, &cmdline, &len, NULL))
-                return;
-        for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
-                if (strcmp(cmdline + i, want) == 0) {
+        while ((name = g_dir_read_name(proc)))
+                if (g_ascii_isdigit(name[0]) && deadline_process_of(name, dir)) {
+                        pid_t pid = (pid_t) atoi(name);
                         kill(pid, SIGTERM);
                         (void) tl_await_exit(pid, 10000);
-                        return;
                 }
+        g_dir_close(proc);
 }
 
 int tl_fx_teardown(void **state) {
         struct tl_fx *f = *state;
 
-        tl_disarm_deadline(f->state);
+        tl_disarm_deadline(f->top);
         tl_rmtree(f->top);
         g_free(f->top);
         g_free(f->hooks);

@@ -85,10 +85,11 @@ struct tl_fx {
         char *conf_opt, *state_opt;
 };
 
-/* Stops the freeze deadline's process recorded in 'state_dir', if any and
- * if it is still ours, and waits for it to exit: no test leaves one
- * sleeping (it would fire long after the test). */
-void tl_disarm_deadline(const char *state_dir);
+/* Stops every freeze deadline process (--deadline-fire=) whose command
+ * line mentions 'dir', a test's own temporary directory, and waits for
+ * them to exit: no test leaves one sleeping, also where an attack or a
+ * kill left no record of it. */
+void tl_disarm_deadline(const char *dir);
 
 /* cmocka group/test setup and teardown for a struct tl_fx in *state. */
 int tl_fx_setup(void **state);

@@ -53,6 +53,13 @@ fi
 user=fhadv$$
 top=
 cleanup() {
+    # The freeze deadlines these freezes armed (fsfreeze-hook(8)): their
+    # processes name this run's directory, and some records are gone with
+    # the attacks that replaced them.
+    [ -n "$top" ] && for p in /proc/[0-9]*; do
+        tr '\0' '\n' < "$p/cmdline" 2>/dev/null | grep -q -- "^--deadline-fire=" &&
+            tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -qF -- "$top/" && kill "${p#/proc/}" 2>/dev/null
+    done
     [ -n "$top" ] && rm -rf "$top"
     userdel "$user" 2>/dev/null
 }

@@ -147,11 +147,9 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *f = *state;
 
-        g_autofree char *state_dir = g_build_filename(f->top, "state", NULL);
-
         close(f->sock);
         unlink(JOURNAL_SOCKET);
-        tl_disarm_deadline(state_dir);
+        tl_disarm_deadline(f->top);
         tl_rmtree(f->top);
         g_free(f->top);
         g_free(f->hooks);

@@ -49,6 +49,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *f = *state;
 
+        tl_disarm_deadline(f->top);
         tl_rmtree(f->top);
         g_free(f->top);
         g_free(f->hooks);
