@@ -87,6 +87,18 @@ for s in "semanage fcontext -a -t virt_qemu_ga_unconfined_exec_t '/usr/lib/qemu-
          "semanage fcontext -d '/usr/lib/qemu-ga/fsfreeze-hook"; do
     grep -qF -- "$s" <<<"$scripts" || fail "no '$s' in the scriptlets"
 done
+# The restart of qemu-ga that cannot kill its own caller: rpm's macro
+# expansion left it exactly as in the Debian scripts (tests/packaging/restart.sh
+# tests that block as shell).
+block() { awk '/^# >>> qemu-ga restart/ { on = 1 } on { print } /^# <<< qemu-ga restart/ { on = 0 }'; }
+deb_block=$(block <"$(dirname "$(readlink -f "$0")")/../../debian/postinst")
+[ -n "$deb_block" ] || fail "no restart block in debian/postinst"
+for tag in POSTIN POSTUN; do
+    script=$(rpm -qp --qf "%{$tag}\n" "$RPM")
+    [ "$(block <<<"$script")" = "$deb_block" ] || fail "%$tag's restart of qemu-ga is not the Debian scripts'"
+    grep -qx '    fsfreeze_restart_qga /proc/\$\$/cgroup systemctl try-restart qemu-guest-agent.service' <<<"$script" ||
+        fail "%$tag does not restart qemu-ga through fsfreeze_restart_qga"
+done
 # The scriptlets are valid shell.
 rpm -qp --qf '%{POSTIN}\n' "$RPM" | sh -n || fail "%post is not valid shell"
 rpm -qp --qf '%{POSTUN}\n' "$RPM" | sh -n || fail "%postun is not valid shell"
