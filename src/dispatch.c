@@ -227,11 +227,19 @@ static int64_t now_realtime_usec(void) {
         return g_get_real_time();
 }
 
-/* Whether a hook's thaw has happened, as far as it ever can: it ran,
- * however it ended (exited, failed, timed out, killed), or the hook itself
- * stops it (refused, cannot be opened). Not when our own set-up failed (no
- * pipe, no fork), nor when it never started: a later thaw may manage. */
+/* Whether a hook's thaw has happened, as far as it ever can: it ran to its
+ * own end (exited, failed, or timed out and killed: running it again would
+ * hang again), or the hook itself stops it (refused, cannot be opened). Not
+ * when our own set-up failed (no pipe, no fork), nor when it never started,
+ * nor when we cut it short because the dispatcher itself was told to stop:
+ * its application may still be locked, and thaw hooks are written to run
+ * twice (qemu-ga runs them after every thaw request), so the next thaw
+ * runs it again. */
 static bool thaw_done(bool ran, const struct fh_result *r) {
+        /* A hook that still exited 0 had finished its work: the signal
+         * came as it ended (it may even have sent it). */
+        if (ran && r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
+                return false;
         return !ran || r->error == 0 || !r->failed_step;
 }
 

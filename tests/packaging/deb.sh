@@ -95,9 +95,13 @@ chmod 755 "$ADMIN_HOOK"
 dpkg -i "$DEB" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log"; fail "dpkg -i"; }
 for f in /usr/sbin/fsfreeze-hook /usr/share/man/man8/fsfreeze-hook.8.gz /usr/share/man/man5/fsfreeze-hook.conf.5.gz \
          "$DROPIN" /etc/qemu-ga/fsfreeze-hook.conf /usr/lib/tmpfiles.d/fsfreeze-hook.conf \
-         /etc/logrotate.d/fsfreeze-hook /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock; do
+         /etc/logrotate.d/fsfreeze-hook /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock \
+         /usr/share/doc/fsfreeze-hook/fsfreeze-hook-deploy; do
     [ -e "$f" ] || fail "$f is not installed"
 done
+# The host-side helper, as documentation: readable as is.
+python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' /usr/share/doc/fsfreeze-hook/fsfreeze-hook-deploy ||
+    fail "the host-side helper is not shipped as python"
 [ -d /usr/lib/qemu-ga/fsfreeze-hook.d ] || fail "no vendor hook directory"
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' fsfreeze-hook)
 grep -q " */etc/qemu-ga/fsfreeze-hook.conf " <<<"$conffiles" || fail "the configuration is not a conffile"

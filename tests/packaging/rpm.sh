@@ -73,6 +73,9 @@ for f in /usr/sbin/fsfreeze-hook /usr/share/man/man8/fsfreeze-hook.8 /usr/share/
          /usr/lib/qemu-ga/fsfreeze-hook.d /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock; do
     grep -qx -- "$f" <<<"$list" || fail "$f is not in the package"
 done
+# %doc: /usr/share/doc/NAME on Fedora and RHEL, NAME-VERSION on Debian's rpm.
+grep -Eqx -- "/usr/share/doc/fsfreeze-hook(-$VERSION)?/fsfreeze-hook-deploy" <<<"$list" ||
+    fail "the host-side helper is not in the package's documentation"
 # Nothing qemu-guest-agent owns on Fedora and RHEL.
 for f in /etc/qemu-ga/fsfreeze-hook /etc/qemu-ga/fsfreeze-hook.d /etc/sysconfig/qemu-ga \
          /usr/lib/systemd/system/qemu-guest-agent.service; do
@@ -97,11 +100,24 @@ requires=$(rpm -qp --requires "$RPM")
 grep -qx qemu-guest-agent <<<"$requires" || fail "no dependency on qemu-guest-agent"
 grep -q '^libglib-2.0.so.0' <<<"$requires" || fail "no dependency on GLib"
 grep -q '^libsystemd' <<<"$requires" && fail "libsystemd is loaded at run time, not linked"
+grep -q 'python' <<<"$requires" && fail "the host-side helper made the guest's package need python: $requires"
 scripts=$(rpm -qp --scripts "$RPM")
 for s in "semanage fcontext -a -t virt_qemu_ga_unconfined_exec_t '/usr/lib/qemu-ga/fsfreeze-hook" \
          "restorecon -R /usr/lib/qemu-ga" "systemctl try-restart qemu-guest-agent.service" \
          "semanage fcontext -d '/usr/lib/qemu-ga/fsfreeze-hook"; do
     grep -qF -- "$s" <<<"$scripts" || fail "no '$s' in the scriptlets"
+done
+# The restart of qemu-ga that cannot kill its own caller: rpm's macro
+# expansion left it exactly as in the Debian scripts (tests/packaging/restart.sh
+# tests that block as shell).
+block() { awk '/^# >>> qemu-ga restart/ { on = 1 } on { print } /^# <<< qemu-ga restart/ { on = 0 }'; }
+deb_block=$(block <"$(dirname "$(readlink -f "$0")")/../../debian/postinst")
+[ -n "$deb_block" ] || fail "no restart block in debian/postinst"
+for tag in POSTIN POSTUN; do
+    script=$(rpm -qp --qf "%{$tag}\n" "$RPM")
+    [ "$(block <<<"$script")" = "$deb_block" ] || fail "%$tag's restart of qemu-ga is not the Debian scripts'"
+    grep -qx '    fsfreeze_restart_qga /proc/\$\$/cgroup systemctl try-restart qemu-guest-agent.service' <<<"$script" ||
+        fail "%$tag does not restart qemu-ga through fsfreeze_restart_qga"
 done
 # The scriptlets are valid shell.
 rpm -qp --qf '%{POSTIN}\n' "$RPM" | sh -n || fail "%post is not valid shell"

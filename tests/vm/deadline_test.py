@@ -163,7 +163,8 @@ def test(source, cache):
         agent.wait_ready(vm_test.BOOT_TIMEOUT)
         deb = vm_test.finish_deb_build(build, work)
         agent.write_file("/root/fsfreeze-hook.deb", open(deb, "rb").read())
-        vm_test.install(agent, "/root/fsfreeze-hook.deb", "install")
+        vm_test.dpkg_through_agent(agent, ["/usr/bin/dpkg", "-i", "/root/fsfreeze-hook.deb"], "install ok installed",
+                                   True)
         agent.write_file("/etc/qemu/fsfreeze-hook.d/10-mysql-flush-lock",
                          open(f"{source}/hooks.d-examples/10-mysql-flush-lock", "rb").read(), "0755")
         agent.write_file("/etc/qemu/fsfreeze-hook.d/50-record",
