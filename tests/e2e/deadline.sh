@@ -135,6 +135,16 @@ await_write() {
     grep -qx "$2" "$MNT/$2" || fail "the blocked write did not complete"
 }
 
+# Waits until the log has had $1 lines saying the deadline fired (the
+# thaw hooks run after the filesystem is thawed: the write completes first).
+await_fired() {
+    for _ in $(seq 1 1200); do
+        [ "$(grep -c 'and no thaw came: thawed' "$LOG" 2>/dev/null)" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+    fail "the deadline's thaw did not finish: $(cat "$LOG")"
+}
+
 sleeper_pid() { sed -n 's/^pid=//p' "$STATE/deadline"; }
 
 start_qga
@@ -146,6 +156,7 @@ grep -q "^mechanism=process$" "$STATE/deadline" || fail "no deadline armed: $(ca
 "$BIN" --status | grep -q "Freeze deadline: armed" || fail "--status does not show the armed deadline"
 blocked_write first
 await_write 60 first
+await_fired 1
 expected="10-writer freeze
 30-recorder freeze
 30-recorder thaw
@@ -210,6 +221,7 @@ kill -KILL "$QGA_PID"
 wait "$QGA_PID" 2>/dev/null || true
 QGA_PID=
 await_write 60 second
+await_fired 2
 [ "$(cat "$RECORD")" = "$expected" ] || fail "hooks ran in this order:
 $(cat "$RECORD")"
 start_qga
