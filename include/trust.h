@@ -78,8 +78,18 @@ char *fh_trust_judge(const struct stat *st, const char *path, uid_t owner, bool 
 /* Whether 'st' is the null device (the empty file, a mask). */
 bool fh_is_null_device(const struct stat *st);
 
-/* Parses a #! line from the first 'len' bytes of a file: *ret_program is
- * the program it names, *ret_env_name the NAME of "#!/usr/bin/env [opts]
- * NAME" (else NULL). Returns false if there is no #! line naming a
- * program. Pure. */
+/* Parses a #! line from the first 'len' bytes of a file as the kernel
+ * does (the program, then all the rest as one argument): *ret_program is
+ * the program it names; for env, *ret_env_name is the NAME env looks up in
+ * PATH ("#!/usr/bin/env NAME", "#!/usr/bin/env -S NAME ARGS..."), "" if
+ * env is given options or assignments the policy does not follow (they
+ * could change the search path), NULL if env runs nothing or the program
+ * is not env. Returns false if there is no #! line naming a program. Pure. */
 bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name);
+
+/* The search path 'search_path' without the directories the policy refuses
+ * (and relative entries, which name the working directory, unless it is
+ * trusted): each one dropped is said in 'problems', naming the entry and
+ * why. Every directory in the hooks' PATH decides what their commands,
+ * and "#!/usr/bin/env NAME", run. */
+char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArray *problems);

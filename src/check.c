@@ -58,7 +58,9 @@ static char *shebang_program(const char *head, size_t len, char **ret_interp, co
 
         if (!fh_shebang_parse(head, len, &program, &env_name))
                 return NULL;
-        if (env_name) {
+        /* "": env with options the policy does not follow (it refuses the
+         * hook); env itself is what the line names. */
+        if (env_name && *env_name) {
                 *ret_interp = g_steal_pointer(&env_name);
                 return find_in_path(*ret_interp, search_path);
         }

@@ -147,6 +147,22 @@ static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *w
         return NULL;
 }
 
+/* The hooks' PATH, as root: every directory in it decides what a hook's
+ * "mysql", or "#!/usr/bin/env NAME", runs, and a caller's PATH (su without
+ * '-', sudo keeping it) may hold a user's directory, or '.'. Directories
+ * the trust policy refuses are dropped, each said in 'problems'. */
+static void trust_search_path(struct fh_trust *trust, struct fh_env *env, GPtrArray *problems) {
+        g_autofree char *path = NULL;
+
+        if (!trust)
+                return;
+        path = fh_trust_search_path(trust, fh_env_get(env, "PATH"), problems);
+        if (*path)
+                fh_env_set(env, "PATH", path);
+        else
+                fh_env_unset(env, "PATH");      /* never "": that is the working directory */
+}
+
 /* --status as root: records in a directory others could write may be
  * forged. */
 static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
@@ -169,7 +185,8 @@ static void print_warnings(GPtrArray *warnings) {
 static int run(const struct fh_cli *cli, const struct fh_settings *settings, struct fh_trust *trust,
                GPtrArray *warnings) {
         g_autoptr(fh_log) log = NULL;
-        g_autoptr(fh_env) env = NULL;
+        g_autoptr(fh_env) env = fh_env_new(environ);
+        g_autoptr(GPtrArray) path_problems = g_ptr_array_new_with_free_func(g_free);
         struct fh_dispatch_summary summary;
         const char *log_file;
         sigset_t ignored;
@@ -187,13 +204,15 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         fh_log_set_phase(log, cli->phase);
         for (guint i = 0; i < warnings->len; i++)
                 fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
+        trust_search_path(trust, env, path_problems);
+        for (guint i = 0; i < path_problems->len; i++)
+                fh_log_message(log, LOG_WARNING, "untrusted", "%s", (const char *) path_problems->pdata[i]);
         if (signal_fd < 0 || devnull_fd < 0) {
                 fh_log_message(log, LOG_ERR, "setup-error", "cannot set up (%s): no hooks run",
                                g_strerror(signal_fd < 0 ? -signal_fd : errno));
                 return EXIT_SUCCESS;
         }
 
-        env = fh_env_new(environ);
         fh_dispatch(&(struct fh_dispatch_options) {
                 .phase = cli->phase,
                 .settings = settings,

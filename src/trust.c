@@ -539,28 +539,55 @@ int fh_trust_open_in(struct fh_trust *t, const char *dir, const char *name, int 
 
 /* --- interpreters --------------------------------------------------------------- */
 
+/* A word that env -S takes as it is for the program to run: no option,
+ * quoting, escape, ${VAR} or NAME=VALUE for env to interpret. */
+static bool plain_word(const char *w) {
+        return *w && *w != '-' && !strpbrk(w, "=$\\'\"");
+}
+
+/* What env does with its one #! argument 'arg' (the kernel passes all that
+ * follows the program as one): without -S it is the NAME looked up, as it
+ * is, spaces included, or an assignment that runs nothing; "-S NAME ARGS"
+ * splits it. Anything else (options, assignments, quoting under -S) could
+ * change the search path or the directory and is returned as "": env runs
+ * what the policy cannot tell. NULL: env runs nothing. */
+static char *env_name(const char *arg) {
+        g_auto(GStrv) words = NULL;
+
+        if (!*arg)
+                return NULL;
+        if (*arg != '-')
+                return strchr(arg, '=') ? NULL : g_strdup(arg);
+        if (!g_str_has_prefix(arg, "-S"))
+                return g_strdup("");
+        /* What follows NAME are its arguments; NAME is the first word. */
+        words = g_strsplit_set(arg + 2, " \t", -1);
+        for (char **w = words; *w; w++)
+                if (**w)
+                        return g_strdup(plain_word(*w) ? *w : "");
+        return NULL;
+}
+
 bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name) {
         const char *nl = memchr(head, '\n', len);
         g_autofree char *line = NULL;
-        g_auto(GStrv) words = NULL;
-        char **w;
+        char *program, *arg;
 
         if (len < 2 || head[0] != '#' || head[1] != '!')
                 return false;
         line = g_strndup(head + 2, (gsize) ((nl ? nl : head + len) - head - 2));
-        words = g_strsplit_set(g_strstrip(line), " \t", -1);
-        if (!words[0] || !*words[0])
+        program = g_strstrip(line);
+        if (!*program)
                 return false;   /* a bare "#!" names nothing */
-        *ret_env_name = NULL;
-        if (g_str_has_suffix(words[0], "/env")) {
-                /* env's own options (-S, -i, -u NAME...) come first. */
-                for (w = words + 1; *w && (**w == '-' || !**w); w++)
-                        if (strcmp(*w, "-u") == 0 && w[1])
-                                w++;
-                if (*w && !strchr(*w, '='))
-                        *ret_env_name = g_strdup(*w);
+        /* As binfmt_script: the program ends at the first space or tab,
+         * and the rest, stripped, is one argument. */
+        arg = program + strcspn(program, " \t");
+        if (*arg) {
+                *arg++ = '\0';
+                arg += strspn(arg, " \t");
         }
-        *ret_program = g_strdup(words[0]);
+        *ret_env_name = g_str_has_suffix(program, "/env") ? env_name(arg) : NULL;
+        *ret_program = g_strdup(program);
         return true;
 }
 
@@ -602,27 +629,33 @@ static int program_problem(struct fh_trust *t, const char *program, const char *
 }
 
 /* env NAME: every directory of the search up to where NAME is found can
- * decide what runs, so every one of them must be trusted. */
+ * decide what runs, so every one of them must be trusted. A relative
+ * entry (empty: ".") is the working directory, judged as such. */
 static int env_name_problem(struct fh_trust *t, const char *name, const char *search_path, unsigned depth,
                             char **ret_problem) {
         g_auto(GStrv) dirs = NULL;
 
+        if (!*name) {
+                *ret_problem = g_strdup("its #! line runs env with options or assignments that the trust policy "
+                                        "cannot follow (fix: name the interpreter by its absolute path, e.g. "
+                                        "#!/usr/bin/python3)");
+                return -EPERM;
+        }
         if (strchr(name, '/'))
                 return program_problem(t, name, search_path, depth, ret_problem);
         dirs = g_strsplit(search_path ? search_path : "", ":", -1);
         for (char **d = dirs; *d; d++) {
+                const char *dir = **d ? *d : ".";
                 g_autofree char *problem = NULL, *candidate = NULL;
                 struct stat st;
 
-                if (!**d || **d != '/')
-                        continue;       /* a relative entry: the hook's working directory, / */
-                if (fh_trust_check_dir(t, *d, &problem) == -EPERM) {
-                        g_autofree char *shown = fh_escape_dup(*d);
+                if (fh_trust_check_dir(t, dir, &problem) == -EPERM) {
+                        g_autofree char *shown = fh_escape_dup(dir);
                         *ret_problem = g_strdup_printf("%s is searched for '%s' by its #! line: %s", shown, name,
                                                        problem);
                         return -EPERM;
                 }
-                candidate = g_build_filename(*d, name, NULL);
+                candidate = g_build_filename(dir, name, NULL);
                 if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
                         return program_problem(t, candidate, search_path, depth, ret_problem);
         }
@@ -665,4 +698,30 @@ int fh_trust_check_interpreter(struct fh_trust *t, int fd, const char *search_pa
                 return 0;
         *ret_problem = g_strdup_printf("its #! interpreter is not trusted: %s", problem);
         return -EPERM;
+}
+
+char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArray *problems) {
+        g_auto(GStrv) dirs = g_strsplit(search_path, ":", -1);
+        g_autoptr(GString) kept = g_string_new(NULL);
+
+        for (char **d = dirs; *d; d++) {
+                g_autofree char *problem = NULL, *shown = NULL;
+                int r = fh_trust_check_dir(t, **d ? *d : ".", &problem);
+
+                if (r == 0) {
+                        g_string_append_printf(kept, "%s%s", kept->len ? ":" : "", *d);
+                        continue;
+                }
+                /* Missing, or not a directory: it holds nothing now, and
+                 * must not be found holding something later. */
+                if (r != -EPERM)
+                        continue;
+                shown = fh_escape_dup(*d);
+                g_ptr_array_add(problems, g_strdup_printf("PATH entry %s%s%s%s is not trusted: %s: dropped from the "
+                                                          "hooks' PATH", **d == '/' ? "" : "'", shown,
+                                                          **d == '/' ? "" : "'",
+                                                          **d == '/' ? "" : " (relative: the working directory)",
+                                                          problem));
+        }
+        return g_string_free(g_steal_pointer(&kept), FALSE);
 }

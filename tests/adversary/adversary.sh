@@ -15,6 +15,13 @@
 #   interp-nested      a trusted hook whose interpreter is a root script
 #                      whose own #! interpreter is the user's
 #   interp-env-path    #!/usr/bin/env sh, with a user's directory in PATH
+#   path-hook-cmd      a trusted hook that runs 'sh' by name, with a user's
+#                      directory in the PATH root's caller gave (su without -)
+#   path-wrapper       #!/usr/bin/nice sh: a wrapper that searches PATH too
+#   path-relative      '.' or an empty entry in PATH, run from a user's
+#                      directory: both name the working directory
+#   env-S-assign       #!/usr/bin/env -S PATH=DIR sh: env's own assignment
+#                      of the search path, to a user's directory
 #   dir-user-link      -d through a user-owned symlink to a root directory
 #                      of programs (as /usr/sbin) (#2)
 #   dir-sticky-link    the same link in a sticky world-writable directory
@@ -41,6 +48,8 @@
 set -u
 
 bin=$1
+# Absolute: some attacks run it from another working directory.
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: the adversary suite needs root (it creates a user and runs the dispatcher as root)"
     exit 77
@@ -185,10 +194,48 @@ rm -f "$mark" "$log"
 PATH=$u/bin:/usr/bin:/bin "$bin" --no-journal -l "$log" $base -d "$hooks" freeze > /dev/null 2>&1
 if [ -e "$mark" ]; then
     fail "interp-env-path [freeze]: the user's payload ran as uid $(cat "$mark")"
-elif ! grep -q "$u/bin is searched for 'sh'.*not trusted\|not trusted.*$u/bin is searched for 'sh'" "$log"; then
+elif ! grep -q "PATH entry $u/bin is not trusted: .*dropped from the hooks' PATH" "$log"; then
     fail "interp-env-path [freeze]: no refusal naming $u/bin"
     sed 's/^/    /' "$log"
 fi
+
+# PATH as root's caller passed it (su without -, sudo with a kept PATH):
+# every directory in it decides what a hook's command names run.
+# path_run NAME EXPECT PATH [CWD]: runs freeze and thaw with that PATH.
+path_run() {
+    for phase in freeze thaw; do
+        n=$((n + 1))
+        rm -f "$mark" "$log"
+        (cd "${4:-/}" && PATH=$3 "$bin" --no-journal -l "$log" $base -d "$hooks" $phase > /dev/null 2>&1)
+        if [ -e "$mark" ]; then
+            fail "$1 [$phase]: the user's payload ran as uid $(cat "$mark")"
+        elif ! grep -q "$2" "$log"; then
+            fail "$1 [$phase]: no refusal naming $2"
+            sed 's/^/    /' "$log"
+        fi
+    done
+}
+
+reset
+printf '#!/bin/sh\nsh -c true\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+path_run path-hook-cmd "PATH entry $u/bin is not trusted" "$u/bin:/usr/bin:/bin"
+
+reset
+printf '#!/usr/bin/nice sh\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+path_run path-wrapper "PATH entry $u/bin is not trusted" "$u/bin:/usr/bin:/bin"
+
+reset
+printf '#!/usr/bin/env sh\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+path_run path-relative "PATH entry '.' (relative: the working directory) is not trusted" ".:/usr/bin:/bin" "$u/bin"
+path_run path-relative "PATH entry '' (relative: the working directory) is not trusted" ":/usr/bin:/bin" "$u/bin"
+
+reset
+printf '#!/usr/bin/env -S PATH=%s sh\nexit 0\n' "$u/bin" > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+run_modes env-S-assign "env with options or assignments" $all -- $base -d "$hooks"
 
 # --- hook directories --------------------------------------------------------------
 

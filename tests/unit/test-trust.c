@@ -295,6 +295,62 @@ static void test_shebang_parse(void **state) {
         assert_false(fh_shebang_parse("echo\n", 5, &p3, &e3));
 }
 
+/* env as the kernel calls it: all after the program is one argument, so
+ * what env looks up, or whether the policy can tell at all. */
+static void test_shebang_env(void **state) {
+        static const struct {
+                const char *line, *env_name;    /* NULL: env runs nothing */
+        } cases[] = {
+                { "#!/usr/bin/env sh\n", "sh" },
+                { "#!/usr/bin/env sh -e\n", "sh -e" },         /* one name, spaces included */
+                { "#!/usr/bin/env -Ssh\n", "sh" },
+                { "#!/usr/bin/env -S  sh -e\n", "sh" },
+                { "#!/usr/bin/env FOO=1 sh\n", NULL },         /* one assignment, no program */
+                { "#!/usr/bin/env\n", NULL },
+                { "#!/usr/bin/env -S PATH=/home/u/bin sh\n", "" },
+                { "#!/usr/bin/env -S FOO=1 sh\n", "" },
+                { "#!/usr/bin/env -S -C / sh\n", "" },
+                { "#!/usr/bin/env -S \"sh\"\n", "" },
+                { "#!/usr/bin/env -S ${SHELL}\n", "" },
+                { "#!/usr/bin/env -i sh\n", "" },
+        };
+
+        for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+                g_autofree char *p = NULL, *e = NULL;
+
+                assert_true(fh_shebang_parse(cases[k].line, strlen(cases[k].line), &p, &e));
+                assert_string_equal(p, "/usr/bin/env");
+                if (cases[k].env_name)
+                        assert_string_equal(e, cases[k].env_name);
+                else
+                        assert_null(e);
+        }
+}
+
+/* The hooks' PATH keeps only trusted directories, saying why each other
+ * one goes; a missing one goes silently. */
+static void test_search_path(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *good = g_build_filename(top, "good", NULL), *open_dir = g_build_filename(top, "open", NULL);
+        g_autofree char *missing = g_build_filename(top, "missing", NULL), *path = NULL, *kept = NULL;
+        g_autofree char *want = NULL;
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+
+        g_mkdir(good, 0755);
+        g_mkdir(open_dir, 0777);
+        chmod(open_dir, 0777);
+        path = g_strdup_printf("%s:%s:%s:/usr/bin", good, open_dir, missing);
+        kept = fh_trust_search_path(t, path, problems);
+        want = g_strdup_printf("%s:/usr/bin", good);
+        assert_string_equal(kept, want);
+        assert_int_equal(problems->len, 1);
+        g_free(want);
+        want = g_strdup_printf("PATH entry %s is not trusted: %s is writable by group or others", open_dir, open_dir);
+        assert_non_null(strstr(problems->pdata[0], want));
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_judge_rules),
@@ -306,6 +362,8 @@ int main(void) {
                 cmocka_unit_test(test_interpreter),
                 cmocka_unit_test(test_output_policy),
                 cmocka_unit_test(test_shebang_parse),
+                cmocka_unit_test(test_shebang_env),
+                cmocka_unit_test(test_search_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
