@@ -318,6 +318,14 @@ static int walk_one(struct walk *w, const char *name) {
                 return w->steps->len > 1 ? back_to(w, w->steps->len - 1) : 0;
         }
         path = child_path(cur->path, name);
+        if (strlen(path) >= PATH_MAX) {
+                /* Every step keeps where it is: past PATH_MAX (where a
+                 * name could not be opened anyway), a user's chain of
+                 * links would cost root gigabytes. */
+                g_free(w->path);
+                w->path = g_steal_pointer(&path);
+                return -ENAMETOOLONG;
+        }
         fd = openat(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0) {
                 r = -errno;

@@ -327,6 +327,46 @@ static void test_shebang_env(void **state) {
         }
 }
 
+/* A chain of links, each within PATH_MAX, that leads deeper than PATH_MAX:
+ * the kernel follows it, but each step of the walk keeps where it is, so
+ * 32 links of 2,000 directories each cost root gigabytes and minutes (seen:
+ * 4 GB, then a crash, under a user's chain). It is refused at PATH_MAX,
+ * where open() by the name would fail anyway. */
+static void test_resolution_longer_than_path_max(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *start = g_build_filename(top, "l0", NULL), *problem = NULL;
+        g_autofree char *name = g_strnfill(200, 'a');
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+        char *rm[] = { "rm", "-rf", top, NULL };
+        struct stat st;
+        int dfd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
+
+        /* l0 -> 18 levels of 200-byte names/l1 -> 18 more/x: 7,200 bytes. */
+        for (int link = 0; link < 2; link++) {
+                g_autoptr(GString) target = g_string_new(NULL);
+                int below = openat(dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                for (int k = 0; k < 18; k++) {
+                        int next;
+                        assert_int_equal(mkdirat(below, name, 0755), 0);
+                        next = openat(below, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        close(below);
+                        below = next;
+                        g_string_append_printf(target, "%s/", name);
+                }
+                g_string_append(target, link == 0 ? "l1" : "x");
+                assert_int_equal(symlinkat(target->str, dfd, link == 0 ? "l0" : "l1"), 0);
+                close(dfd);
+                dfd = below;
+        }
+        close(openat(dfd, "x", O_WRONLY | O_CREAT | O_CLOEXEC, 0755));
+        close(dfd);
+        assert_int_equal(stat(start, &st), 0);  /* the kernel follows it */
+
+        assert_int_equal(fh_trust_open(t, start, O_RDONLY, &fd, &st, &problem), -ENAMETOOLONG);
+        assert_non_null(strstr(problem, "File name too long"));
+        assert_true(g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL));
+}
+
 /* The hooks' PATH keeps only trusted directories, saying why each other
  * one goes; a missing one goes silently. */
 static void test_search_path(void **state) {
@@ -364,6 +404,7 @@ int main(void) {
                 cmocka_unit_test(test_shebang_parse),
                 cmocka_unit_test(test_shebang_env),
                 cmocka_unit_test(test_search_path),
+                cmocka_unit_test(test_resolution_longer_than_path_max),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
