@@ -32,6 +32,13 @@ int fh_logfile_open(const char *path) {
                 r = -EINVAL;
                 goto fail;
         }
+        /* As root, what was opened is judged again: the name was checked
+         * before, but in a directory a group may write, a member can put
+         * a file of theirs, or a hard link, there in between. */
+        if (geteuid() == 0 && !created && (st.st_uid != 0 || st.st_nlink != 1)) {
+                r = st.st_uid != 0 ? -EPERM : -EMLINK;
+                goto fail;
+        }
         if (created && fchmod(fd, 0600) < 0) {
                 r = -errno;
                 goto fail;

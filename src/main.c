@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
@@ -111,6 +112,17 @@ static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh
         fh_settings_apply(ret, &cli->layer);
 }
 
+/* A log with another name (a root file hard-linked into a directory a
+ * group may write) would have root append every hook's output there. */
+static char *hard_links_problem(const char *path, const struct stat *st) {
+        g_autofree char *shown = fh_escape_dup(path), *q = g_shell_quote(path);
+        g_autofree char *fix = fh_escape_dup(q);
+
+        return g_strdup_printf("%s has %ju hard links: every other name of it would get the hooks' output (fix: "
+                               "check what else it is, then rm %s; it is created again)", shown,
+                               (uintmax_t) st->st_nlink, fix);
+}
+
 /* The log file, as root: written by root with every hook's output, it must
  * not be somewhere a user can redirect (a symlinked directory) or read (a
  * file of theirs). Returns 'path', or NULL (with a warning) to log to the
@@ -130,6 +142,8 @@ static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *w
                 /* Not a regular file: the log module refuses it itself. */
                 if (!S_ISREG(st.st_mode))
                         g_clear_pointer(&problem, g_free);
+                else if (!problem && st.st_nlink > 1)
+                        problem = hard_links_problem(path, &st);
         } else if (r == -ENOENT) {
                 /* Not created yet: where it will be must be trusted. */
                 g_clear_pointer(&problem, g_free);

@@ -41,6 +41,9 @@
 #                      create the log where the user points)
 #   hardlink-in-user-dir  a root program hard-linked into the user's own
 #                      directory, used as the hook directory
+#   log-group-*        a log directory a group may write (Ubuntu's /var/log):
+#                      its member's symlink or file as the log, or a root
+#                      file hard-linked there
 # Not covered here: a FUSE filesystem (no FUSE server on the test machines;
 # the policy refuses any step on FUSE, see trust.h), bind mounts (root only).
 #
@@ -339,6 +342,43 @@ for phase in freeze thaw; do
     *) fail "log-user-link [$phase]: no refusal naming $l/logdir"; printf '%s\n' "$out" | sed 's/^/    /' ;;
     esac
 done
+
+# A log directory that a group may write, as Ubuntu's root:syslog 0775
+# /var/log: the group's member is the attacker. A symlink or a file of the
+# member's own as the log is refused by name; a root file hard-linked there
+# (what fs.protected_hardlinks=0 lets anyone do; made by root here) would
+# have root append every hook's output to it.
+reset
+logs=$top/var-log
+mkdir "$logs"
+chgrp "$gid" "$logs"
+chmod 0775 "$logs"
+printf 'root secret\n' > "$top/protected/victim"
+chmod 0600 "$top/protected/victim"
+glog=$logs/fsfreeze-hook.log
+log_group() {
+    for phase in freeze thaw; do
+        n=$((n + 1))
+        out=$("$bin" --no-journal $base -d "$hooks" -l "$glog" $phase 2>&1)
+        if [ "$(cat "$top/protected/victim")" != "root secret" ]; then
+            fail "$1 [$phase]: root wrote its log into $top/protected/victim"
+            printf 'root secret\n' > "$top/protected/victim"
+        fi
+        case $out in
+        *"$2"*) ;;
+        *) fail "$1 [$phase]: no refusal naming $2"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+        esac
+    done
+}
+as_user ln -s "$top/protected/victim" "$glog"
+log_group log-group-symlink "$glog is a symlink owned by uid $uid"
+rm -f "$glog"
+as_user touch "$glog"
+log_group log-group-own-file "$glog is owned by uid $uid"
+rm -f "$glog"
+ln "$top/protected/victim" "$glog"
+log_group log-group-hardlink "$glog has 2 hard links"
+rm -f "$glog"
 
 echo "$n attacks, $failures failed"
 [ "$failures" = 0 ]

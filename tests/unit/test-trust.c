@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "testlib.h"
+#include "logfile.h"
 #include "trust.h"
 
 static struct stat mode(mode_t m, uid_t uid) {
@@ -367,6 +368,32 @@ static void test_resolution_longer_than_path_max(void **state) {
         assert_true(g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL));
 }
 
+/* The log is judged by name before it is opened; in a directory a group
+ * may write, a member can put a file of theirs (or a hard link) there in
+ * between. As root, what was opened is judged again. */
+static void test_log_opened_is_judged(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *log = g_build_filename(top, "log", NULL);
+        g_autofree char *other = g_build_filename(top, "other", NULL);
+        int fd;
+
+        if (geteuid() != 0) {
+                tl_rmtree(top);
+                skip();
+        }
+        fd = fh_logfile_open(log);      /* created by root: fine */
+        assert_true(fd >= 0);
+        close(fd);
+        fd = fh_logfile_open(log);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(chown(log, 65534, 65534), 0);
+        assert_int_equal(fh_logfile_open(log), -EPERM);
+        assert_int_equal(chown(log, 0, 0), 0);
+        assert_int_equal(link(log, other), 0);
+        assert_int_equal(fh_logfile_open(log), -EMLINK);
+        tl_rmtree(top);
+}
+
 /* The hooks' PATH keeps only trusted directories, saying why each other
  * one goes; a missing one goes silently. */
 static void test_search_path(void **state) {
@@ -405,6 +432,7 @@ int main(void) {
                 cmocka_unit_test(test_shebang_env),
                 cmocka_unit_test(test_search_path),
                 cmocka_unit_test(test_resolution_longer_than_path_max),
+                cmocka_unit_test(test_log_opened_is_judged),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
