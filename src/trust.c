@@ -133,6 +133,11 @@ static char *judge(const struct stat *st, const char *path, uid_t owner, bool ab
                 return NULL;
         if (is_system_path(path))
                 return g_strdup_printf("%s is writable by group or others " SYSTEM_FIX, shown);
+        /* /tmp and the like are shared on purpose: chmod would break them. */
+        if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+                return g_strdup_printf("%s is writable by group or others (fix: chmod go-w %s, unless it is "
+                                       "shared on purpose, as /tmp is: then use a directory only root can write)",
+                                       shown, q);
         return g_strdup_printf("%s is writable by group or others (fix: chmod go-w %s)", shown, q);
 }
 
@@ -602,6 +607,31 @@ bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **r
 static int interpreter_problem(struct fh_trust *t, int fd, const char *search_path, unsigned depth,
                                char **ret_problem);
 
+/* 'path' does not exist: what will hold it, its deepest directory that
+ * exists, must be one that only root can add to (a sticky /tmp is not,
+ * even above nothing else: anyone can create the name there). */
+static int missing_problem(struct fh_trust *t, const char *path, char **ret_problem) {
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autofree char *problem = NULL;
+        int r;
+
+        for (;;) {
+                r = fh_trust_check_dir(t, dir, &problem);
+                if ((r != -ENOENT && r != -ENOTDIR) || strcmp(dir, "/") == 0 || strcmp(dir, ".") == 0)
+                        break;
+                g_clear_pointer(&problem, g_free);
+                {
+                        char *up = g_path_get_dirname(dir);
+                        g_free(dir);
+                        dir = up;
+                }
+        }
+        if (r != -EPERM)
+                return 0;
+        *ret_problem = g_steal_pointer(&problem);
+        return -EPERM;
+}
+
 /* The interpreter 'program' (absolute: the kernel does not search PATH),
  * and the interpreter that it needs in turn. */
 static int program_problem(struct fh_trust *t, const char *program, const char *search_path, unsigned depth,
@@ -617,9 +647,9 @@ static int program_problem(struct fh_trust *t, const char *program, const char *
         }
         r = fh_trust_open(t, program, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
         if (r == -ENOENT || r == -ENOTDIR) {
-                /* Not there, in a trusted place: the hook cannot run at
-                 * all (--check says so), and nobody else can add it. */
-                return 0;
+                /* Not there: the hook cannot run at all (--check says so),
+                 * unless someone else can add it before it runs. */
+                return missing_problem(t, program, ret_problem);
         }
         if (r < 0 && r != -EPERM) {
                 /* Unknown is not trusted. */

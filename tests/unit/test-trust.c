@@ -40,7 +40,9 @@ static void test_judge_rules(void **state) {
         /* /tmp is fine above the hook directory, not as the hook directory. */
         assert_null(fh_trust_judge(&tmp, "/tmp", 0, true));
         d = fh_trust_judge(&tmp, "/tmp", 0, false);
-        assert_non_null(d);
+        /* Never plain "chmod go-w /tmp": it is shared on purpose. */
+        assert_string_equal(d, "/tmp is writable by group or others (fix: chmod go-w '/tmp', unless it is shared on "
+                               "purpose, as /tmp is: then use a directory only root can write)");
         e = fh_trust_judge(&open_dir, "/srv", 0, true);
         assert_non_null(e);
         /* A name that is not plain text is escaped in the message. */
@@ -394,6 +396,36 @@ static void test_log_opened_is_judged(void **state) {
         tl_rmtree(top);
 }
 
+/* A #! interpreter that does not exist yet, in a sticky world-writable
+ * directory: anyone can create it there between the check and the exec
+ * (or before the next hook with the same interpreter). */
+static void test_missing_interpreter_in_sticky_dir(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *sticky = g_build_filename(top, "tmp", NULL);
+        g_autofree char *body = NULL, *script = NULL, *problem = NULL, *want = NULL;
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+        int fd;
+
+        g_mkdir(sticky, 0755);
+        chmod(sticky, 01777);
+        body = g_strdup_printf("#!%s/later/sh\ntrue\n", sticky);
+        script = tl_write_file(top, "hook", body, 0755);
+        fd = open(script, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(fh_trust_check_interpreter(t, fd, "/usr/bin:/bin", &problem), -EPERM);
+        close(fd);
+        want = g_strdup_printf("%s is writable by group or others", sticky);
+        assert_non_null(strstr(problem, want));
+        g_clear_pointer(&problem, g_free);
+        /* Missing in a directory only root can add to: nothing to fear. */
+        chmod(sticky, 0755);
+        {
+                g_autoptr(fh_trust) t2 = fh_trust_new(geteuid());
+                fd = open(script, O_RDONLY | O_CLOEXEC);
+                assert_int_equal(fh_trust_check_interpreter(t2, fd, "/usr/bin:/bin", &problem), 0);
+                close(fd);
+        }
+        tl_rmtree(top);
+}
+
 /* The hooks' PATH keeps only trusted directories, saying why each other
  * one goes; a missing one goes silently. */
 static void test_search_path(void **state) {
@@ -433,6 +465,7 @@ int main(void) {
                 cmocka_unit_test(test_search_path),
                 cmocka_unit_test(test_resolution_longer_than_path_max),
                 cmocka_unit_test(test_log_opened_is_judged),
+                cmocka_unit_test(test_missing_interpreter_in_sticky_dir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
