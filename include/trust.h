@@ -90,6 +90,6 @@ bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **r
 /* The search path 'search_path' without the directories the policy refuses
  * (and relative entries, which name the working directory, unless it is
  * trusted): each one dropped is said in 'problems', naming the entry and
- * why. Every directory in the hooks' PATH decides what their commands,
+ * why ("PATH entry /x is not trusted: ..."). Every directory in the hooks' PATH decides what their commands,
  * and "#!/usr/bin/env NAME", run. */
 char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArray *problems);

@@ -164,13 +164,17 @@ static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *w
 /* The hooks' PATH, as root: every directory in it decides what a hook's
  * "mysql", or "#!/usr/bin/env NAME", runs, and a caller's PATH (su without
  * '-', sudo keeping it) may hold a user's directory, or '.'. Directories
- * the trust policy refuses are dropped, each said in 'problems'. */
-static void trust_search_path(struct fh_trust *trust, struct fh_env *env, GPtrArray *problems) {
+ * the trust policy refuses are dropped, each said in 'problems' (kept,
+ * with the warning, when strict modes are off). */
+static void trust_search_path(struct fh_trust *trust, const struct fh_settings *s, struct fh_env *env,
+                              GPtrArray *problems) {
         g_autofree char *path = NULL;
 
         if (!trust)
                 return;
         path = fh_trust_search_path(trust, fh_env_get(env, "PATH"), problems);
+        if (!s->strict_modes)
+                return;
         if (*path)
                 fh_env_set(env, "PATH", path);
         else
@@ -218,9 +222,11 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         fh_log_set_phase(log, cli->phase);
         for (guint i = 0; i < warnings->len; i++)
                 fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
-        trust_search_path(trust, env, path_problems);
+        trust_search_path(trust, settings, env, path_problems);
         for (guint i = 0; i < path_problems->len; i++)
-                fh_log_message(log, LOG_WARNING, "untrusted", "%s", (const char *) path_problems->pdata[i]);
+                fh_log_message(log, LOG_WARNING, "untrusted", "%s: %s", (const char *) path_problems->pdata[i],
+                               settings->strict_modes ? "dropped from the hooks' PATH"
+                                                      : "kept in the hooks' PATH (strict modes are off)");
         if (signal_fd < 0 || devnull_fd < 0) {
                 fh_log_message(log, LOG_ERR, "setup-error", "cannot set up (%s): no hooks run",
                                g_strerror(signal_fd < 0 ? -signal_fd : errno));

@@ -755,8 +755,8 @@ char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArra
                 if (r != -EPERM)
                         continue;
                 shown = fh_escape_dup(*d);
-                g_ptr_array_add(problems, g_strdup_printf("PATH entry %s%s%s%s is not trusted: %s: dropped from the "
-                                                          "hooks' PATH", **d == '/' ? "" : "'", shown,
+                g_ptr_array_add(problems, g_strdup_printf("PATH entry %s%s%s%s is not trusted: %s",
+                                                          **d == '/' ? "" : "'", shown,
                                                           **d == '/' ? "" : "'",
                                                           **d == '/' ? "" : " (relative: the working directory)",
                                                           problem));
