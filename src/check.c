@@ -250,7 +250,7 @@ static const char *skip_fix(const struct fh_plan_item *item) {
         case FH_VERDICT_SYMLINK_LOOP:
                 return "remove the symlink, or point it at the hook";
         case FH_VERDICT_REFUSED:
-                return "see the hook directory's trust problem";
+                return "see the trust problem it names, or that of its directory";
         case FH_VERDICT_DOTFILE:
         case FH_VERDICT_MASKED:
         case FH_VERDICT_DISABLED:

@@ -41,6 +41,8 @@
 #                      create the log where the user points)
 #   hardlink-in-user-dir  a root program hard-linked into the user's own
 #                      directory, used as the hook directory
+#   mask-via-user-link a hook link to /dev/null through a user's link: not a
+#                      silent mask, but refused
 #   log-group-*        a log directory a group may write (Ubuntu's /var/log):
 #                      its member's symlink or file as the log, or a root
 #                      file hard-linked there
@@ -272,6 +274,15 @@ mkdir -p "$u/own"
 chown "$uid:$gid" "$u/own"
 ln "$victim/10-payload" "$u/own/10-payload" 2>/dev/null || cp -p "$victim/10-payload" "$u/own/10-payload"
 run_modes hardlink-in-user-dir "$u is owned by uid $uid" $all -- $base -d "$u/own"
+
+# A root hook link whose chain goes through a user's link: the user points
+# it at /dev/null, and a refused hook (an error, and a failed freeze under
+# on-failure=abort) would become a silent mask.
+reset
+ln -s /dev/null "$l/mask-link"
+chown -h "$uid:$gid" "$l/mask-link"
+ln -s "$l/mask-link" "$hooks/10-db"
+run_modes mask-via-user-link "$l/mask-link is a symlink owned by uid $uid" $all -- $base -d "$hooks"
 
 # --- the configuration ------------------------------------------------------------
 
