@@ -98,6 +98,7 @@ static struct fh_plan_item *item_for_hook(const struct fh_hook *h, const struct 
                 if (h->verdict == FH_VERDICT_MASKED && s->strict_modes) {
                         g_autofree char *mask = mask_problem(trust, h);
                         if (mask) {
+                                g_free(i->why);
                                 refuse(i);
                                 g_free(i->why);
                                 i->why = g_strdup_printf("refused: %s", mask);
