@@ -589,7 +589,11 @@ bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **r
         if (len < 2 || head[0] != '#' || head[1] != '!')
                 return false;
         line = g_strndup(head + 2, (gsize) ((nl ? nl : head + len) - head - 2));
-        program = g_strstrip(line);
+        /* Only spaces and tabs separate, as for the kernel: a CR stays
+         * part of the name (env would look for "sh\r"). */
+        program = line + strspn(line, " \t");
+        for (size_t n = strlen(program); n > 0 && (program[n - 1] == ' ' || program[n - 1] == '\t');)
+                program[--n] = '\0';
         if (!*program)
                 return false;   /* a bare "#!" names nothing */
         /* As binfmt_script: the program ends at the first space or tab,

@@ -316,6 +316,7 @@ static void test_shebang_env(void **state) {
                 { "#!/usr/bin/env -S \"sh\"\n", "" },
                 { "#!/usr/bin/env -S ${SHELL}\n", "" },
                 { "#!/usr/bin/env -i sh\n", "" },
+                { "#!/usr/bin/env sh\r\n", "sh\r" },           /* CRLF: env looks for "sh\r" */
         };
 
         for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
