@@ -582,12 +582,15 @@ static char *env_name(const char *arg) {
 }
 
 bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name) {
-        const char *nl = memchr(head, '\n', len);
+        const char *nl;
         g_autofree char *line = NULL;
         char *program, *arg;
 
         if (len < 2 || head[0] != '#' || head[1] != '!')
                 return false;
+        /* binfmt_script sees the first BINPRM_BUF_SIZE - 1 bytes only. */
+        len = MIN(len, (size_t) HEAD_SIZE - 1);
+        nl = memchr(head, '\n', len);
         line = g_strndup(head + 2, (gsize) ((nl ? nl : head + len) - head - 2));
         /* Only spaces and tabs separate, as for the kernel: a CR stays
          * part of the name (env would look for "sh\r"). */

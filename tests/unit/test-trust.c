@@ -319,6 +319,15 @@ static void test_shebang_env(void **state) {
                 { "#!/usr/bin/env sh\r\n", "sh\r" },           /* CRLF: env looks for "sh\r" */
         };
 
+        /* The kernel reads 255 bytes of a #! line: what is past them is
+         * not part of the name env gets. */
+        {
+                g_autofree char *p = NULL, *e = NULL, *name = g_strnfill(300, 'x');
+                g_autofree char *line = g_strdup_printf("#!/usr/bin/env %s\n", name);
+
+                assert_true(fh_shebang_parse(line, strlen(line), &p, &e));
+                assert_int_equal(strlen(e), 255 - strlen("#!/usr/bin/env "));
+        }
         for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
                 g_autofree char *p = NULL, *e = NULL;
 
