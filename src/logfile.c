@@ -5,9 +5,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "logfile.h"
 
 #define LOG_FLAGS (O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* Whether others than root may write the directory that holds 'path'. */
+static bool shared_dir(const char *path) {
+        g_autofree char *dir = g_path_get_dirname(path);
+        struct stat st;
+
+        return stat(dir, &st) < 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_uid != 0;
+}
 
 int fh_logfile_open(const char *path) {
         struct stat st;
@@ -37,6 +47,12 @@ int fh_logfile_open(const char *path) {
          * a file of theirs, or a hard link, there in between. */
         if (geteuid() == 0 && !created && (st.st_uid != 0 || st.st_nlink != 1)) {
                 r = st.st_uid != 0 ? -EPERM : -EMLINK;
+                goto fail;
+        }
+        /* And in such a directory, a member can rename any file of it
+         * over the log: it must be root's alone, or others could read it. */
+        if (geteuid() == 0 && !created && (st.st_mode & 0077) && shared_dir(path)) {
+                r = -EACCES;
                 goto fail;
         }
         if (created && fchmod(fd, 0600) < 0) {

@@ -123,6 +123,24 @@ static char *hard_links_problem(const char *path, const struct stat *st) {
                                (uintmax_t) st->st_nlink, fix);
 }
 
+/* In a directory a group may write (Ubuntu's /var/log), any root file of
+ * the directory can be renamed over the log by a member: one that others
+ * can read would publish every hook's output. There the log must be
+ * root's alone. */
+static char *shared_dir_problem(const char *path, const struct stat *st) {
+        g_autoptr(fh_trust) strict = fh_trust_new(0);
+        g_autofree char *dir = g_path_get_dirname(path), *problem = NULL, *shown = NULL, *q = NULL, *fix = NULL;
+
+        if ((st->st_mode & 0077) == 0 || fh_trust_check_dir(strict, dir, &problem) == 0)
+                return NULL;
+        shown = fh_escape_dup(path);
+        q = g_shell_quote(path);
+        fix = fh_escape_dup(q);
+        return g_strdup_printf("%s is readable by group or others in a directory a group can write, where any file "
+                               "of the directory could be renamed to it (fix: check what it is, then chmod 0600 %s; "
+                               "or keep the log in a directory only root can write)", shown, fix);
+}
+
 /* The log file, as root: written by root with every hook's output, it must
  * not be somewhere a user can redirect (a symlinked directory) or read (a
  * file of theirs). Returns 'path', or NULL (with a warning) to log to the
@@ -144,6 +162,8 @@ static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *w
                         g_clear_pointer(&problem, g_free);
                 else if (!problem && st.st_nlink > 1)
                         problem = hard_links_problem(path, &st);
+                else if (!problem)
+                        problem = shared_dir_problem(path, &st);
         } else if (r == -ENOENT) {
                 /* Not created yet: where it will be must be trusted. */
                 g_clear_pointer(&problem, g_free);

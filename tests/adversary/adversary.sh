@@ -44,8 +44,9 @@
 #   mask-via-user-link a hook link to /dev/null through a user's link: not a
 #                      silent mask, but refused
 #   log-group-*        a log directory a group may write (Ubuntu's /var/log):
-#                      its member's symlink or file as the log, or a root
-#                      file hard-linked there
+#                      its member's symlink or file as the log, a root file
+#                      hard-linked there, or a readable root file of the
+#                      directory renamed over it
 # Not covered here: a FUSE filesystem (no FUSE server on the test machines;
 # the policy refuses any step on FUSE, see trust.h), bind mounts (root only).
 #
@@ -389,6 +390,16 @@ log_group log-group-own-file "$glog is owned by uid $uid"
 rm -f "$glog"
 ln "$top/protected/victim" "$glog"
 log_group log-group-hardlink "$glog has 2 hard links"
+rm -f "$glog"
+# Any root file of the directory renamed over the log: a world-readable one
+# (as /var/log/dpkg.log) would publish every hook's output.
+printf 'other\n' > "$logs/other.log"
+chmod 0644 "$logs/other.log"
+as_user mv -f "$logs/other.log" "$glog"
+log_group log-group-swap "$glog is readable by group or others in a directory a group can write"
+if [ "$(cat "$glog")" != other ]; then
+    fail "log-group-swap: root appended the hooks' output to a world-readable file"
+fi
 rm -f "$glog"
 
 echo "$n attacks, $failures failed"

@@ -403,6 +403,15 @@ static void test_log_opened_is_judged(void **state) {
         assert_int_equal(chown(log, 0, 0), 0);
         assert_int_equal(link(log, other), 0);
         assert_int_equal(fh_logfile_open(log), -EMLINK);
+        assert_int_equal(unlink(other), 0);
+        /* Readable by others: fine where only root writes the directory,
+         * not where a group may (any file of it can be renamed there). */
+        assert_int_equal(chmod(log, 0644), 0);
+        fd = fh_logfile_open(log);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(chmod(top, 0775), 0);
+        assert_int_equal(fh_logfile_open(log), -EACCES);
         tl_rmtree(top);
 }
 
