@@ -88,8 +88,8 @@ bool fh_is_null_device(const struct stat *st);
 bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name);
 
 /* The search path 'search_path' without the directories the policy refuses
- * (and relative entries, which name the working directory, unless it is
- * trusted): each one dropped is said in 'problems', naming the entry and
- * why ("PATH entry /x is not trusted: ..."). Every directory in the hooks' PATH decides what their commands,
- * and "#!/usr/bin/env NAME", run. */
+ * (a relative entry is the working directory, judged as such; a missing
+ * one is dropped silently): each one refused is said in 'problems' ("PATH
+ * entry /x is not trusted: ..."). Every directory in the hooks' PATH
+ * decides what their commands, and "#!/usr/bin/env NAME", run. */
 char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArray *problems);
