@@ -48,6 +48,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_trust, fh_trust_free)
  * per directory name, so each directory is walked once per run. */
 int fh_trust_check_dir(struct fh_trust *t, const char *dir, char **ret_problem);
 
+/* The same for a directory root will create if missing, or read if it
+ * exists (the state directory): missing, it is not trusted (-EPERM) if
+ * its deepest existing directory is one others can add to, such as a
+ * sticky /tmp: anyone could create it first, or a link on its way. */
+int fh_trust_check_new_dir(struct fh_trust *t, const char *dir, char **ret_problem);
+
 /* Resolves 'path' as described above and opens what it leads to: a
  * regular file (or /dev/null) with 'flags' (O_NOFOLLOW and O_CLOEXEC are
  * added), anything else with O_PATH. Returns 0 once resolved, with *ret_fd,

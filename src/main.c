@@ -206,7 +206,7 @@ static void trust_search_path(struct fh_trust *trust, const struct fh_settings *
 static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
         g_autofree char *problem = NULL, *shown = NULL;
 
-        if (trust && fh_trust_check_dir(trust, s->state_dir, &problem) == -EPERM) {
+        if (trust && fh_trust_check_new_dir(trust, s->state_dir, &problem) == -EPERM) {
                 shown = fh_escape_dup(s->state_dir);
                 fprintf(stderr, "fsfreeze-hook: state directory %s is not trusted: %s: its records are not shown\n",
                         shown, problem);

@@ -442,6 +442,19 @@ int fh_trust_check_dir(struct fh_trust *t, const char *dir, char **ret_problem) 
         return e->error < 0 ? e->error : -EPERM;
 }
 
+static int missing_problem(struct fh_trust *t, const char *path, char **ret_problem);
+
+int fh_trust_check_new_dir(struct fh_trust *t, const char *dir, char **ret_problem) {
+        g_autofree char *problem = NULL;
+        int r = fh_trust_check_dir(t, dir, &problem);
+
+        if ((r == -ENOENT || r == -ENOTDIR) && missing_problem(t, dir, ret_problem) == -EPERM)
+                return -EPERM;
+        if (r < 0)
+                *ret_problem = g_steal_pointer(&problem);
+        return r;
+}
+
 /* --- files -------------------------------------------------------------------- */
 
 /* Opens the judged object for use: only a regular file (or /dev/null) is

@@ -37,6 +37,8 @@
 #                      freeze record that names a root program (thaw runs it)
 #   state-create-user-link  a state directory still to be created, through a
 #                      user's symlink (root would create it there)
+#   state-shared-missing  a state directory still to be created in a sticky
+#                      shared directory, which anyone could create first
 #   log-user-link      -l through a user's symlinked directory (root would
 #                      create the log where the user points)
 #   hardlink-in-user-dir  a root program hard-linked into the user's own
@@ -331,6 +333,33 @@ for phase in freeze thaw; do
     case $out in
     *"$l/state-new is a symlink owned by uid $uid"*) ;;
     *) fail "state-create-user-link [$phase]: no refusal naming $l/state-new"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
+
+# A state directory still to be created in a sticky shared directory (as
+# /tmp): anyone can create it first, with forged records, between the check
+# and the read (--status, --dry-run thaw), or make a missing parent a link
+# so that root creates it elsewhere. Refused while missing, as it would be
+# if the user had created it.
+reset
+printf '#!/bin/sh\nexit 0\n' > "$hooks/10-ok"
+chmod 0755 "$hooks/10-ok"
+mkdir -p "$top/shared"
+chmod 1777 "$top/shared"
+for mode in freeze dry-thaw status; do
+    n=$((n + 1))
+    case $mode in
+    freeze) out=$("$bin" --no-journal --config="$conf" --state-dir="$top/shared/a/state" -d "$hooks" -l "$log" \
+        freeze 2>&1; cat "$log") ;;
+    dry-thaw) out=$("$bin" --config="$conf" --state-dir="$top/shared/a/state" -d "$hooks" --dry-run thaw 2>&1) ;;
+    status) out=$("$bin" --config="$conf" --state-dir="$top/shared/a/state" --status 2>&1) ;;
+    esac
+    rm -f "$log"
+    [ -e "$top/shared/a" ] && fail "state-shared-missing [$mode]: root created $top/shared/a"
+    rm -rf "$top/shared/a"
+    case $out in
+    *"state directory $top/shared/a/state is not trusted: $top/shared is writable by group or others"*) ;;
+    *) fail "state-shared-missing [$mode]: no refusal naming $top/shared"; printf '%s\n' "$out" | sed 's/^/    /' ;;
     esac
 done
 
