@@ -50,7 +50,13 @@
 #                      hard-linked there, or a readable root file of the
 #                      directory renamed over it
 # Not covered here: a FUSE filesystem (no FUSE server on the test machines;
-# the policy refuses any step on FUSE, see trust.h), bind mounts (root only).
+# the policy refuses any step on FUSE, see trust.h), bind mounts (root only),
+# a walk deeper than PATH_MAX (unit test: test_resolution_longer_than_path_max;
+# building 64,000 directories takes a minute).
+# Design limits, not judged: what a trusted file says (a root hook that
+# sources a user's file, '#!/bin/sh /home/u/x', a root binary whose ELF
+# interpreter or RUNPATH is a user's), and the caller's environment other
+# than PATH (BASH_ENV, PYTHONPATH...: qemu-ga's is systemd's, sudo resets it).
 #
 # usage: adversary.sh FSFREEZE_HOOK
 set -u
