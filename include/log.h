@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 
@@ -41,8 +42,16 @@ void fh_log_hook_start(struct fh_log *log, const char *path, const char *name);
  * line, when a hook floods. */
 void fh_log_refresh_clock(struct fh_log *log);
 
-/* One line of the current hook's output, raw; escaped here. */
-void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued);
+/* The cap on what the output of each hook adds to the log (0: none), in
+ * bytes as written to the log file: timestamp, hook name, stream,
+ * escaping and newline included. */
+void fh_log_set_output_limit(struct fh_log *log, uint64_t max_bytes);
+
+/* One line of the current hook's output, raw; escaped here. Returns false
+ * if it was not logged because it would take the hook's output past the
+ * cap; from then on, until the next hook starts, nothing more is logged,
+ * in the file or the journal, so that the log never has holes. */
+bool fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued);
 
 /* "PATH finished with status=N ... in D s". */
 void fh_log_hook_finished(struct fh_log *log, const struct fh_result *r);

@@ -50,7 +50,7 @@ struct fh_settings {
         char *log_file;                 /* NULL: none */
         bool journal;
         int64_t timeout_msec;           /* freeze hooks; 0: none */
-        int64_t thaw_timeout_msec;      /* thaw hooks; 0: none */
+        int64_t thaw_timeout_msec;      /* thaw hooks; 0: none; -1: as timeout_msec */
         int64_t kill_grace_msec;
         uint64_t max_output;            /* 0: no limit */
         enum fh_on_failure on_failure;

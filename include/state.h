@@ -17,9 +17,11 @@ struct fh_state_hook {
         char *name;
         char *path;
         bool ran;               /* it was started (a thaw must release it) */
+        bool released;          /* freeze record: a thaw (or the abort) has dealt with it since */
         int status;             /* shell-style status, -1: none */
         char *outcome;          /* "status=0", "status=143 (timed out ...)", "refused: ...", "planned" */
         int64_t duration_usec;  /* -1: none */
+        struct fh_state_text *text;     /* state.c's cache of its text, checked on use */
 };
 
 struct fh_state_record {
@@ -57,5 +59,11 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
  * Returns 0 (also when there was none) or -errno. */
 int fh_state_remove(const char *dir, enum fh_phase phase);
 
-/* Clears the freeze record's awaiting-thaw mark, after a thaw. */
-int fh_state_mark_thawed(const char *dir);
+/* Whether a thaw must still release hook 'h' of freeze record 'r': it
+ * ran freeze (or may have: the freeze never finished) and no thaw has
+ * dealt with it yet. */
+bool fh_state_hook_held(const struct fh_state_record *r, const struct fh_state_hook *h);
+
+/* Marks 'h' of freeze record 'r' released, and clears the record's
+ * awaiting-thaw mark once no hook is held. The caller writes it. */
+void fh_state_release(struct fh_state_record *r, struct fh_state_hook *h);

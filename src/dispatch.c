@@ -25,13 +25,13 @@ struct ctx {
         struct fh_log *log;
         struct fh_dispatch_summary *sum;
         const char *state_dir;          /* NULL: unusable, no pairing */
+        int release_error;              /* the first failure to update the freeze record */
 };
 
 /* What the observer callbacks need while one hook runs. */
 struct capture {
         struct fh_log *log;
         uint64_t max_output;
-        uint64_t logged;        /* bytes of output written to the log */
         uint64_t dropped;       /* bytes read past the limit */
 };
 
@@ -44,15 +44,13 @@ static void on_chunk(void *userdata) {
 static bool on_output(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued) {
         struct capture *c = userdata;
 
-        /* Past the limit the output is still read, so the hook never blocks
-         * on a full pipe, but only counted. Whole lines or none. */
-        if (c->max_output > 0 && c->logged + len > c->max_output) {
-                c->dropped += len + 1;
-                return false;
-        }
-        c->logged += len + 1;
-        fh_log_hook_output(c->log, stream, line, len, continued);
-        return true;
+        /* Past the limit (the log counts the bytes it writes) the output
+         * is still read, so the hook never blocks on a full pipe, but only
+         * counted. Whole lines or none. */
+        if (fh_log_hook_output(c->log, stream, line, len, continued))
+                return true;
+        c->dropped += len + 1;
+        return false;
 }
 
 static void on_discarded(void *userdata, size_t bytes) {
@@ -164,6 +162,7 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         }
 
         set_hook_env(c, item, phase);
+        fh_log_set_output_limit(c->log, c->s->max_output);
         fh_log_hook_start(c->log, item->path, item->name);
         fh_run_hook(&(struct fh_run_request) {
                 .file = &file,
@@ -226,31 +225,99 @@ static int64_t now_realtime_usec(void) {
         return g_get_real_time();
 }
 
+/* Whether a hook's thaw has happened, as far as it ever can: it ran to its
+ * own end (exited, failed, or timed out and killed: running it again would
+ * hang again), or the hook itself stops it (refused, cannot be opened). Not
+ * when our own set-up failed (no pipe, no fork), nor when it never started,
+ * nor when we cut it short because the dispatcher itself was told to stop:
+ * its application may still be locked, and thaw hooks are written to run
+ * twice (qemu-ga runs them after every thaw request), so the next thaw
+ * runs it again. */
+static bool thaw_done(bool ran, const struct fh_result *r) {
+        /* A hook that still exited 0 had finished its work: the signal
+         * came as it ended (it may even have sent it). */
+        if (ran && r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
+                return false;
+        return !ran || r->error == 0 || !r->failed_step;
+}
+
+/* A signal that stops the release of what froze: what is not released by
+ * then stays recorded as held, for the next thaw. */
+static int stop_signal(struct ctx *c, const struct fh_result *last) {
+        if (last && last->interrupted_by)
+                return last->interrupted_by;
+        return pending_interrupt(c->o->signal_fd);
+}
+
 /* on-failure=abort: release, in reverse, every hook the record says ran
  * freeze, the one that failed included (it may be half-frozen): qemu-ga
- * will fail the freeze and run no thaw hook, so nothing else would. */
-static void abort_freeze(struct ctx *c, const char *name, const char *what, struct fh_state_record *rec) {
-        g_autofree char *shown = fh_escape_dup(name);
+ * will fail the freeze and run no thaw hook, so nothing else would. The
+ * record is written after each release; a signal stops the release, and
+ * the record then keeps what is left awaiting a thaw. */
+static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record *rec) {
+        struct fh_result result = { 0 };
+        const struct fh_result *last = NULL;
+        int sig = 0;
 
-        fh_log_message(c->log, LOG_ERR, "abort", "freeze: %s %s and on-failure=abort: thawing the hooks that ran "
-                       "freeze, then failing the freeze", shown, what);
+        fh_log_message(c->log, LOG_ERR, "abort", "freeze: %s and on-failure=abort: thawing the hooks that ran "
+                       "freeze, then failing the freeze", why);
         fh_log_set_phase(c->log, FH_PHASE_THAW);
-        for (guint k = rec->hooks->len; k-- > 0;) {
-                const struct fh_state_hook *h = rec->hooks->pdata[k];
+        for (guint k = rec->hooks->len; k-- > 0 && !sig;) {
+                struct fh_state_hook *h = rec->hooks->pdata[k];
                 g_autofree char *dir = g_path_get_dirname(h->path);
                 struct fh_plan_item item = {
                         .name = h->name, .path = h->path, .dir = dir, .run = true, .froze = "yes",
                         .timeout_msec = fh_settings_timeout(c->s, h->name, false),
                 };
-                struct fh_result result;
+                bool ran;
 
-                if (h->ran && run_one(c, &item, FH_PHASE_THAW, &result))
-                        c->sum->n_thawed++;
+                if (!h->ran || h->released || (sig = stop_signal(c, last)))
+                        continue;
+                ran = run_one(c, &item, FH_PHASE_THAW, &result);
+                last = &result;
+                c->sum->n_thawed += ran;
+                if (thaw_done(ran, &result)) {
+                        h->released = true;
+                        save(c, rec);
+                }
         }
         fh_log_set_phase(c->log, FH_PHASE_FREEZE);
+        if (sig && !c->sum->interrupted_by)
+                c->sum->interrupted_by = sig;
         c->sum->aborted = true;
         rec->aborted = true;
         rec->awaiting_thaw = false;
+        for (guint k = 0; k < rec->hooks->len; k++) {
+                const struct fh_state_hook *h = rec->hooks->pdata[k];
+                rec->awaiting_thaw |= h->ran && !h->released;
+        }
+}
+
+static void abort_hook(struct ctx *c, const char *name, const char *what, struct fh_state_record *rec) {
+        g_autofree char *shown = fh_escape_dup(name), *why = g_strdup_printf("%s %s", shown, what);
+
+        abort_freeze(c, why, rec);
+}
+
+/* A thaw paired with a freeze has dealt with hook 'name': the freeze
+ * record says so at once, so that a thaw cut short (a signal, SIGKILL)
+ * leaves exactly the others awaiting the next thaw. */
+static void release(struct ctx *c, struct fh_state_record *freeze, const char *name) {
+        struct fh_state_hook *h = fh_state_record_find(freeze, name);
+        g_autofree char *dir = NULL;
+        int r;
+
+        if (!h || !fh_state_hook_held(freeze, h))
+                return;
+        fh_state_release(freeze, h);
+        if (!c->state_dir || (r = fh_state_write(c->state_dir, freeze)) == 0 || c->release_error)
+                return;
+        /* Kept as it was: the next thaw then releases some hooks again,
+         * which a thaw must bear, rather than none. */
+        c->release_error = r;
+        dir = fh_escape_dup(c->state_dir);
+        fh_log_message(c->log, LOG_WARNING, "state-error", "cannot record the release of the freeze in %s: %s",
+                       dir, g_strerror(-r));
 }
 
 static void log_plan(struct ctx *c, const struct fh_plan *plan) {
@@ -373,7 +440,34 @@ static void mark_not_run(struct fh_state_record *rec, const char *name, const ch
         }
 }
 
+/* A hook directory that exists but could not be listed: its hooks cannot
+ * run. One that does not exist is not an error. */
+static const struct fh_dir_scan *unlisted_dir(const struct fh_plan *plan) {
+        for (guint k = 0; k < plan->dirs->len; k++) {
+                const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
+                if (d->error < 0 && d->error != -ENOENT)
+                        return d;
+        }
+        return NULL;
+}
+
+/* Under abort, a freeze that cannot run all its hooks fails before any. */
+static void abort_if_unlisted(struct ctx *c, const struct fh_plan *plan, struct fh_state_record *rec) {
+        const struct fh_dir_scan *d = unlisted_dir(plan);
+        g_autofree char *dir = NULL, *why = NULL;
+
+        if (!d || !abort_policy(c))
+                return;
+        dir = fh_escape_dup(d->dir);
+        why = g_strdup_printf("hook directory %s cannot be listed (%s)", dir, g_strerror(-d->error));
+        abort_freeze(c, why, rec);
+}
+
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
+        /* A thaw paired with a freeze releases what it reaches, run or not. */
+        struct fh_state_record *freeze = c->o->phase == FH_PHASE_THAW ? plan->freeze : NULL;
+
+        abort_if_unlisted(c, plan, rec);
         for (guint k = 0; k < plan->items->len; k++) {
                 struct fh_plan_item *item = plan->items->pdata[k];
                 struct fh_state_hook *h = NULL;
@@ -384,10 +478,13 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         if (item->notable)
                                 log_skip(c, item);
                         c->sum->n_refused += item->refused;
+                        /* Gone, masked, refused: no later thaw can do better. */
+                        if (freeze && !c->sum->interrupted_by)
+                                release(c, freeze, item->name);
                         /* A refused hook leaves its application unprepared,
                          * like a failed one. */
                         if (item->refused && abort_policy(c))
-                                abort_freeze(c, item->name, "was refused", rec);
+                                abort_hook(c, item->name, "was refused", rec);
                         continue;
                 }
                 if (c->sum->interrupted_by || c->sum->aborted ||
@@ -406,6 +503,8 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 ran = run_one(c, item, c->o->phase, &result);
                 if (h)
                         record(h, &result, !ran);
+                if (freeze && thaw_done(ran, &result))
+                        release(c, freeze, item->name);
                 if (!ran) {
                         c->sum->n_refused++;
                 } else {
@@ -415,13 +514,13 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                                 c->sum->interrupted_by = result.interrupted_by;
                 }
                 if (abort_policy(c) && (!ran || fh_result_failed(&result)))
-                        abort_freeze(c, item->name,
-                                     result.interrupted_by ? "was interrupted" : !ran ? "was refused" : "failed", rec);
+                        abort_hook(c, item->name,
+                                   result.interrupted_by ? "was interrupted" : !ran ? "was refused" : "failed", rec);
         }
         /* Stopped between two hooks: under abort, an incomplete freeze is a
          * failed one, and what froze must be released. */
         if (c->sum->interrupted_by && abort_policy(c))
-                abort_freeze(c, "the freeze", "was interrupted", rec);
+                abort_freeze(c, "the freeze was interrupted", rec);
 }
 
 /* A freeze that was never thawed (qemu-ga froze nothing and sent no thaw,
@@ -442,7 +541,7 @@ static void carry_over(struct ctx *c, const struct fh_plan *plan, struct fh_stat
                         const struct fh_plan_item *item = plan->items->pdata[i];
                         planned = item->run && strcmp(item->name, h->name) == 0;
                 }
-                if ((!h->ran && old->finished_usec > 0) || planned)
+                if (!fh_state_hook_held(old, h) || planned)
                         continue;
                 copy = fh_state_record_add(rec, h->name, h->path);
                 copy->ran = true;
@@ -469,7 +568,9 @@ static int lock_state_dir(struct ctx *c) {
         for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
                 struct pollfd p = { .fd = c->o->signal_fd, .events = POLLIN };
 
-                if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MSEC || c->sum->interrupted_by) {
+                if (c->sum->interrupted_by)
+                        break;
+                if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MSEC) {
                         fh_log_message(c->log, LOG_WARNING, "lock", "going on without the state lock (%s)",
                                        waited >= LOCK_WAIT_MSEC ? "the other dispatcher still runs"
                                                                  : g_strerror(errno));
@@ -485,6 +586,20 @@ static int lock_state_dir(struct ctx *c) {
         return fd;
 }
 
+/* A signal while waiting for the state lock: nothing has run, and the
+ * records belong to the dispatcher that holds the lock, so nothing is
+ * touched; a freeze under abort fails, a thaw leaves the freeze awaiting. */
+static void stopped_at_lock(struct ctx *c, int64_t start) {
+        char sig[32];
+
+        fh_signal_name(c->sum->interrupted_by, sig, sizeof sig);
+        c->sum->aborted = abort_policy(c);
+        fh_log_message(c->log, LOG_ERR, "interrupted", "%s: %s while waiting for the state lock: no hook run, "
+                       "nothing recorded%s", fh_phase_to_string(c->o->phase), sig,
+                       c->sum->aborted ? "; the freeze fails (on-failure=abort)" : "");
+        log_summary(c, start);
+}
+
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret) {
         struct ctx c = { .o = o, .s = o->settings, .log = log, .sum = ret };
         g_autoptr(fh_plan) plan = NULL;
@@ -498,6 +613,12 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         c.state_dir = usable_state_dir(&c);
         if (c.state_dir)
                 lock_fd = lock_state_dir(&c);
+        if (c.sum->interrupted_by) {
+                stopped_at_lock(&c, start);
+                if (lock_fd >= 0)
+                        close(lock_fd);
+                return;
+        }
         plan = fh_plan_build(o->phase, c.s, o->trust, c.state_dir);
         log_plan(&c, plan);
         log_start(&c, plan);
@@ -517,16 +638,14 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
                         fh_state_record_add(rec, item->name, item->path);
         }
         /* Written before the first hook runs: if we are killed half-way, a
-         * thaw still finds every hook that may have frozen. */
-        if (o->phase == FH_PHASE_FREEZE)
-                save(&c, rec);
+         * thaw still finds every hook that may have frozen, and --status
+         * shows a thaw that never finished. */
+        save(&c, rec);
 
         run_plan(&c, plan, rec);
 
         rec->finished_usec = now_realtime_usec();
         save(&c, rec);
-        if (o->phase == FH_PHASE_THAW && c.state_dir && plan->freeze)
-                (void) fh_state_mark_thawed(c.state_dir);
         log_summary(&c, start);
         if (lock_fd >= 0)
                 close(lock_fd);

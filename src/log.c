@@ -40,6 +40,9 @@ struct fh_log {
         char *prefix[2 * _FH_STREAM_MAX];
         size_t prefix_len[2 * _FH_STREAM_MAX];
 
+        uint64_t out_limit;     /* per hook, as written to the file; 0: none */
+        uint64_t out_left;      /* what the current hook may still add; 0 once a line did not fit */
+
         time_t ts_sec;          /* the second the cached timestamp is for */
         char ts[FH_TIMESTAMP_MAX];
 
@@ -57,11 +60,17 @@ struct fh_log *fh_log_new(const struct fh_log_options *o) {
         fh_sink_init(&log->terminal, o->terminal_fd);
         fh_sink_init(&log->file, -1);
         if (o->file) {
+                bool open_line = false;
+
                 log->file_path = fh_escape_dup(o->file);
-                fd = fh_logfile_open(o->file);
+                fd = fh_logfile_open(o->file, &open_line);
                 fh_sink_init(&log->file, fd < 0 ? -1 : fd);
                 if (fd < 0)
                         log->file.error = fd;
+                /* A line torn by a full disk in an earlier run: our first
+                 * record must not be glued to it. */
+                if (open_line)
+                        (void) fh_sink_append(&log->file, "\n", 1);
         }
         return log;
 }
@@ -206,6 +215,7 @@ void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
         log->hook_path = fh_escape_dup(path);
         log->hook_name = fh_escape_dup(name);
         set_prefixes(log);
+        log->out_left = log->out_limit;
 
         len = snprintf(log->line, sizeof log->line, "execute %s %s", log->hook_path, log->phase);
         jf.event = "execute";
@@ -217,10 +227,26 @@ void fh_log_refresh_clock(struct fh_log *log) {
         (void) timestamp_now(log);
 }
 
+void fh_log_set_output_limit(struct fh_log *log, uint64_t max_bytes) {
+        log->out_limit = max_bytes;
+}
+
+/* Whether a line of 'n' bytes, as the file gets it, still fits under the
+ * cap; the journal gets the same lines, its messages shorter. Once one
+ * does not, none does (n >= 1: the newline), so the log has no holes. */
+static bool output_fits(struct fh_log *log, size_t n) {
+        if (n > log->out_left) {
+                log->out_left = 0;
+                return false;
+        }
+        log->out_left -= n;
+        return true;
+}
+
 /* The hot path of a flooding hook: the line is composed once, in place,
  * timestamp (of the chunk it came in) and all, and goes to each sink with
  * a single copy. */
-void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued) {
+bool fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *line, size_t len, bool continued) {
         struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
         int i = (int) stream * 2 + continued;
         size_t ts_len = strlen(log->ts);
@@ -229,6 +255,8 @@ void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *l
         memcpy(msg, log->prefix[i], log->prefix_len[i]);
         end = msg + log->prefix_len[i];
         end += fh_escape(line, MIN(len, (size_t) FH_LINE_MAX), end);
+        if (log->out_limit && !output_fits(log, (size_t) (end + 1 - start)))
+                return false;
         memcpy(start, log->ts, ts_len);
         start[ts_len] = ':';
         start[ts_len + 1] = ' ';
@@ -245,6 +273,7 @@ void fh_log_hook_output(struct fh_log *log, enum fh_stream stream, const char *l
         }
         if (log->file.error < 0 && !log->file_failure_reported)
                 report_file_failure(log);
+        return true;
 }
 
 void fh_log_hook_finished(struct fh_log *log, const struct fh_result *r) {

@@ -9,7 +9,7 @@
 
 #include "logfile.h"
 
-#define LOG_FLAGS (O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+#define LOG_FLAGS (O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
 /* Whether others than root may write the directory that holds 'path'. */
 static bool shared_dir(const char *path) {
@@ -19,17 +19,35 @@ static bool shared_dir(const char *path) {
         return stat(dir, &st) < 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_uid != 0;
 }
 
-int fh_logfile_open(const char *path) {
+/* Read and write where we may, so that the last byte can be read; write
+ * only where the file allows no more. */
+static int open_existing(const char *path) {
+        int fd = open(path, LOG_FLAGS | O_RDWR);
+
+        if (fd < 0 && errno == EACCES)
+                fd = open(path, LOG_FLAGS | O_WRONLY);
+        return fd;
+}
+
+/* Whether the file ends inside a line: a record torn by a full disk (a
+ * short write), ours or another writer's. Unknown counts as no. */
+static bool ends_open_line(int fd, const struct stat *st) {
+        char last;
+
+        return st->st_size > 0 && pread(fd, &last, 1, st->st_size - 1) == 1 && last != '\n';
+}
+
+int fh_logfile_open(const char *path, bool *ret_open_line) {
         struct stat st;
         bool created = true;
         int fd, r;
 
         /* O_EXCL first so that we know whether we created it: only then do
          * we set its mode, never changing an administrator's choice. */
-        fd = open(path, LOG_FLAGS | O_CREAT | O_EXCL, 0600);
+        fd = open(path, LOG_FLAGS | O_RDWR | O_CREAT | O_EXCL, 0600);
         if (fd < 0 && errno == EEXIST) {
                 created = false;
-                fd = open(path, LOG_FLAGS);
+                fd = open_existing(path);
         }
         if (fd < 0)
                 return -errno;
@@ -64,6 +82,7 @@ int fh_logfile_open(const char *path) {
                 r = -errno;
                 goto fail;
         }
+        *ret_open_line = ends_open_line(fd, &st);
         return fd;
 
 fail:

@@ -233,7 +233,10 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         log_file = trusted_log_file(trust != NULL, settings->log_file, warnings);
         signal_fd = setup_signals();
         fh_spawn_ignored_signals(&ignored);
+        /* Its errno now: the calls that follow may change errno. */
         devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull_fd < 0)
+                devnull_fd = -errno;
         log = fh_log_new(&(struct fh_log_options) {
                 .file = log_file,
                 .journal = settings->journal,
@@ -248,9 +251,15 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
                                settings->strict_modes ? "dropped from the hooks' PATH"
                                                       : "kept in the hooks' PATH (strict modes are off)");
         if (signal_fd < 0 || devnull_fd < 0) {
-                fh_log_message(log, LOG_ERR, "setup-error", "cannot set up (%s): no hooks run",
-                               g_strerror(signal_fd < 0 ? -signal_fd : errno));
-                return EXIT_SUCCESS;
+                /* No hook can run; under abort a freeze that cannot run its
+                 * hooks fails (nothing has frozen, nothing to thaw). */
+                bool fail = cli->phase == FH_PHASE_FREEZE && settings->on_failure == FH_ON_FAILURE_ABORT;
+
+                fh_log_message(log, LOG_ERR, "setup-error", "cannot set up (%s: %s): no hooks run%s",
+                               signal_fd < 0 ? "signalfd" : "open /dev/null",
+                               g_strerror(signal_fd < 0 ? -signal_fd : -devnull_fd),
+                               fail ? "; the freeze fails (on-failure=abort)" : "");
+                return fail ? EXIT_FAILURE : EXIT_SUCCESS;
         }
 
         fh_dispatch(&(struct fh_dispatch_options) {

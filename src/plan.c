@@ -187,8 +187,8 @@ static void place_paired(struct fh_plan_item *i, GPtrArray *hooks) {
 }
 
 /* A thaw that pairs with a recorded freeze: exactly the hooks that ran
- * freeze, in reverse, from where they ran, whatever the directories hold
- * now. A freeze that never finished (the dispatcher was killed) may have
+ * freeze and that no thaw has released yet (one cut short releases some),
+ * in reverse, from where they ran, whatever the directories hold now. A freeze that never finished (the dispatcher was killed) may have
  * started any of its planned hooks: all of them are thawed, and told that
  * nobody knows whether their freeze ran. */
 static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, GHashTable *untrusted) {
@@ -200,7 +200,7 @@ static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_set
                 g_autofree char *dir = g_path_get_dirname(h->path);
                 struct fh_plan_item *i;
 
-                if (complete && !h->ran)
+                if (!fh_state_hook_held(f, h))
                         continue;
                 i = item_new(h->name, h->path, dir);
                 i->froze = complete ? "yes" : "unknown";

@@ -53,7 +53,7 @@ void fh_settings_init(struct fh_settings *s, const char *argv0) {
                 .log_file = g_strdup(DEFAULT_LOG_FILE),
                 .journal = true,
                 .timeout_msec = DEFAULT_TIMEOUT_MS,
-                .thaw_timeout_msec = DEFAULT_TIMEOUT_MS,
+                .thaw_timeout_msec = -1,
                 .kill_grace_msec = DEFAULT_KILL_GRACE_MS,
                 .max_output = DEFAULT_MAX_OUTPUT,
                 .on_failure = FH_ON_FAILURE_CONTINUE,
@@ -136,7 +136,11 @@ int64_t fh_settings_timeout(const struct fh_settings *s, const char *name, bool 
 
         if (h && h->timeout_msec >= 0)
                 return h->timeout_msec;
-        return freeze ? s->timeout_msec : s->thaw_timeout_msec;
+        /* Unset in every layer, the thaw follows the freeze timeout of
+         * whichever layer set that one (-t 1 means 1 s for a thaw too). */
+        if (freeze || s->thaw_timeout_msec < 0)
+                return s->timeout_msec;
+        return s->thaw_timeout_msec;
 }
 
 bool fh_settings_enabled(const struct fh_settings *s, const char *name) {

@@ -17,12 +17,33 @@ static const char *file_name(enum fh_phase phase) {
         return phase == FH_PHASE_FREEZE ? "last-freeze" : "last-thaw";
 }
 
+/* A hook's text in the record, and what it was made from: a thaw rewrites
+ * the freeze record after each hook, and most hooks have not changed since
+ * the last write (name and path never do). */
+struct fh_state_text {
+        char *text;
+        char *outcome;
+        guint index;
+        bool ran, released;
+        int status;
+        int64_t duration_usec;
+};
+
+static void state_text_free(struct fh_state_text *t) {
+        if (!t)
+                return;
+        g_free(t->text);
+        g_free(t->outcome);
+        g_free(t);
+}
+
 static void state_hook_free(gpointer p) {
         struct fh_state_hook *h = p;
 
         g_free(h->name);
         g_free(h->path);
         g_free(h->outcome);
+        state_text_free(h->text);
         g_free(h);
 }
 
@@ -88,6 +109,34 @@ static char *decode(const char *s) {
         return out;
 }
 
+static bool text_current(const struct fh_state_text *t, const struct fh_state_hook *h, guint index) {
+        return t && t->index == index && t->ran == h->ran && t->released == h->released && t->status == h->status &&
+               t->duration_usec == h->duration_usec && strcmp(t->outcome, h->outcome) == 0;
+}
+
+/* The hook's group of the key file, made again only if it changed. */
+static const char *hook_text(struct fh_state_hook *h, guint index) {
+        g_autofree char *name = NULL, *path = NULL, *outcome = NULL;
+        struct fh_state_text *t = h->text;
+
+        if (text_current(t, h, index))
+                return t->text;
+        state_text_free(t);
+        name = encode(h->name);
+        path = encode(h->path);
+        outcome = encode(h->outcome);
+        t = h->text = g_new(struct fh_state_text, 1);
+        *t = (struct fh_state_text) {
+                .outcome = g_strdup(h->outcome), .index = index, .ran = h->ran, .released = h->released,
+                .status = h->status, .duration_usec = h->duration_usec,
+        };
+        t->text = g_strdup_printf("\n[" HOOK_GROUP_PREFIX "%u]\nname=%s\npath=%s\nran=%s\nreleased=%s\nstatus=%d\n"
+                                  "outcome=%s\nduration-usec=%" G_GINT64_FORMAT "\n",
+                                  index, name, path, h->ran ? "true" : "false", h->released ? "true" : "false",
+                                  h->status, outcome, h->duration_usec);
+        return t->text;
+}
+
 /* The key-file text, written by hand: GKeyFile's setters cost tens of
  * thousands of instructions per hook, and the freeze record is written
  * twice per freeze. The values are numbers, booleans and base64, which
@@ -104,30 +153,39 @@ static GString *to_text(const struct fh_state_record *r) {
                 g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
         if (r->boot_id)
                 g_string_append_printf(s, "boot-id=%s\n", r->boot_id);
-        for (guint i = 0; i < r->hooks->len; i++) {
-                const struct fh_state_hook *h = r->hooks->pdata[i];
-                g_autofree char *name = encode(h->name), *path = encode(h->path), *outcome = encode(h->outcome);
-
-                g_string_append_printf(s,
-                                       "\n[" HOOK_GROUP_PREFIX "%u]\nname=%s\npath=%s\nran=%s\nstatus=%d\n"
-                                       "outcome=%s\nduration-usec=%" G_GINT64_FORMAT "\n",
-                                       i, name, path, h->ran ? "true" : "false", h->status, outcome,
-                                       h->duration_usec);
-        }
+        for (guint i = 0; i < r->hooks->len; i++)
+                g_string_append(s, hook_text(r->hooks->pdata[i], i));
         return s;
+}
+
+/* Every byte or an error: a short write (a full filesystem) sets no
+ * errno, and the one left over from an earlier call must not be shown. */
+static int write_all(int fd, const char *data, gsize len) {
+        while (len > 0) {
+                ssize_t w = write(fd, data, len);
+
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                if (w == 0)
+                        return -ENOSPC;
+                data += w;
+                len -= (gsize) w;
+        }
+        return 0;
 }
 
 static int write_atomically(const char *dir, const char *name, const char *data, gsize len) {
         g_autofree char *path = g_build_filename(dir, name, NULL);
         g_autofree char *tmp = g_strconcat(path, ".new", NULL);
-        int fd, r = 0;
+        int fd, r;
 
         (void) unlink(tmp);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        if (write(fd, data, len) != (ssize_t) len)
-                r = errno ? -errno : -EIO;
+        r = write_all(fd, data, len);
         if (close(fd) < 0 && r == 0)
                 r = -errno;
         if (r == 0 && rename(tmp, path) < 0)
@@ -161,6 +219,7 @@ static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r
         g_free(h->outcome);
         h->outcome = decode(outcome);
         h->ran = g_key_file_get_boolean(kf, group, "ran", NULL);
+        h->released = g_key_file_get_boolean(kf, group, "released", NULL);
         h->status = g_key_file_get_integer(kf, group, "status", NULL);
         h->duration_usec = g_key_file_get_int64(kf, group, "duration-usec", NULL);
         return true;
@@ -205,14 +264,13 @@ int fh_state_remove(const char *dir, enum fh_phase phase) {
         return 0;
 }
 
-int fh_state_mark_thawed(const char *dir) {
-        g_autoptr(fh_state_record) r = NULL;
-        int ret = fh_state_read(dir, FH_PHASE_FREEZE, &r);
+bool fh_state_hook_held(const struct fh_state_record *r, const struct fh_state_hook *h) {
+        return !h->released && (h->ran || r->finished_usec == 0);
+}
 
-        if (ret < 0)
-                return ret;
-        if (!r->awaiting_thaw)
-                return 0;
+void fh_state_release(struct fh_state_record *r, struct fh_state_hook *h) {
+        h->released = true;
         r->awaiting_thaw = false;
-        return fh_state_write(dir, r);
+        for (guint i = 0; i < r->hooks->len && !r->awaiting_thaw; i++)
+                r->awaiting_thaw = fh_state_hook_held(r, r->hooks->pdata[i]);
 }

@@ -35,12 +35,14 @@ static void print_record(FILE *out, const struct fh_state_record *r) {
                 const struct fh_state_hook *h = r->hooks->pdata[i];
                 g_autofree char *name = fh_escape_dup(h->name);
                 g_autofree char *outcome = fh_escape_dup(h->outcome);
+                const char *held = r->phase == FH_PHASE_FREEZE && r->awaiting_thaw && fh_state_hook_held(r, h)
+                                           ? ", awaiting thaw" : "";
 
                 if (h->duration_usec >= 0) {
                         fh_format_duration(h->duration_usec, took, sizeof took);
-                        fprintf(out, "  %-24s %s in %s\n", name, outcome, took);
+                        fprintf(out, "  %-24s %s in %s%s\n", name, outcome, took, held);
                 } else
-                        fprintf(out, "  %-24s %s\n", name, outcome);
+                        fprintf(out, "  %-24s %s%s\n", name, outcome, held);
         }
 }
 
@@ -71,16 +73,22 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
 
 /* --- for tools --------------------------------------------------------------- */
 
-/* A JSON string: escaped as in the log (valid UTF-8, no controls), then
- * quotes and backslashes escaped for JSON. */
+/* A JSON string: escaped as in the log (valid UTF-8, \xNN for the bytes
+ * that are not, a backslash doubled), then made a JSON string literal:
+ * quotes and backslashes escaped, and every control character the log
+ * escaping lets through (TAB) as \u00XX, which JSON requires. */
 static void json_string(GString *s, const char *raw) {
         g_autofree char *text = fh_escape_dup(raw);
 
         g_string_append_c(s, '"');
-        for (const char *p = text; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        g_string_append_c(s, '\\');
-                g_string_append_c(s, *p);
+        for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        g_string_append_printf(s, "\\u%04x", *p);
+                else {
+                        if (*p == '"' || *p == '\\')
+                                g_string_append_c(s, '\\');
+                        g_string_append_c(s, (char) *p);
+                }
         }
         g_string_append_c(s, '"');
 }
@@ -128,9 +136,13 @@ static void json_record(GString *s, const struct fh_state_record *r) {
                 g_string_append(s, ", \"outcome\": ");
                 json_string(s, h->outcome);
                 if (h->duration_usec >= 0)
-                        g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT "}", h->duration_usec);
+                        g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, h->duration_usec);
                 else
-                        g_string_append(s, ", \"duration_usec\": null}");
+                        g_string_append(s, ", \"duration_usec\": null");
+                /* A freeze's hook: whether a thaw has released it since. */
+                if (r->phase == FH_PHASE_FREEZE)
+                        g_string_append_printf(s, ", \"released\": %s", h->released ? "true" : "false");
+                g_string_append_c(s, '}');
         }
         g_string_append(s, "]}");
 }

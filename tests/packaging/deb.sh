@@ -76,8 +76,10 @@ echo "ExecStart: $before_exec"
 
 echo "== build"
 mkdir "$TMP/src"
-(cd "$SRC" && git ls-files -co --exclude-standard 2>/dev/null || find . -path ./build -prune -o -type f -print) |
-    (cd "$SRC" && tar -cf - -T -) | tar -xf - -C "$TMP/src"
+# The tree's files: git's in a work tree, the unpacked ones in a release
+# tarball (.ci/source-files leaves out every meson build directory).
+"$SRC/.ci/source-files" "$SRC" >"$TMP/files" || fail ".ci/source-files $SRC"
+(cd "$SRC" && tar -cf - -T "$TMP/files") | tar -xf - -C "$TMP/src"
 (cd "$TMP/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >"$TMP/build.log" 2>&1) ||
     { tail -30 "$TMP/build.log"; fail "dpkg-buildpackage"; }
 DEB=$(ls "$TMP"/fsfreeze-hook_*_*.deb)
@@ -93,9 +95,13 @@ chmod 755 "$ADMIN_HOOK"
 dpkg -i "$DEB" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log"; fail "dpkg -i"; }
 for f in /usr/sbin/fsfreeze-hook /usr/share/man/man8/fsfreeze-hook.8.gz /usr/share/man/man5/fsfreeze-hook.conf.5.gz \
          "$DROPIN" /etc/qemu-ga/fsfreeze-hook.conf /usr/lib/tmpfiles.d/fsfreeze-hook.conf \
-         /etc/logrotate.d/fsfreeze-hook /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock; do
+         /etc/logrotate.d/fsfreeze-hook /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock \
+         /usr/share/doc/fsfreeze-hook/fsfreeze-hook-deploy; do
     [ -e "$f" ] || fail "$f is not installed"
 done
+# The host-side helper, as documentation: readable as is.
+python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' /usr/share/doc/fsfreeze-hook/fsfreeze-hook-deploy ||
+    fail "the host-side helper is not shipped as python"
 [ -d /usr/lib/qemu-ga/fsfreeze-hook.d ] || fail "no vendor hook directory"
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' fsfreeze-hook)
 grep -q " */etc/qemu-ga/fsfreeze-hook.conf " <<<"$conffiles" || fail "the configuration is not a conffile"

@@ -15,8 +15,8 @@ BUILD=$(readlink -f "$1")
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-for tool in rpmbuild rpm git; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install rpm git)"
+for tool in rpmbuild rpm; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install rpm)"
 done
 SRC=$(cd "$BUILD" && meson introspect --projectinfo 2>/dev/null | sed -n 's/.*"version": "\([^"]*\)".*/\1/p')
 [ -n "$SRC" ] || fail "no project version from meson introspect"
@@ -25,20 +25,36 @@ VERSION=$SRC
 TMP=$(mktemp -d /tmp/fsfreeze-rpm.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-echo "== meson dist (the tarball of the committed tree)"
-# meson dist packs the last commit: say so when the tree has more, since
-# those changes are then not what this RPM is made of.
-src_dir=$(git -C "$(dirname "$(readlink -f "$0")")" rev-parse --show-toplevel 2>/dev/null || true)
-if [ -n "$src_dir" ] && [ -n "$(git -C "$src_dir" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-    echo "NOTE: uncommitted changes in $src_dir are not in the tarball: commit them to test them here"
+src_dir=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd -P)
+if command -v git >/dev/null && [ "$(git -C "$src_dir" rev-parse --show-toplevel 2>/dev/null)" = "$src_dir" ]; then
+    echo "== meson dist (the tarball of the committed tree)"
+    # meson dist packs the last commit: say so when the tree has more, since
+    # those changes are then not what this RPM is made of.
+    if [ -n "$(git -C "$src_dir" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        echo "NOTE: uncommitted changes in $src_dir are not in the tarball: commit them to test them here"
+    fi
+    (cd "$BUILD" && meson dist --no-tests --allow-dirty --formats xztar >"$TMP/dist.log" 2>&1) ||
+        { cat "$TMP/dist.log"; fail "meson dist"; }
+    TARBALL=$BUILD/meson-dist/fsfreeze-hook-$VERSION.tar.xz
+else
+    # No git (meson dist needs it): this tree is a release tarball unpacked,
+    # so pack its files again, as meson dist would have.
+    echo "== the tarball of this release tree ($src_dir has no git)"
+    mkdir "$TMP/dist"
+    "$src_dir/.ci/source-files" "$src_dir" >"$TMP/files" || fail ".ci/source-files $src_dir"
+    (cd "$src_dir" && tar -cf - -T "$TMP/files") | tar -xf - -C "$TMP/dist" --one-top-level="fsfreeze-hook-$VERSION"
+    TARBALL=$TMP/fsfreeze-hook-$VERSION.tar.xz
+    tar -cJf "$TARBALL" -C "$TMP/dist" "fsfreeze-hook-$VERSION"
 fi
-(cd "$BUILD" && meson dist --no-tests --allow-dirty --formats xztar >"$TMP/dist.log" 2>&1) ||
-    { cat "$TMP/dist.log"; fail "meson dist"; }
-TARBALL=$BUILD/meson-dist/fsfreeze-hook-$VERSION.tar.xz
 # (Output captured before grep -q: with pipefail, its early exit would
 # fail the writer with SIGPIPE.)
 contents=$(tar -tJf "$TARBALL")
 grep -qx "fsfreeze-hook-$VERSION/fsfreeze-hook.spec" <<<"$contents" || fail "the spec is not in the tarball"
+# Unpacked as root, a tarball keeps its modes: a group-writable example hook
+# is then refused by the trust policy (git archive, under meson dist, writes
+# 0775 and 0664 unless the dist script in meson.build clears go-w).
+writable=$(tar -tvJf "$TARBALL" | awk '$1 ~ /^l/ { next } substr($1, 6, 1) == "w" || substr($1, 9, 1) == "w" { print $NF }')
+[ -z "$writable" ] || fail "writable by group or others in the tarball: $(tr "\n" " " <<<"$writable" | head -c 300)"
 grep -q "^Version: *$VERSION$" <(tar -xJOf "$TARBALL" "fsfreeze-hook-$VERSION/fsfreeze-hook.spec") ||
     fail "the spec's Version is not the project's ($VERSION)"
 
@@ -57,6 +73,9 @@ for f in /usr/sbin/fsfreeze-hook /usr/share/man/man8/fsfreeze-hook.8 /usr/share/
          /usr/lib/qemu-ga/fsfreeze-hook.d /usr/share/doc/fsfreeze-hook/examples/10-mysql-flush-lock; do
     grep -qx -- "$f" <<<"$list" || fail "$f is not in the package"
 done
+# %doc: /usr/share/doc/NAME on Fedora and RHEL, NAME-VERSION on Debian's rpm.
+grep -Eqx -- "/usr/share/doc/fsfreeze-hook(-$VERSION)?/fsfreeze-hook-deploy" <<<"$list" ||
+    fail "the host-side helper is not in the package's documentation"
 # Nothing qemu-guest-agent owns on Fedora and RHEL.
 for f in /etc/qemu-ga/fsfreeze-hook /etc/qemu-ga/fsfreeze-hook.d /etc/sysconfig/qemu-ga \
          /usr/lib/systemd/system/qemu-guest-agent.service; do
@@ -81,11 +100,24 @@ requires=$(rpm -qp --requires "$RPM")
 grep -qx qemu-guest-agent <<<"$requires" || fail "no dependency on qemu-guest-agent"
 grep -q '^libglib-2.0.so.0' <<<"$requires" || fail "no dependency on GLib"
 grep -q '^libsystemd' <<<"$requires" && fail "libsystemd is loaded at run time, not linked"
+grep -q 'python' <<<"$requires" && fail "the host-side helper made the guest's package need python: $requires"
 scripts=$(rpm -qp --scripts "$RPM")
 for s in "semanage fcontext -a -t virt_qemu_ga_unconfined_exec_t '/usr/lib/qemu-ga/fsfreeze-hook" \
          "restorecon -R /usr/lib/qemu-ga" "systemctl try-restart qemu-guest-agent.service" \
          "semanage fcontext -d '/usr/lib/qemu-ga/fsfreeze-hook"; do
     grep -qF -- "$s" <<<"$scripts" || fail "no '$s' in the scriptlets"
+done
+# The restart of qemu-ga that cannot kill its own caller: rpm's macro
+# expansion left it exactly as in the Debian scripts (tests/packaging/restart.sh
+# tests that block as shell).
+block() { awk '/^# >>> qemu-ga restart/ { on = 1 } on { print } /^# <<< qemu-ga restart/ { on = 0 }'; }
+deb_block=$(block <"$(dirname "$(readlink -f "$0")")/../../debian/postinst")
+[ -n "$deb_block" ] || fail "no restart block in debian/postinst"
+for tag in POSTIN POSTUN; do
+    script=$(rpm -qp --qf "%{$tag}\n" "$RPM")
+    [ "$(block <<<"$script")" = "$deb_block" ] || fail "%$tag's restart of qemu-ga is not the Debian scripts'"
+    grep -qx '    fsfreeze_restart_qga /proc/\$\$/cgroup systemctl try-restart qemu-guest-agent.service' <<<"$script" ||
+        fail "%$tag does not restart qemu-ga through fsfreeze_restart_qga"
 done
 # The scriptlets are valid shell.
 rpm -qp --qf '%{POSTIN}\n' "$RPM" | sh -n || fail "%post is not valid shell"

@@ -73,26 +73,33 @@ int __wrap_clock_gettime(clockid_t clock, struct timespec *ts) {
 
 /* --- the test --------------------------------------------------------------- */
 
-static char *dispatch_with(enum fault fault, char **ret_record) {
-        g_autofree char *top = tl_mkdtemp();
+/* Three hooks that append their name to top/record, and in a thaw also
+ * their FSFREEZE_FROZE. */
+static void make_hooks(const char *top) {
         g_autofree char *hooks = g_build_filename(top, "hooks", NULL);
-        g_autofree char *logpath = g_build_filename(top, "log", NULL);
         g_autofree char *record = g_build_filename(top, "record", NULL);
-        g_autoptr(fh_env) env = fh_env_new(environ);
-        g_autofree char *state = g_build_filename(top, "state", NULL);
-        struct fh_dispatch_summary summary;
-        struct fh_settings settings;
-        struct fh_log *log;
-        sigset_t mask;
-        int sfd, devnull;
-        char *text;
 
         g_mkdir(hooks, 0755);
         for (int i = 1; i <= 3; i++) {
                 g_autofree char *name = g_strdup_printf("%d0-hook", i);
-                g_autofree char *body = g_strdup_printf("echo %s >> %s", name, record);
+                g_autofree char *body = g_strdup_printf("echo \"%s${FSFREEZE_FROZE:+ $FSFREEZE_FROZE}\" >> %s", name,
+                                                        record);
                 g_free(tl_write_hook(hooks, name, body));
         }
+}
+
+/* Runs 'phase' in-process on top/hooks with 'fault' armed; logs to
+ * top/log, records in top/state. */
+static void dispatch_in(const char *top, enum fault fault, enum fh_phase phase, enum fh_on_failure policy,
+                        struct fh_dispatch_summary *ret) {
+        g_autofree char *hooks = g_build_filename(top, "hooks", NULL);
+        g_autofree char *logpath = g_build_filename(top, "log", NULL);
+        g_autoptr(fh_env) env = fh_env_new(environ);
+        g_autofree char *state = g_build_filename(top, "state", NULL);
+        struct fh_settings settings;
+        struct fh_log *log;
+        sigset_t mask;
+        int sfd, devnull;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -106,17 +113,18 @@ static char *dispatch_with(enum fault fault, char **ret_record) {
         settings.hook_dirs = g_strsplit(hooks, "\n", -1);
         g_free(settings.state_dir);
         settings.state_dir = g_strdup(state);
+        settings.on_failure = policy;
 
         armed = fault;
         n_fork = n_pipe = 0;
         clock_failed = false;
         fh_dispatch(&(struct fh_dispatch_options) {
-                .phase = FH_PHASE_FREEZE,
+                .phase = phase,
                 .settings = &settings,
                 .signal_fd = sfd,
                 .devnull_fd = devnull,
                 .env = env,
-        }, log, &summary);
+        }, log, ret);
         armed = FAULT_NONE;
         fh_settings_done(&settings);
 
@@ -124,8 +132,27 @@ static char *dispatch_with(enum fault fault, char **ret_record) {
         close(sfd);
         close(devnull);
         sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
+/* Takes top/record (the empty string if there is none). */
+static char *take_record(const char *top) {
+        g_autofree char *path = g_build_filename(top, "record", NULL);
+        char *text = tl_read_file(path);
+
+        unlink(path);
+        return text ? text : g_strdup("");
+}
+
+static char *dispatch_with(enum fault fault, char **ret_record) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *logpath = g_build_filename(top, "log", NULL);
+        struct fh_dispatch_summary summary;
+        char *text;
+
+        make_hooks(top);
+        dispatch_in(top, fault, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
         text = tl_read_file(logpath);
-        *ret_record = tl_read_file(record);
+        *ret_record = take_record(top);
         tl_rmtree(top);
         return text;
 }
@@ -162,12 +189,48 @@ static void test_clock_error(void **state) {
         check(FAULT_CLOCK, "/20-hook not run: cannot read the clock: Invalid argument");
 }
 
+/* Under on-failure=abort a hook that cannot be started (no pipe) fails the
+ * freeze: the hooks that froze are thawed and the freeze fails. */
+static void test_pipe_emfile_aborts(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *record = NULL;
+        struct fh_dispatch_summary summary;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_PIPE, FH_PHASE_FREEZE, FH_ON_FAILURE_ABORT, &summary);
+        record = take_record(top);
+        assert_true(summary.aborted);
+        assert_string_equal(record, "10-hook\n10-hook yes\n");
+        tl_rmtree(top);
+}
+
+/* A thaw hook that could not be started for want of a pipe was not
+ * released: the freeze still awaits it, and the next thaw releases it and
+ * only it, telling it that it froze. */
+static void test_thaw_pipe_emfile_keeps_hook_held(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *record = NULL;
+        struct fh_dispatch_summary summary;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(take_record(top));
+        dispatch_in(top, FAULT_PIPE, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        record = take_record(top);
+        assert_string_equal(record, "30-hook yes\n10-hook yes\n");
+        g_free(record);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        record = take_record(top);
+        assert_string_equal(record, "20-hook yes\n");
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_fault_all_run),
                 cmocka_unit_test(test_fork_eagain),
                 cmocka_unit_test(test_pipe_emfile),
                 cmocka_unit_test(test_clock_error),
+                cmocka_unit_test(test_pipe_emfile_aborts),
+                cmocka_unit_test(test_thaw_pipe_emfile_keeps_hook_held),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -392,6 +392,28 @@ static bool enter_private_run(void) {
         return g_mkdir_with_parents(JOURNAL_DIR, 0755) == 0;
 }
 
+/* max-output caps the journal too: the MESSAGE bytes of a hook's output
+ * entries stay within the limit (they are shorter than the log file's
+ * lines, which the limit counts), and one entry says how much was dropped. */
+static void test_max_output_caps_journal(void **state) {
+        struct fx *f = *state;
+        g_autoptr(GPtrArray) entries = NULL;
+        size_t bytes = 0;
+        unsigned dropped = 0;
+
+        g_free(tl_write_hook(f->hooks, "10-empty", "yes '' | head -n 5000"));
+        entries = run(f, "freeze", "-m1K");
+        for (guint i = 0; i < entries->len; i++) {
+                Entry *x = entries->pdata[i];
+                if (g_strcmp0(field(x, "FSFREEZE_EVENT"), "output") == 0)
+                        bytes += strlen(field(x, "MESSAGE")) + 1;
+                dropped += g_strcmp0(field(x, "FSFREEZE_EVENT"), "output-dropped") == 0;
+        }
+        assert_true(bytes > 0);
+        assert_true(bytes <= 1024);
+        assert_int_equal(dropped, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_events_and_fields, setup, teardown),
@@ -401,6 +423,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_log_fallback_to_journal, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_log_full_mid_run, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stalled_journald_blocks_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_max_output_caps_journal, setup, teardown),
         };
 
         if (!enter_private_run()) {

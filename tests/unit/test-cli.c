@@ -81,7 +81,7 @@ static void test_defaults(void **state) {
         assert_string_equal(st.hook_dirs[1], "/etc/qemu-ga/fsfreeze-hook.d");
         assert_string_equal(st.log_file, "/var/log/qga-fsfreeze-hook.log");
         assert_int_equal(st.timeout_msec, 60000);
-        assert_int_equal(st.thaw_timeout_msec, 60000);
+        assert_int_equal(fh_settings_timeout(&st, "x", false), 60000);
         assert_int_equal(st.kill_grace_msec, DEFAULT_KILL_GRACE_MS);
         assert_int_equal(st.max_output, DEFAULT_MAX_OUTPUT);
         assert_int_equal(st.on_failure, FH_ON_FAILURE_CONTINUE);

@@ -87,7 +87,7 @@ static void test_override_order(void **state) {
         assert_int_equal(s.timeout_msec, 5000);         /* command line wins */
         assert_int_equal(s.kill_grace_msec, 1000);      /* file over default */
         assert_int_equal(s.max_output, 1024 * 1024);
-        assert_int_equal(s.thaw_timeout_msec, DEFAULT_TIMEOUT_MS); /* default */
+        assert_int_equal(fh_settings_timeout(&s, "b", false), 5000); /* thaw: as the freeze's */
         assert_int_equal(fh_settings_timeout(&s, "a", true), 9000); /* [hook a] over both */
         assert_int_equal(fh_settings_timeout(&s, "a", false), 9000);
         assert_int_equal(fh_settings_timeout(&s, "b", true), 5000);

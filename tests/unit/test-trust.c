@@ -386,32 +386,33 @@ static void test_resolution_longer_than_path_max(void **state) {
 static void test_log_opened_is_judged(void **state) {
         g_autofree char *top = tl_mkdtemp(), *log = g_build_filename(top, "log", NULL);
         g_autofree char *other = g_build_filename(top, "other", NULL);
+        bool open_line;
         int fd;
 
         if (geteuid() != 0) {
                 tl_rmtree(top);
                 skip();
         }
-        fd = fh_logfile_open(log);      /* created by root: fine */
+        fd = fh_logfile_open(log, &open_line);      /* created by root: fine */
         assert_true(fd >= 0);
         close(fd);
-        fd = fh_logfile_open(log);
+        fd = fh_logfile_open(log, &open_line);
         assert_true(fd >= 0);
         close(fd);
         assert_int_equal(chown(log, 65534, 65534), 0);
-        assert_int_equal(fh_logfile_open(log), -EPERM);
+        assert_int_equal(fh_logfile_open(log, &open_line), -EPERM);
         assert_int_equal(chown(log, 0, 0), 0);
         assert_int_equal(link(log, other), 0);
-        assert_int_equal(fh_logfile_open(log), -EMLINK);
+        assert_int_equal(fh_logfile_open(log, &open_line), -EMLINK);
         assert_int_equal(unlink(other), 0);
         /* Readable by others: fine where only root writes the directory,
          * not where a group may (any file of it can be renamed there). */
         assert_int_equal(chmod(log, 0644), 0);
-        fd = fh_logfile_open(log);
+        fd = fh_logfile_open(log, &open_line);
         assert_true(fd >= 0);
         close(fd);
         assert_int_equal(chmod(top, 0775), 0);
-        assert_int_equal(fh_logfile_open(log), -EACCES);
+        assert_int_equal(fh_logfile_open(log, &open_line), -EACCES);
         tl_rmtree(top);
 }
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The dispatcher as users deploy it: a Debian 12 VM booted under software
 emulation, systemd's qemu-ga reached over virtio-serial, our .deb installed
-with dpkg inside the guest, the MySQL/MariaDB example hook in front of a
-real MariaDB.
+through the agent alone (a plain guest-exec of dpkg -i, as an operator
+without a shell in the guest would), the MySQL/MariaDB example hook in
+front of a real MariaDB.
 
 From the host, over the agent's socket: the package makes qemu-ga run our
 hook; guest-fsfreeze-freeze (the guest's own filesystems) makes a database
@@ -11,8 +12,11 @@ write in the guest wait, and the image's ext4 superblock shows the freeze;
 guest-fsfreeze-thaw lets the write complete; the hook log and the journal,
 read back through the agent, have the hooks in order with their
 timestamps and statuses. A hook that hangs is killed by its timeout and
-the freeze still succeeds. Purging the package leaves qemu-ga as Debian
-shipped it.
+the freeze still succeeds. Upgrading, reinstalling and purging through
+guest-exec each return dpkg's exit status and leave the package configured
+(or gone) and qemu-ga restarted by itself, with our -F (or, after purge, as
+Debian shipped it). Then host/fsfreeze-hook-deploy, over the same socket,
+installs the package and a hook, and reports a hook that fails --check.
 
 The guest image (debootstrap minbase with systemd, udev, qemu-guest-agent,
 the kernel and MariaDB) is built once and cached, keyed by its recipe; each
@@ -285,8 +289,12 @@ def start_deb_build(source, work):
     """dpkg-buildpackage in the background: it runs while the guest boots."""
     log("building the .deb from the tree under test, while the guest boots")
     src = f"{work}/src"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=source, check=True,
-                           capture_output=True, text=True).stdout.split("\n")
+    # The tree's files as .ci/source-files lists them: git's in a work
+    # tree, the unpacked files in a release tarball (no .git).
+    listing = subprocess.run([f"{source}/.ci/source-files", source], capture_output=True, text=True)
+    if listing.returncode != 0:
+        raise Fail(f".ci/source-files {source}: {listing.stderr.strip()}")
+    files = listing.stdout.split("\n")
     for f in filter(None, files):
         if os.path.isfile(f"{source}/{f}"):
             os.makedirs(os.path.dirname(f"{src}/{f}"), exist_ok=True)
@@ -339,33 +347,124 @@ def qemu_ga_cmdline(agent):
     return out.strip()
 
 
-def install(agent, deb_path, what):
-    """dpkg in a unit of its own: its postinst restarts qemu-ga, and with it
-    everything in qemu-ga's cgroup, the guest-exec'd command included."""
-    unit = f"fsfreeze-{what}-{random.randrange(1 << 30)}"
-    argv = ["/usr/bin/systemd-run", f"--unit={unit}", "--remain-after-exit", "--service-type=oneshot", "--"]
-    argv += ["/usr/bin/dpkg", "-i", deb_path] if what == "install" else ["/usr/bin/dpkg", "--purge", "fsfreeze-hook"]
-    try:
-        agent.spawn(argv)
-    except (OSError, Fail) as e:
-        # qemu-ga may restart under us and the unit go on; if it never
-        # started, the wait below says so, with this as the likely cause.
-        log(f"starting {unit}: {e}; waiting for the unit")
-    deadline = time.time() + 120
+def qemu_ga_process(agent):
+    """qemu-ga's pid and command line, read in the guest."""
+    # No pidof or pgrep on a minbase guest.
+    _, out, _ = agent.exec(["/bin/sh", "-c", "for d in /proc/[0-9]*; do "
+                            "[ \"$(cat $d/comm 2>/dev/null)\" = qemu-ga ] && echo ${d#/proc/} && "
+                            "tr '\\0' ' ' < $d/cmdline && break; done"])
+    pid, _, cmdline = out.partition("\n")
+    return pid.strip(), cmdline.strip()
+
+
+def wait_agent_restart(agent, handle, timeout):
+    """A file handle dies with the agent that opened it (the next agent
+    does not reuse its number): polling it runs nothing in the guest, so it
+    does not hold off the deferred restart it waits for."""
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            agent.wait_ready(60)
-            _, out, _ = agent.exec(["/usr/bin/systemctl", "show", "-p", "ActiveState,Result", unit], check=False)
-            if "ActiveState=active" in out or "ActiveState=failed" in out:
-                if "Result=success" not in out:
-                    _, journal, _ = agent.exec(["/usr/bin/journalctl", "-u", unit, "--no-pager"], check=False)
-                    raise Fail(f"dpkg ({what}) failed: {journal[-2000:]}")
+            agent.call("guest-file-seek", {"handle": handle, "offset": 0, "whence": "set"}, timeout=10)
+        except Fail as e:
+            if str(e).startswith("guest-file-seek:"):
+                agent.wait_ready(60)
                 return
-        except (OSError, Fail) as e:
-            if "dpkg (" in str(e):
-                raise
-        time.sleep(1)
-    raise Fail(f"dpkg ({what}) did not finish")
+        except OSError:
+            pass                # restarting right now
+        time.sleep(0.5)
+    raise Fail(f"qemu-ga did not restart within {timeout} s")
+
+
+def dpkg_status(agent):
+    code, out, _ = agent.exec(["/usr/bin/dpkg-query", "-W", "-f", "${Status} ${Version}", "fsfreeze-hook"],
+                              check=False)
+    return out.strip() if code == 0 else "unknown to dpkg"
+
+
+def dpkg_through_agent(agent, argv, want_status, want_hook):
+    """As an operator without a shell in the guest: a plain guest-exec of
+    dpkg, its exit status collected with guest-exec-status, whatever the
+    maintainer scripts do to qemu-ga meanwhile. Then the package's state, the
+    agent's restart and its command line."""
+    old_pid, _ = qemu_ga_process(agent)
+    handle = agent.call("guest-file-open", {"path": "/proc/version", "mode": "r"})
+    t0 = time.time()
+    try:
+        code, out, err = agent.exec(argv, timeout=300, check=False)
+    except (OSError, Fail) as e:
+        raise Fail(f"{' '.join(argv)} through guest-exec: no exit status ({e}); "
+                   f"the package now: {dpkg_status(agent) if agent_alive(agent) else 'agent down'}")
+    check(code == 0, f"{' '.join(argv)} through guest-exec exited {code}: {out}{err}")
+    decided = [l for l in (out + err).splitlines() if l.startswith("fsfreeze-hook:")]
+    log(f"{' '.join(argv)}: exit status 0 in {time.time() - t0:.0f} s; {' / '.join(decided)}")
+    check(any("run by qemu-guest-agent" in l for l in decided), f"no deferred restart reported: {out}{err}")
+    status = dpkg_status(agent)
+    check(status.startswith(want_status), f"after {' '.join(argv)} dpkg says '{status}', not '{want_status}...'")
+    t0 = time.time()
+    wait_agent_restart(agent, handle, 120)
+    pid, cmdline = qemu_ga_process(agent)
+    log(f"qemu-ga restarted {time.time() - t0:.0f} s later (pid {old_pid} -> {pid}): {cmdline}")
+    check(pid != old_pid, f"qemu-ga was not restarted (pid {pid})")
+    check(("-F/usr/sbin/fsfreeze-hook" in cmdline) == want_hook, f"after {' '.join(argv)} qemu-ga runs: {cmdline}")
+    return cmdline
+
+
+def agent_alive(agent):
+    try:
+        agent.wait_ready(60)
+        return True
+    except Fail:
+        return False
+
+
+def repack_deb(deb, version, work):
+    """The same package under a higher version: an upgrade for dpkg, with
+    this tree's maintainer scripts on both sides."""
+    tree = f"{work}/repack"
+    run(["dpkg-deb", "-R", deb, tree])
+    control = open(f"{tree}/DEBIAN/control").read()
+    open(f"{tree}/DEBIAN/control", "w").write(re.sub(r"^Version: .*$", f"Version: {version}", control, flags=re.M))
+    out = f"{work}/fsfreeze-hook_{version}_amd64.deb"
+    run(["dpkg-deb", "--root-owner-group", "-b", tree, out], stdout=subprocess.DEVNULL)
+    return out
+
+
+def run_deploy(source, agent, *args):
+    """The host-side helper, over the same socket as the test's agent."""
+    p = subprocess.run([sys.executable, f"{source}/host/fsfreeze-hook-deploy", "--socket", agent.path,
+                        "--timeout", "30", *args], capture_output=True, text=True, timeout=900)
+    print(p.stdout + p.stderr, end="", flush=True)
+    return p.returncode, p.stdout + p.stderr
+
+
+def deploy_with_helper(source, agent, deb, work, stock):
+    log("the host-side helper: package and hooks through the agent alone, then --check, --dry-run, --status")
+    hooks = f"{work}/deploy-hooks"
+    os.makedirs(hooks)
+    with open(f"{hooks}/20-deployed", "w") as f:
+        f.write("#!/bin/sh\necho \"deployed hook $1\"\n")
+    os.chmod(f"{hooks}/20-deployed", 0o755)
+    code, out = run_deploy(source, agent, "--package", deb, "--hooks", hooks)
+    check(code == 0, f"the helper failed: exit {code}")
+    for want in ["--- dpkg -i (exit 0)", "qemu-ga restarted and answers", "--- fsfreeze-hook --check (exit 0)",
+                 "--- fsfreeze-hook --dry-run freeze (exit 0)", "--- fsfreeze-hook --status --json (exit 0)",
+                 "/etc/qemu/fsfreeze-hook.d/20-deployed"]:
+        check(want in out, f"the helper's output has no '{want}'")
+    status = out.split("--- fsfreeze-hook --status --json (exit 0)\n", 1)[1].split("\nfsfreeze-hook-deploy:", 1)[0]
+    json.loads(status)
+    _, cmdline = qemu_ga_process(agent)
+    check("-F/usr/sbin/fsfreeze-hook" in cmdline and cmdline != stock, f"after the helper qemu-ga runs: {cmdline}")
+
+    log("the helper with a hook that fails --check")
+    bad = f"{work}/bad-hooks"
+    os.makedirs(bad)
+    with open(f"{bad}/30-broken", "w") as f:
+        f.write("#!/bin/sh\nif then\n")
+    os.chmod(f"{bad}/30-broken", 0o755)
+    code, out = run_deploy(source, agent, "--hooks", bad)
+    check(code == 1, f"the helper exited {code} with a hook that fails --check")
+    check("FAILED: fsfreeze-hook --check failed in the guest" in out, "the helper does not say --check failed")
+    check(re.search(r"30-broken.*syntax error", out), "--check's output about the hook is not shown")
 
 
 def check(cond, msg):
@@ -388,12 +487,9 @@ def test(source, cache):
         check("-F" not in stock, f"Debian's qemu-ga already runs a hook: {stock}")
         _, dropins, _ = agent.exec(["/bin/sh", "-c", "ls /lib/systemd/system/qemu-guest-agent.service.d 2>&1 || true"])
 
-        log("installing our .deb in the guest with dpkg")
+        log("installing our .deb with a plain guest-exec of dpkg -i, as without a shell in the guest")
         agent.write_file("/root/fsfreeze-hook.deb", open(deb, "rb").read())
-        install(agent, "/root/fsfreeze-hook.deb", "install")
-        cmdline = qemu_ga_cmdline(agent)
-        check("-F/usr/sbin/fsfreeze-hook" in cmdline, f"after install, qemu-ga runs: {cmdline}")
-        log(f"qemu-ga now runs: {cmdline}")
+        dpkg_through_agent(agent, ["/usr/bin/dpkg", "-i", "/root/fsfreeze-hook.deb"], "install ok installed", True)
 
         log("the MariaDB example hook and a recording hook in /etc/qemu/fsfreeze-hook.d")
         agent.write_file("/etc/qemu/fsfreeze-hook.d/10-mysql-flush-lock",
@@ -499,14 +595,24 @@ def test(source, cache):
         check(re.search(r"/30-hang finished with status=143 \(timed out after 3\.000 s", hook_log),
               "the hanging hook was not killed by its timeout")
 
-        log("purge: qemu-ga goes back to Debian's command line")
-        install(agent, None, "purge")
-        cmdline = qemu_ga_cmdline(agent)
+        log("upgrade to a rebuilt package, then reinstall it, each with a plain guest-exec dpkg -i")
+        upgrade = repack_deb(deb, "0.1.0+vmtest1", work)
+        agent.write_file("/root/fsfreeze-hook-upgrade.deb", open(upgrade, "rb").read())
+        dpkg_through_agent(agent, ["/usr/bin/dpkg", "-i", "/root/fsfreeze-hook-upgrade.deb"],
+                           "install ok installed 0.1.0+vmtest1", True)
+        dpkg_through_agent(agent, ["/usr/bin/dpkg", "-i", "/root/fsfreeze-hook-upgrade.deb"],
+                           "install ok installed 0.1.0+vmtest1", True)
+
+        log("purge with a plain guest-exec: qemu-ga goes back to Debian's command line")
+        cmdline = dpkg_through_agent(agent, ["/usr/bin/dpkg", "--purge", "fsfreeze-hook"],
+                                     ("unknown to dpkg", "unknown ok not-installed", "purge ok not-installed"), False)
         check(cmdline == stock, f"after purge qemu-ga runs '{cmdline}', not '{stock}'")
         code, out, _ = agent.exec(["/usr/bin/dpkg", "--verify", "qemu-guest-agent"], check=False)
         check(code == 0 and not out.strip(), f"qemu-guest-agent's files changed: {out}")
         _, after, _ = agent.exec(["/bin/sh", "-c", "ls /lib/systemd/system/qemu-guest-agent.service.d 2>&1 || true"])
         check(after == dropins, f"drop-ins left after purge: {after}")
+
+        deploy_with_helper(source, agent, deb, work, stock)
         log(f"PASS in {time.time() - t0:.0f} s from boot")
 
         try:
