@@ -48,6 +48,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_trust, fh_trust_free)
  * per directory name, so each directory is walked once per run. */
 int fh_trust_check_dir(struct fh_trust *t, const char *dir, char **ret_problem);
 
+/* The same for a directory root will create if missing, or read if it
+ * exists (the state directory): missing, it is not trusted (-EPERM) if
+ * its deepest existing directory is one others can add to, such as a
+ * sticky /tmp: anyone could create it first, or a link on its way. */
+int fh_trust_check_new_dir(struct fh_trust *t, const char *dir, char **ret_problem);
+
 /* Resolves 'path' as described above and opens what it leads to: a
  * regular file (or /dev/null) with 'flags' (O_NOFOLLOW and O_CLOEXEC are
  * added), anything else with O_PATH. Returns 0 once resolved, with *ret_fd,
@@ -78,8 +84,18 @@ char *fh_trust_judge(const struct stat *st, const char *path, uid_t owner, bool 
 /* Whether 'st' is the null device (the empty file, a mask). */
 bool fh_is_null_device(const struct stat *st);
 
-/* Parses a #! line from the first 'len' bytes of a file: *ret_program is
- * the program it names, *ret_env_name the NAME of "#!/usr/bin/env [opts]
- * NAME" (else NULL). Returns false if there is no #! line naming a
- * program. Pure. */
+/* Parses a #! line from the first 'len' bytes of a file as the kernel
+ * does (the program, then all the rest as one argument): *ret_program is
+ * the program it names; for env, *ret_env_name is the NAME env looks up in
+ * PATH ("#!/usr/bin/env NAME", "#!/usr/bin/env -S NAME ARGS..."), "" if
+ * env is given options or assignments the policy does not follow (they
+ * could change the search path), NULL if env runs nothing or the program
+ * is not env. Returns false if there is no #! line naming a program. Pure. */
 bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name);
+
+/* The search path 'search_path' without the directories the policy refuses
+ * (a relative entry is the working directory, judged as such; a missing
+ * one is dropped silently): each one refused is said in 'problems' ("PATH
+ * entry /x is not trusted: ..."). Every directory in the hooks' PATH
+ * decides what their commands, and "#!/usr/bin/env NAME", run. */
+char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArray *problems);

@@ -58,7 +58,9 @@ static char *shebang_program(const char *head, size_t len, char **ret_interp, co
 
         if (!fh_shebang_parse(head, len, &program, &env_name))
                 return NULL;
-        if (env_name) {
+        /* "": env with options the policy does not follow (it refuses the
+         * hook); env itself is what the line names. */
+        if (env_name && *env_name) {
                 *ret_interp = g_steal_pointer(&env_name);
                 return find_in_path(*ret_interp, search_path);
         }
@@ -248,7 +250,7 @@ static const char *skip_fix(const struct fh_plan_item *item) {
         case FH_VERDICT_SYMLINK_LOOP:
                 return "remove the symlink, or point it at the hook";
         case FH_VERDICT_REFUSED:
-                return "see the hook directory's trust problem";
+                return "see the trust problem it names, or that of its directory";
         case FH_VERDICT_DOTFILE:
         case FH_VERDICT_MASKED:
         case FH_VERDICT_DISABLED:

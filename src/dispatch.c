@@ -383,7 +383,7 @@ static const char *usable_state_dir(struct ctx *c) {
 
         /* Judged before it is created too: root must not create it where
          * a user's symlink points. */
-        if (c->o->trust && fh_trust_check_dir(c->o->trust, c->s->state_dir, &problem) == -EPERM) {
+        if (c->o->trust && fh_trust_check_new_dir(c->o->trust, c->s->state_dir, &problem) == -EPERM) {
                 fh_log_message(c->log, LOG_ERR, "untrusted", "state directory %s is not trusted: %s: freeze and "
                                "thaw are not paired", dir, problem);
                 return NULL;
@@ -758,7 +758,7 @@ void fh_print_plan(FILE *out, const struct fh_dispatch_options *o) {
 
         /* As the run: a freeze record in an untrusted directory may be
          * forged, and is not paired with. */
-        if (o->trust && fh_trust_check_dir(o->trust, state_dir, &problem) == -EPERM) {
+        if (o->trust && fh_trust_check_new_dir(o->trust, state_dir, &problem) == -EPERM) {
                 g_autofree char *shown = fh_escape_dup(state_dir);
                 fprintf(out, "state directory %s is not trusted: %s: freeze and thaw are not paired\n", shown,
                         problem);

@@ -5,9 +5,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "logfile.h"
 
 #define LOG_FLAGS (O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+/* Whether others than root may write the directory that holds 'path'. */
+static bool shared_dir(const char *path) {
+        g_autofree char *dir = g_path_get_dirname(path);
+        struct stat st;
+
+        return stat(dir, &st) < 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 || st.st_uid != 0;
+}
 
 /* Read and write where we may, so that the last byte can be read; write
  * only where the file allows no more. */
@@ -48,6 +58,19 @@ int fh_logfile_open(const char *path, bool *ret_open_line) {
         }
         if (!S_ISREG(st.st_mode)) {
                 r = -EINVAL;
+                goto fail;
+        }
+        /* As root, what was opened is judged again: the name was checked
+         * before, but in a directory a group may write, a member can put
+         * a file of theirs, or a hard link, there in between. */
+        if (geteuid() == 0 && !created && (st.st_uid != 0 || st.st_nlink != 1)) {
+                r = st.st_uid != 0 ? -EPERM : -EMLINK;
+                goto fail;
+        }
+        /* And in such a directory, a member can rename any file of it
+         * over the log: it must be root's alone, or others could read it. */
+        if (geteuid() == 0 && !created && (st.st_mode & 0077) && shared_dir(path)) {
+                r = -EACCES;
                 goto fail;
         }
         if (created && fchmod(fd, 0600) < 0) {

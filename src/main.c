@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -113,6 +114,35 @@ static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh
         fh_settings_apply(ret, &cli->layer);
 }
 
+/* A log with another name (a root file hard-linked into a directory a
+ * group may write) would have root append every hook's output there. */
+static char *hard_links_problem(const char *path, const struct stat *st) {
+        g_autofree char *shown = fh_escape_dup(path), *q = g_shell_quote(path);
+        g_autofree char *fix = fh_escape_dup(q);
+
+        return g_strdup_printf("%s has %ju hard links: every other name of it would get the hooks' output (fix: "
+                               "check what else it is, then rm %s; it is created again)", shown,
+                               (uintmax_t) st->st_nlink, fix);
+}
+
+/* In a directory a group may write (Ubuntu's /var/log), any root file of
+ * the directory can be renamed over the log by a member: one that others
+ * can read would publish every hook's output. There the log must be
+ * root's alone. */
+static char *shared_dir_problem(const char *path, const struct stat *st) {
+        g_autoptr(fh_trust) strict = fh_trust_new(0);
+        g_autofree char *dir = g_path_get_dirname(path), *problem = NULL, *shown = NULL, *q = NULL, *fix = NULL;
+
+        if ((st->st_mode & 0077) == 0 || fh_trust_check_dir(strict, dir, &problem) == 0)
+                return NULL;
+        shown = fh_escape_dup(path);
+        q = g_shell_quote(path);
+        fix = fh_escape_dup(q);
+        return g_strdup_printf("%s is readable by group or others in a directory a group can write, where any file "
+                               "of the directory could be renamed to it (fix: check what it is, then chmod 0600 %s; "
+                               "or keep the log in a directory only root can write)", shown, fix);
+}
+
 /* The log file, as root: written by root with every hook's output, it must
  * not be somewhere a user can redirect (a symlinked directory) or read (a
  * file of theirs). Returns 'path', or NULL (with a warning) to log to the
@@ -132,6 +162,10 @@ static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *w
                 /* Not a regular file: the log module refuses it itself. */
                 if (!S_ISREG(st.st_mode))
                         g_clear_pointer(&problem, g_free);
+                else if (!problem && st.st_nlink > 1)
+                        problem = hard_links_problem(path, &st);
+                else if (!problem)
+                        problem = shared_dir_problem(path, &st);
         } else if (r == -ENOENT) {
                 /* Not created yet: where it will be must be trusted. */
                 g_clear_pointer(&problem, g_free);
@@ -149,12 +183,32 @@ static const char *trusted_log_file(bool as_root, const char *path, GPtrArray *w
         return NULL;
 }
 
+/* The hooks' PATH, as root: every directory in it decides what a hook's
+ * "mysql", or "#!/usr/bin/env NAME", runs, and a caller's PATH (su without
+ * '-', sudo keeping it) may hold a user's directory, or '.'. Directories
+ * the trust policy refuses are dropped, each said in 'problems' (kept,
+ * with the warning, when strict modes are off). */
+static void trust_search_path(struct fh_trust *trust, const struct fh_settings *s, struct fh_env *env,
+                              GPtrArray *problems) {
+        g_autofree char *path = NULL;
+
+        if (!trust)
+                return;
+        path = fh_trust_search_path(trust, fh_env_get(env, "PATH"), problems);
+        if (!s->strict_modes)
+                return;
+        if (*path)
+                fh_env_set(env, "PATH", path);
+        else
+                fh_env_unset(env, "PATH");      /* never "": that is the working directory */
+}
+
 /* --status as root: records in a directory others could write may be
  * forged. */
 static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
         g_autofree char *problem = NULL, *shown = NULL;
 
-        if (trust && fh_trust_check_dir(trust, s->state_dir, &problem) == -EPERM) {
+        if (trust && fh_trust_check_new_dir(trust, s->state_dir, &problem) == -EPERM) {
                 shown = fh_escape_dup(s->state_dir);
                 fprintf(stderr, "fsfreeze-hook: state directory %s is not trusted: %s: its records are not shown\n",
                         shown, problem);
@@ -181,7 +235,8 @@ static char **rerun_argv(int argc, char **argv) {
 static int run(const struct fh_cli *cli, const struct fh_settings *settings, struct fh_trust *trust,
                GPtrArray *warnings, char *const *rerun, const struct fh_deadline *fired) {
         g_autoptr(fh_log) log = NULL;
-        g_autoptr(fh_env) env = NULL;
+        g_autoptr(fh_env) env = fh_env_new(environ);
+        g_autoptr(GPtrArray) path_problems = g_ptr_array_new_with_free_func(g_free);
         struct fh_dispatch_summary summary;
         const char *log_file;
         sigset_t ignored;
@@ -202,6 +257,11 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         fh_log_set_phase(log, fired ? FH_PHASE_THAW : (enum fh_phase) cli->phase);
         for (guint i = 0; i < warnings->len; i++)
                 fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
+        trust_search_path(trust, settings, env, path_problems);
+        for (guint i = 0; i < path_problems->len; i++)
+                fh_log_message(log, LOG_WARNING, "untrusted", "%s: %s", (const char *) path_problems->pdata[i],
+                               settings->strict_modes ? "dropped from the hooks' PATH"
+                                                      : "kept in the hooks' PATH (strict modes are off)");
         if (signal_fd < 0 || devnull_fd < 0) {
                 /* No hook can run; under abort a freeze that cannot run its
                  * hooks fails (nothing has frozen, nothing to thaw). */
@@ -214,7 +274,6 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
                 return fail ? EXIT_FAILURE : EXIT_SUCCESS;
         }
 
-        env = fh_env_new(environ);
         fh_dispatch(&(struct fh_dispatch_options) {
                 .phase = fired ? FH_PHASE_THAW : (enum fh_phase) cli->phase,
                 .settings = settings,

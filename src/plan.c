@@ -65,9 +65,25 @@ static char *describe_overrides(const struct fh_hook *h) {
         return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
+/* A mask is the administrator's only if nobody else could have made the
+ * entry lead to /dev/null: through a user's link, a hook that would be
+ * refused (an error, a failed freeze under on-failure=abort) would become
+ * a silent mask. Returns the problem, or NULL. */
+static char *mask_problem(struct fh_trust *trust, const struct fh_hook *h) {
+        g_autofree char *problem = NULL;
+        struct stat st;
+        int fd;
+
+        if (!trust)
+                return NULL;
+        if (fh_trust_open_in(trust, h->dir, h->name, O_PATH, &fd, &st, &problem) == 0)
+                close(fd);
+        return g_steal_pointer(&problem);
+}
+
 /* The verdict of the scan, the [hook NAME] settings and the trust of the
  * directory, for one merged entry. */
-static struct fh_plan_item *item_for_hook(const struct fh_hook *h, const struct fh_settings *s,
+static struct fh_plan_item *item_for_hook(const struct fh_hook *h, const struct fh_settings *s, struct fh_trust *trust,
                                           GHashTable *untrusted, bool freeze) {
         struct fh_plan_item *i = item_new(h->name, h->path, h->dir);
         const char *problem = g_hash_table_lookup(untrusted, h->dir);
@@ -79,6 +95,15 @@ static struct fh_plan_item *item_for_hook(const struct fh_hook *h, const struct 
                 i->verdict = h->verdict;
                 i->notable = fh_verdict_is_notable(h->verdict);
                 i->why = fh_hook_describe_skip(h);
+                if (h->verdict == FH_VERDICT_MASKED && s->strict_modes) {
+                        g_autofree char *mask = mask_problem(trust, h);
+                        if (mask) {
+                                g_free(i->why);
+                                refuse(i);
+                                g_free(i->why);
+                                i->why = g_strdup_printf("refused: %s", mask);
+                        }
+                }
         } else if (!fh_settings_enabled(s, h->name)) {
                 g_autofree char *name = fh_escape_dup(h->name);
                 i->run = false;
@@ -109,10 +134,11 @@ static GHashTable *check_dirs(struct fh_plan *p, const struct fh_settings *s, st
         return untrusted;
 }
 
-static void plan_current(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, GHashTable *untrusted,
-                         const char *froze) {
+static void plan_current(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, struct fh_trust *trust,
+                         GHashTable *untrusted, const char *froze) {
         for (guint k = 0; k < hooks->len; k++) {
-                struct fh_plan_item *i = item_for_hook(hooks->pdata[k], s, untrusted, p->phase == FH_PHASE_FREEZE);
+                struct fh_plan_item *i = item_for_hook(hooks->pdata[k], s, trust, untrusted,
+                                                       p->phase == FH_PHASE_FREEZE);
 
                 i->froze = froze;
                 g_ptr_array_add(p->items, i);
@@ -226,6 +252,6 @@ struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, 
                  * could not be written) nobody knows. */
                 froze = r == 0 ? "no" : "unknown";
         }
-        plan_current(p, hooks, s, untrusted, froze);
+        plan_current(p, hooks, s, trust, untrusted, froze);
         return p;
 }

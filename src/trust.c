@@ -133,6 +133,11 @@ static char *judge(const struct stat *st, const char *path, uid_t owner, bool ab
                 return NULL;
         if (is_system_path(path))
                 return g_strdup_printf("%s is writable by group or others " SYSTEM_FIX, shown);
+        /* /tmp and the like are shared on purpose: chmod would break them. */
+        if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+                return g_strdup_printf("%s is writable by group or others (fix: chmod go-w %s, unless it is "
+                                       "shared on purpose, as /tmp is: then use a directory only root can write)",
+                                       shown, q);
         return g_strdup_printf("%s is writable by group or others (fix: chmod go-w %s)", shown, q);
 }
 
@@ -318,6 +323,14 @@ static int walk_one(struct walk *w, const char *name) {
                 return w->steps->len > 1 ? back_to(w, w->steps->len - 1) : 0;
         }
         path = child_path(cur->path, name);
+        if (strlen(path) >= PATH_MAX) {
+                /* Every step keeps where it is: past PATH_MAX (where a
+                 * name could not be opened anyway), a user's chain of
+                 * links would cost root gigabytes. */
+                g_free(w->path);
+                w->path = g_steal_pointer(&path);
+                return -ENAMETOOLONG;
+        }
         fd = openat(cur->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0) {
                 r = -errno;
@@ -427,6 +440,19 @@ int fh_trust_check_dir(struct fh_trust *t, const char *dir, char **ret_problem) 
                 return 0;
         *ret_problem = g_strdup(e->problem);
         return e->error < 0 ? e->error : -EPERM;
+}
+
+static int missing_problem(struct fh_trust *t, const char *path, char **ret_problem);
+
+int fh_trust_check_new_dir(struct fh_trust *t, const char *dir, char **ret_problem) {
+        g_autofree char *problem = NULL;
+        int r = fh_trust_check_dir(t, dir, &problem);
+
+        if ((r == -ENOENT || r == -ENOTDIR) && missing_problem(t, dir, ret_problem) == -EPERM)
+                return -EPERM;
+        if (r < 0)
+                *ret_problem = g_steal_pointer(&problem);
+        return r;
 }
 
 /* --- files -------------------------------------------------------------------- */
@@ -539,33 +565,92 @@ int fh_trust_open_in(struct fh_trust *t, const char *dir, const char *name, int 
 
 /* --- interpreters --------------------------------------------------------------- */
 
-bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name) {
-        const char *nl = memchr(head, '\n', len);
-        g_autofree char *line = NULL;
+/* A word that env -S takes as it is for the program to run: no option,
+ * quoting, escape, ${VAR} or NAME=VALUE for env to interpret. */
+static bool plain_word(const char *w) {
+        return *w && *w != '-' && !strpbrk(w, "=$\\'\"");
+}
+
+/* What env does with its one #! argument 'arg' (the kernel passes all that
+ * follows the program as one): without -S it is the NAME looked up, as it
+ * is, spaces included, or an assignment that runs nothing; "-S NAME ARGS"
+ * splits it. Anything else (options, assignments, quoting under -S) could
+ * change the search path or the directory and is returned as "": env runs
+ * what the policy cannot tell. NULL: env runs nothing. */
+static char *env_name(const char *arg) {
         g_auto(GStrv) words = NULL;
-        char **w;
+
+        if (!*arg)
+                return NULL;
+        if (*arg != '-')
+                return strchr(arg, '=') ? NULL : g_strdup(arg);
+        if (!g_str_has_prefix(arg, "-S"))
+                return g_strdup("");
+        /* What follows NAME are its arguments; NAME is the first word. */
+        words = g_strsplit_set(arg + 2, " \t", -1);
+        for (char **w = words; *w; w++)
+                if (**w)
+                        return g_strdup(plain_word(*w) ? *w : "");
+        return NULL;
+}
+
+bool fh_shebang_parse(const char *head, size_t len, char **ret_program, char **ret_env_name) {
+        const char *nl;
+        g_autofree char *line = NULL;
+        char *program, *arg;
 
         if (len < 2 || head[0] != '#' || head[1] != '!')
                 return false;
+        /* binfmt_script sees the first BINPRM_BUF_SIZE - 1 bytes only. */
+        len = MIN(len, (size_t) HEAD_SIZE - 1);
+        nl = memchr(head, '\n', len);
         line = g_strndup(head + 2, (gsize) ((nl ? nl : head + len) - head - 2));
-        words = g_strsplit_set(g_strstrip(line), " \t", -1);
-        if (!words[0] || !*words[0])
+        /* Only spaces and tabs separate, as for the kernel: a CR stays
+         * part of the name (env would look for "sh\r"). */
+        program = line + strspn(line, " \t");
+        for (size_t n = strlen(program); n > 0 && (program[n - 1] == ' ' || program[n - 1] == '\t');)
+                program[--n] = '\0';
+        if (!*program)
                 return false;   /* a bare "#!" names nothing */
-        *ret_env_name = NULL;
-        if (g_str_has_suffix(words[0], "/env")) {
-                /* env's own options (-S, -i, -u NAME...) come first. */
-                for (w = words + 1; *w && (**w == '-' || !**w); w++)
-                        if (strcmp(*w, "-u") == 0 && w[1])
-                                w++;
-                if (*w && !strchr(*w, '='))
-                        *ret_env_name = g_strdup(*w);
+        /* As binfmt_script: the program ends at the first space or tab,
+         * and the rest, stripped, is one argument. */
+        arg = program + strcspn(program, " \t");
+        if (*arg) {
+                *arg++ = '\0';
+                arg += strspn(arg, " \t");
         }
-        *ret_program = g_strdup(words[0]);
+        *ret_env_name = g_str_has_suffix(program, "/env") ? env_name(arg) : NULL;
+        *ret_program = g_strdup(program);
         return true;
 }
 
 static int interpreter_problem(struct fh_trust *t, int fd, const char *search_path, unsigned depth,
                                char **ret_problem);
+
+/* 'path' does not exist: what will hold it, its deepest directory that
+ * exists, must be one that only root can add to (a sticky /tmp is not,
+ * even above nothing else: anyone can create the name there). */
+static int missing_problem(struct fh_trust *t, const char *path, char **ret_problem) {
+        g_autofree char *dir = g_path_get_dirname(path);
+        g_autofree char *problem = NULL;
+        int r;
+
+        for (;;) {
+                r = fh_trust_check_dir(t, dir, &problem);
+                if ((r != -ENOENT && r != -ENOTDIR) || strcmp(dir, "/") == 0 || strcmp(dir, ".") == 0)
+                        break;
+                g_clear_pointer(&problem, g_free);
+                {
+                        char *up = g_path_get_dirname(dir);
+                        g_free(dir);
+                        dir = up;
+                }
+        }
+        if (r != -EPERM)
+                return 0;
+        *ret_problem = g_steal_pointer(&problem);
+        return -EPERM;
+}
 
 /* The interpreter 'program' (absolute: the kernel does not search PATH),
  * and the interpreter that it needs in turn. */
@@ -582,9 +667,9 @@ static int program_problem(struct fh_trust *t, const char *program, const char *
         }
         r = fh_trust_open(t, program, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
         if (r == -ENOENT || r == -ENOTDIR) {
-                /* Not there, in a trusted place: the hook cannot run at
-                 * all (--check says so), and nobody else can add it. */
-                return 0;
+                /* Not there: the hook cannot run at all (--check says so),
+                 * unless someone else can add it before it runs. */
+                return missing_problem(t, program, ret_problem);
         }
         if (r < 0 && r != -EPERM) {
                 /* Unknown is not trusted. */
@@ -602,27 +687,33 @@ static int program_problem(struct fh_trust *t, const char *program, const char *
 }
 
 /* env NAME: every directory of the search up to where NAME is found can
- * decide what runs, so every one of them must be trusted. */
+ * decide what runs, so every one of them must be trusted. A relative
+ * entry (empty: ".") is the working directory, judged as such. */
 static int env_name_problem(struct fh_trust *t, const char *name, const char *search_path, unsigned depth,
                             char **ret_problem) {
         g_auto(GStrv) dirs = NULL;
 
+        if (!*name) {
+                *ret_problem = g_strdup("its #! line runs env with options or assignments that the trust policy "
+                                        "cannot follow (fix: name the interpreter by its absolute path, e.g. "
+                                        "#!/usr/bin/python3)");
+                return -EPERM;
+        }
         if (strchr(name, '/'))
                 return program_problem(t, name, search_path, depth, ret_problem);
         dirs = g_strsplit(search_path ? search_path : "", ":", -1);
         for (char **d = dirs; *d; d++) {
+                const char *dir = **d ? *d : ".";
                 g_autofree char *problem = NULL, *candidate = NULL;
                 struct stat st;
 
-                if (!**d || **d != '/')
-                        continue;       /* a relative entry: the hook's working directory, / */
-                if (fh_trust_check_dir(t, *d, &problem) == -EPERM) {
-                        g_autofree char *shown = fh_escape_dup(*d);
+                if (fh_trust_check_dir(t, dir, &problem) == -EPERM) {
+                        g_autofree char *shown = fh_escape_dup(dir);
                         *ret_problem = g_strdup_printf("%s is searched for '%s' by its #! line: %s", shown, name,
                                                        problem);
                         return -EPERM;
                 }
-                candidate = g_build_filename(*d, name, NULL);
+                candidate = g_build_filename(dir, name, NULL);
                 if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
                         return program_problem(t, candidate, search_path, depth, ret_problem);
         }
@@ -665,4 +756,30 @@ int fh_trust_check_interpreter(struct fh_trust *t, int fd, const char *search_pa
                 return 0;
         *ret_problem = g_strdup_printf("its #! interpreter is not trusted: %s", problem);
         return -EPERM;
+}
+
+char *fh_trust_search_path(struct fh_trust *t, const char *search_path, GPtrArray *problems) {
+        g_auto(GStrv) dirs = g_strsplit(search_path, ":", -1);
+        g_autoptr(GString) kept = g_string_new(NULL);
+
+        for (char **d = dirs; *d; d++) {
+                g_autofree char *problem = NULL, *shown = NULL;
+                int r = fh_trust_check_dir(t, **d ? *d : ".", &problem);
+
+                if (r == 0) {
+                        g_string_append_printf(kept, "%s%s", kept->len ? ":" : "", *d);
+                        continue;
+                }
+                /* Missing, or not a directory: it holds nothing now, and
+                 * must not be found holding something later. */
+                if (r != -EPERM)
+                        continue;
+                shown = fh_escape_dup(*d);
+                g_ptr_array_add(problems, g_strdup_printf("PATH entry %s%s%s%s is not trusted: %s",
+                                                          **d == '/' ? "" : "'", shown,
+                                                          **d == '/' ? "" : "'",
+                                                          **d == '/' ? "" : " (relative: the working directory)",
+                                                          problem));
+        }
+        return g_string_free(g_steal_pointer(&kept), FALSE);
 }

@@ -15,6 +15,13 @@
 #   interp-nested      a trusted hook whose interpreter is a root script
 #                      whose own #! interpreter is the user's
 #   interp-env-path    #!/usr/bin/env sh, with a user's directory in PATH
+#   path-hook-cmd      a trusted hook that runs 'sh' by name, with a user's
+#                      directory in the PATH root's caller gave (su without -)
+#   path-wrapper       #!/usr/bin/nice sh: a wrapper that searches PATH too
+#   path-relative      '.' or an empty entry in PATH, run from a user's
+#                      directory: both name the working directory
+#   env-S-assign       #!/usr/bin/env -S PATH=DIR sh: env's own assignment
+#                      of the search path, to a user's directory
 #   dir-user-link      -d through a user-owned symlink to a root directory
 #                      of programs (as /usr/sbin) (#2)
 #   dir-sticky-link    the same link in a sticky world-writable directory
@@ -30,17 +37,33 @@
 #                      freeze record that names a root program (thaw runs it)
 #   state-create-user-link  a state directory still to be created, through a
 #                      user's symlink (root would create it there)
+#   state-shared-missing  a state directory still to be created in a sticky
+#                      shared directory, which anyone could create first
 #   log-user-link      -l through a user's symlinked directory (root would
 #                      create the log where the user points)
 #   hardlink-in-user-dir  a root program hard-linked into the user's own
 #                      directory, used as the hook directory
+#   mask-via-user-link a hook link to /dev/null through a user's link: not a
+#                      silent mask, but refused
+#   log-group-*        a log directory a group may write (Ubuntu's /var/log):
+#                      its member's symlink or file as the log, a root file
+#                      hard-linked there, or a readable root file of the
+#                      directory renamed over it
 # Not covered here: a FUSE filesystem (no FUSE server on the test machines;
-# the policy refuses any step on FUSE, see trust.h), bind mounts (root only).
+# the policy refuses any step on FUSE, see trust.h), bind mounts (root only),
+# a walk deeper than PATH_MAX (unit test: test_resolution_longer_than_path_max;
+# building 64,000 directories takes a minute).
+# Design limits, not judged: what a trusted file says (a root hook that
+# sources a user's file, '#!/bin/sh /home/u/x', a root binary whose ELF
+# interpreter or RUNPATH is a user's), and the caller's environment other
+# than PATH (BASH_ENV, PYTHONPATH...: qemu-ga's is systemd's, sudo resets it).
 #
 # usage: adversary.sh FSFREEZE_HOOK
 set -u
 
 bin=$1
+# Absolute: some attacks run it from another working directory.
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: the adversary suite needs root (it creates a user and runs the dispatcher as root)"
     exit 77
@@ -192,10 +215,48 @@ rm -f "$mark" "$log"
 PATH=$u/bin:/usr/bin:/bin "$bin" --no-journal -l "$log" $base -d "$hooks" freeze > /dev/null 2>&1
 if [ -e "$mark" ]; then
     fail "interp-env-path [freeze]: the user's payload ran as uid $(cat "$mark")"
-elif ! grep -q "$u/bin is searched for 'sh'.*not trusted\|not trusted.*$u/bin is searched for 'sh'" "$log"; then
+elif ! grep -q "PATH entry $u/bin is not trusted: .*dropped from the hooks' PATH" "$log"; then
     fail "interp-env-path [freeze]: no refusal naming $u/bin"
     sed 's/^/    /' "$log"
 fi
+
+# PATH as root's caller passed it (su without -, sudo with a kept PATH):
+# every directory in it decides what a hook's command names run.
+# path_run NAME EXPECT PATH [CWD]: runs freeze and thaw with that PATH.
+path_run() {
+    for phase in freeze thaw; do
+        n=$((n + 1))
+        rm -f "$mark" "$log"
+        (cd "${4:-/}" && PATH=$3 "$bin" --no-journal -l "$log" $base -d "$hooks" $phase > /dev/null 2>&1)
+        if [ -e "$mark" ]; then
+            fail "$1 [$phase]: the user's payload ran as uid $(cat "$mark")"
+        elif ! grep -q "$2" "$log"; then
+            fail "$1 [$phase]: no refusal naming $2"
+            sed 's/^/    /' "$log"
+        fi
+    done
+}
+
+reset
+printf '#!/bin/sh\nsh -c true\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+path_run path-hook-cmd "PATH entry $u/bin is not trusted" "$u/bin:/usr/bin:/bin"
+
+reset
+printf '#!/usr/bin/nice sh\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+path_run path-wrapper "PATH entry $u/bin is not trusted" "$u/bin:/usr/bin:/bin"
+
+reset
+printf '#!/usr/bin/env sh\nexit 0\n' > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+path_run path-relative "PATH entry '.' (relative: the working directory) is not trusted" ".:/usr/bin:/bin" "$u/bin"
+path_run path-relative "PATH entry '' (relative: the working directory) is not trusted" ":/usr/bin:/bin" "$u/bin"
+
+reset
+printf '#!/usr/bin/env -S PATH=%s sh\nexit 0\n' "$u/bin" > "$hooks/10-x"
+chmod 0755 "$hooks/10-x"
+run_modes env-S-assign "env with options or assignments" $all -- $base -d "$hooks"
 
 # --- hook directories --------------------------------------------------------------
 
@@ -229,6 +290,15 @@ mkdir -p "$u/own"
 chown "$uid:$gid" "$u/own"
 ln "$victim/10-payload" "$u/own/10-payload" 2>/dev/null || cp -p "$victim/10-payload" "$u/own/10-payload"
 run_modes hardlink-in-user-dir "$u is owned by uid $uid" $all -- $base -d "$u/own"
+
+# A root hook link whose chain goes through a user's link: the user points
+# it at /dev/null, and a refused hook (an error, and a failed freeze under
+# on-failure=abort) would become a silent mask.
+reset
+ln -s /dev/null "$l/mask-link"
+chown -h "$uid:$gid" "$l/mask-link"
+ln -s "$l/mask-link" "$hooks/10-db"
+run_modes mask-via-user-link "$l/mask-link is a symlink owned by uid $uid" $all -- $base -d "$hooks"
 
 # --- the configuration ------------------------------------------------------------
 
@@ -279,6 +349,33 @@ for phase in freeze thaw; do
     esac
 done
 
+# A state directory still to be created in a sticky shared directory (as
+# /tmp): anyone can create it first, with forged records, between the check
+# and the read (--status, --dry-run thaw), or make a missing parent a link
+# so that root creates it elsewhere. Refused while missing, as it would be
+# if the user had created it.
+reset
+printf '#!/bin/sh\nexit 0\n' > "$hooks/10-ok"
+chmod 0755 "$hooks/10-ok"
+mkdir -p "$top/shared"
+chmod 1777 "$top/shared"
+for mode in freeze dry-thaw status; do
+    n=$((n + 1))
+    case $mode in
+    freeze) out=$("$bin" --no-journal --config="$conf" --state-dir="$top/shared/a/state" -d "$hooks" -l "$log" \
+        freeze 2>&1; cat "$log") ;;
+    dry-thaw) out=$("$bin" --config="$conf" --state-dir="$top/shared/a/state" -d "$hooks" --dry-run thaw 2>&1) ;;
+    status) out=$("$bin" --config="$conf" --state-dir="$top/shared/a/state" --status 2>&1) ;;
+    esac
+    rm -f "$log"
+    [ -e "$top/shared/a" ] && fail "state-shared-missing [$mode]: root created $top/shared/a"
+    rm -rf "$top/shared/a"
+    case $out in
+    *"state directory $top/shared/a/state is not trusted: $top/shared is writable by group or others"*) ;;
+    *) fail "state-shared-missing [$mode]: no refusal naming $top/shared"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
+
 # --- the log -----------------------------------------------------------------------
 
 reset
@@ -299,6 +396,53 @@ for phase in freeze thaw; do
     *) fail "log-user-link [$phase]: no refusal naming $l/logdir"; printf '%s\n' "$out" | sed 's/^/    /' ;;
     esac
 done
+
+# A log directory that a group may write, as Ubuntu's root:syslog 0775
+# /var/log: the group's member is the attacker. A symlink or a file of the
+# member's own as the log is refused by name; a root file hard-linked there
+# (what fs.protected_hardlinks=0 lets anyone do; made by root here) would
+# have root append every hook's output to it.
+reset
+logs=$top/var-log
+mkdir "$logs"
+chgrp "$gid" "$logs"
+chmod 0775 "$logs"
+printf 'root secret\n' > "$top/protected/victim"
+chmod 0600 "$top/protected/victim"
+glog=$logs/fsfreeze-hook.log
+log_group() {
+    for phase in freeze thaw; do
+        n=$((n + 1))
+        out=$("$bin" --no-journal $base -d "$hooks" -l "$glog" $phase 2>&1)
+        if [ "$(cat "$top/protected/victim")" != "root secret" ]; then
+            fail "$1 [$phase]: root wrote its log into $top/protected/victim"
+            printf 'root secret\n' > "$top/protected/victim"
+        fi
+        case $out in
+        *"$2"*) ;;
+        *) fail "$1 [$phase]: no refusal naming $2"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+        esac
+    done
+}
+as_user ln -s "$top/protected/victim" "$glog"
+log_group log-group-symlink "$glog is a symlink owned by uid $uid"
+rm -f "$glog"
+as_user touch "$glog"
+log_group log-group-own-file "$glog is owned by uid $uid"
+rm -f "$glog"
+ln "$top/protected/victim" "$glog"
+log_group log-group-hardlink "$glog has 2 hard links"
+rm -f "$glog"
+# Any root file of the directory renamed over the log: a world-readable one
+# (as /var/log/dpkg.log) would publish every hook's output.
+printf 'other\n' > "$logs/other.log"
+chmod 0644 "$logs/other.log"
+as_user mv -f "$logs/other.log" "$glog"
+log_group log-group-swap "$glog is readable by group or others in a directory a group can write"
+if [ "$(cat "$glog")" != other ]; then
+    fail "log-group-swap: root appended the hooks' output to a world-readable file"
+fi
+rm -f "$glog"
 
 echo "$n attacks, $failures failed"
 [ "$failures" = 0 ]

@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 mount -t tmpfs -o mode=0755 tmpfs /var/log   # as a real /var/log; a tmpfs is 1777
-mount -t tmpfs tmpfs /run
+mount -t tmpfs -o mode=0755 tmpfs /run   # as a real /run: a 1777 one is not trusted
 # /etc through an overlay: the configuration at its default path lands in
 # $TMP, the machine's /etc is untouched.
 mkdir -p "$TMP/etc-upper" "$TMP/etc-work"

@@ -15,6 +15,7 @@
 #include <glib/gstdio.h>
 
 #include "testlib.h"
+#include "logfile.h"
 #include "trust.h"
 
 static struct stat mode(mode_t m, uid_t uid) {
@@ -39,7 +40,9 @@ static void test_judge_rules(void **state) {
         /* /tmp is fine above the hook directory, not as the hook directory. */
         assert_null(fh_trust_judge(&tmp, "/tmp", 0, true));
         d = fh_trust_judge(&tmp, "/tmp", 0, false);
-        assert_non_null(d);
+        /* Never plain "chmod go-w /tmp": it is shared on purpose. */
+        assert_string_equal(d, "/tmp is writable by group or others (fix: chmod go-w '/tmp', unless it is shared on "
+                               "purpose, as /tmp is: then use a directory only root can write)");
         e = fh_trust_judge(&open_dir, "/srv", 0, true);
         assert_non_null(e);
         /* A name that is not plain text is escaped in the message. */
@@ -295,6 +298,178 @@ static void test_shebang_parse(void **state) {
         assert_false(fh_shebang_parse("echo\n", 5, &p3, &e3));
 }
 
+/* env as the kernel calls it: all after the program is one argument, so
+ * what env looks up, or whether the policy can tell at all. */
+static void test_shebang_env(void **state) {
+        static const struct {
+                const char *line, *env_name;    /* NULL: env runs nothing */
+        } cases[] = {
+                { "#!/usr/bin/env sh\n", "sh" },
+                { "#!/usr/bin/env sh -e\n", "sh -e" },         /* one name, spaces included */
+                { "#!/usr/bin/env -Ssh\n", "sh" },
+                { "#!/usr/bin/env -S  sh -e\n", "sh" },
+                { "#!/usr/bin/env FOO=1 sh\n", NULL },         /* one assignment, no program */
+                { "#!/usr/bin/env\n", NULL },
+                { "#!/usr/bin/env -S PATH=/home/u/bin sh\n", "" },
+                { "#!/usr/bin/env -S FOO=1 sh\n", "" },
+                { "#!/usr/bin/env -S -C / sh\n", "" },
+                { "#!/usr/bin/env -S \"sh\"\n", "" },
+                { "#!/usr/bin/env -S ${SHELL}\n", "" },
+                { "#!/usr/bin/env -i sh\n", "" },
+                { "#!/usr/bin/env sh\r\n", "sh\r" },           /* CRLF: env looks for "sh\r" */
+        };
+
+        /* The kernel reads 255 bytes of a #! line: what is past them is
+         * not part of the name env gets. */
+        {
+                g_autofree char *p = NULL, *e = NULL, *name = g_strnfill(300, 'x');
+                g_autofree char *line = g_strdup_printf("#!/usr/bin/env %s\n", name);
+
+                assert_true(fh_shebang_parse(line, strlen(line), &p, &e));
+                assert_int_equal(strlen(e), 255 - strlen("#!/usr/bin/env "));
+        }
+        for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+                g_autofree char *p = NULL, *e = NULL;
+
+                assert_true(fh_shebang_parse(cases[k].line, strlen(cases[k].line), &p, &e));
+                assert_string_equal(p, "/usr/bin/env");
+                if (cases[k].env_name)
+                        assert_string_equal(e, cases[k].env_name);
+                else
+                        assert_null(e);
+        }
+}
+
+/* A chain of links, each within PATH_MAX, that leads deeper than PATH_MAX:
+ * the kernel follows it, but each step of the walk keeps where it is, so
+ * 32 links of 2,000 directories each cost root gigabytes and minutes (seen:
+ * 4 GB, then a crash, under a user's chain). It is refused at PATH_MAX,
+ * where open() by the name would fail anyway. */
+static void test_resolution_longer_than_path_max(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *start = g_build_filename(top, "l0", NULL), *problem = NULL;
+        g_autofree char *name = g_strnfill(200, 'a');
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+        char *rm[] = { "rm", "-rf", top, NULL };
+        struct stat st;
+        int dfd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
+
+        /* l0 -> 18 levels of 200-byte names/l1 -> 18 more/x: 7,200 bytes. */
+        for (int link = 0; link < 2; link++) {
+                g_autoptr(GString) target = g_string_new(NULL);
+                int below = openat(dfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                for (int k = 0; k < 18; k++) {
+                        int next;
+                        assert_int_equal(mkdirat(below, name, 0755), 0);
+                        next = openat(below, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        close(below);
+                        below = next;
+                        g_string_append_printf(target, "%s/", name);
+                }
+                g_string_append(target, link == 0 ? "l1" : "x");
+                assert_int_equal(symlinkat(target->str, dfd, link == 0 ? "l0" : "l1"), 0);
+                close(dfd);
+                dfd = below;
+        }
+        close(openat(dfd, "x", O_WRONLY | O_CREAT | O_CLOEXEC, 0755));
+        close(dfd);
+        assert_int_equal(stat(start, &st), 0);  /* the kernel follows it */
+
+        assert_int_equal(fh_trust_open(t, start, O_RDONLY, &fd, &st, &problem), -ENAMETOOLONG);
+        assert_non_null(strstr(problem, "File name too long"));
+        assert_true(g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL));
+}
+
+/* The log is judged by name before it is opened; in a directory a group
+ * may write, a member can put a file of theirs (or a hard link) there in
+ * between. As root, what was opened is judged again. */
+static void test_log_opened_is_judged(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *log = g_build_filename(top, "log", NULL);
+        g_autofree char *other = g_build_filename(top, "other", NULL);
+        bool open_line;
+        int fd;
+
+        if (geteuid() != 0) {
+                tl_rmtree(top);
+                skip();
+        }
+        fd = fh_logfile_open(log, &open_line);      /* created by root: fine */
+        assert_true(fd >= 0);
+        close(fd);
+        fd = fh_logfile_open(log, &open_line);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(chown(log, 65534, 65534), 0);
+        assert_int_equal(fh_logfile_open(log, &open_line), -EPERM);
+        assert_int_equal(chown(log, 0, 0), 0);
+        assert_int_equal(link(log, other), 0);
+        assert_int_equal(fh_logfile_open(log, &open_line), -EMLINK);
+        assert_int_equal(unlink(other), 0);
+        /* Readable by others: fine where only root writes the directory,
+         * not where a group may (any file of it can be renamed there). */
+        assert_int_equal(chmod(log, 0644), 0);
+        fd = fh_logfile_open(log, &open_line);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(chmod(top, 0775), 0);
+        assert_int_equal(fh_logfile_open(log, &open_line), -EACCES);
+        tl_rmtree(top);
+}
+
+/* A #! interpreter that does not exist yet, in a sticky world-writable
+ * directory: anyone can create it there between the check and the exec
+ * (or before the next hook with the same interpreter). */
+static void test_missing_interpreter_in_sticky_dir(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *sticky = g_build_filename(top, "tmp", NULL);
+        g_autofree char *body = NULL, *script = NULL, *problem = NULL, *want = NULL;
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+        int fd;
+
+        g_mkdir(sticky, 0755);
+        chmod(sticky, 01777);
+        body = g_strdup_printf("#!%s/later/sh\ntrue\n", sticky);
+        script = tl_write_file(top, "hook", body, 0755);
+        fd = open(script, O_RDONLY | O_CLOEXEC);
+        assert_int_equal(fh_trust_check_interpreter(t, fd, "/usr/bin:/bin", &problem), -EPERM);
+        close(fd);
+        want = g_strdup_printf("%s is writable by group or others", sticky);
+        assert_non_null(strstr(problem, want));
+        g_clear_pointer(&problem, g_free);
+        /* Missing in a directory only root can add to: nothing to fear. */
+        chmod(sticky, 0755);
+        {
+                g_autoptr(fh_trust) t2 = fh_trust_new(geteuid());
+                fd = open(script, O_RDONLY | O_CLOEXEC);
+                assert_int_equal(fh_trust_check_interpreter(t2, fd, "/usr/bin:/bin", &problem), 0);
+                close(fd);
+        }
+        tl_rmtree(top);
+}
+
+/* The hooks' PATH keeps only trusted directories, saying why each other
+ * one goes; a missing one goes silently. */
+static void test_search_path(void **state) {
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *good = g_build_filename(top, "good", NULL), *open_dir = g_build_filename(top, "open", NULL);
+        g_autofree char *missing = g_build_filename(top, "missing", NULL), *path = NULL, *kept = NULL;
+        g_autofree char *want = NULL;
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(fh_trust) t = fh_trust_new(geteuid());
+
+        g_mkdir(good, 0755);
+        g_mkdir(open_dir, 0777);
+        chmod(open_dir, 0777);
+        path = g_strdup_printf("%s:%s:%s:/usr/bin", good, open_dir, missing);
+        kept = fh_trust_search_path(t, path, problems);
+        want = g_strdup_printf("%s:/usr/bin", good);
+        assert_string_equal(kept, want);
+        assert_int_equal(problems->len, 1);
+        g_free(want);
+        want = g_strdup_printf("PATH entry %s is not trusted: %s is writable by group or others", open_dir, open_dir);
+        assert_non_null(strstr(problems->pdata[0], want));
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_judge_rules),
@@ -306,6 +481,11 @@ int main(void) {
                 cmocka_unit_test(test_interpreter),
                 cmocka_unit_test(test_output_policy),
                 cmocka_unit_test(test_shebang_parse),
+                cmocka_unit_test(test_shebang_env),
+                cmocka_unit_test(test_search_path),
+                cmocka_unit_test(test_resolution_longer_than_path_max),
+                cmocka_unit_test(test_log_opened_is_judged),
+                cmocka_unit_test(test_missing_interpreter_in_sticky_dir),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
