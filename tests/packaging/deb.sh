@@ -129,7 +129,7 @@ hook_path=${after_exec##*-F}
 hook_path=${hook_path%% *}
 FSFREEZE_HOOK_PATH=$hook_path QGA_CMD=$QGA_CMD TMP=$TMP unshare -m --propagation private bash -euc '
     mount -t tmpfs -o mode=0755 tmpfs /var/log   # as a real /var/log; a tmpfs is 1777
-    mount -t tmpfs tmpfs /run
+    mount -t tmpfs -o mode=0755 tmpfs /run         # as a real /run
     mkdir -p "$TMP/qga-state"
     qemu-ga -m unix-listen -p "$TMP/qga.sock" -F"$FSFREEZE_HOOK_PATH" -t "$TMP/qga-state" -f "$TMP/qga.pid" &
     QGA=$!
