@@ -52,7 +52,8 @@ int fh_state_write(const char *dir, const struct fh_state_record *r);
 
 /* Reads the last record of 'phase'. -ENOENT: none (nothing since boot);
  * -ESTALE: one from an earlier boot (a state directory on persistent
- * storage), which must not pair; -EBADMSG: unreadable. */
+ * storage), which must not pair; -EBADMSG: unreadable, also when one of
+ * its values does not read (damaged, or edited by hand). */
 int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret);
 
 /* Removes the record of 'phase', so that a stale one can never pair.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,12 +205,37 @@ int fh_state_write(const char *dir, const struct fh_state_record *r) {
         return write_atomically(dir, file_name(r->phase), text->str, text->len);
 }
 
+/* Strict getters: a value that is there but does not read (damaged, or
+ * edited by hand: "ran=yes") makes the record unreadable rather than
+ * "false" or 0, which would release hooks that may still hold. Only
+ * 'released' may be missing: records of older versions have none. */
+static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool optional, bool *ret) {
+        g_autoptr(GError) error = NULL;
+        gboolean v = g_key_file_get_boolean(kf, group, key, &error);
+
+        if (error)
+                return optional && g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND);
+        *ret = v;
+        return true;
+}
+
+static bool get_int64(GKeyFile *kf, const char *group, const char *key, int64_t *ret) {
+        g_autoptr(GError) error = NULL;
+        gint64 v = g_key_file_get_int64(kf, group, key, &error);
+
+        if (error)
+                return false;
+        *ret = v;
+        return true;
+}
+
 static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r) {
         g_autofree char *name = g_key_file_get_string(kf, group, "name", NULL);
         g_autofree char *path = g_key_file_get_string(kf, group, "path", NULL);
         g_autofree char *outcome = g_key_file_get_string(kf, group, "outcome", NULL);
         g_autofree char *n = NULL, *p = NULL;
         struct fh_state_hook *h;
+        int64_t status = -1;
 
         if (!name || !path || !outcome)
                 return false;
@@ -218,11 +244,20 @@ static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r
         h = fh_state_record_add(r, n, p);
         g_free(h->outcome);
         h->outcome = decode(outcome);
-        h->ran = g_key_file_get_boolean(kf, group, "ran", NULL);
-        h->released = g_key_file_get_boolean(kf, group, "released", NULL);
-        h->status = g_key_file_get_integer(kf, group, "status", NULL);
-        h->duration_usec = g_key_file_get_int64(kf, group, "duration-usec", NULL);
+        if (!get_bool(kf, group, "ran", false, &h->ran) || !get_bool(kf, group, "released", true, &h->released) ||
+            !get_int64(kf, group, "status", &status) || status < -1 || status > INT_MAX ||
+            !get_int64(kf, group, "duration-usec", &h->duration_usec))
+                return false;
+        h->status = (int) status;
         return true;
+}
+
+/* The [run] group; false if a value does not read. */
+static bool read_run(GKeyFile *kf, struct fh_state_record *r) {
+        return get_int64(kf, GROUP_RUN, "started-usec", &r->started_usec) &&
+               get_int64(kf, GROUP_RUN, "finished-usec", &r->finished_usec) &&
+               get_bool(kf, GROUP_RUN, "awaiting-thaw", false, &r->awaiting_thaw) &&
+               get_bool(kf, GROUP_RUN, "aborted", false, &r->aborted);
 }
 
 int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret) {
@@ -238,10 +273,8 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         recorded = g_key_file_get_string(kf, GROUP_RUN, "phase", NULL);
         if (!recorded || fh_phase_from_string(recorded) != (int) phase)
                 return -EBADMSG;
-        r->started_usec = g_key_file_get_int64(kf, GROUP_RUN, "started-usec", NULL);
-        r->finished_usec = g_key_file_get_int64(kf, GROUP_RUN, "finished-usec", NULL);
-        r->awaiting_thaw = g_key_file_get_boolean(kf, GROUP_RUN, "awaiting-thaw", NULL);
-        r->aborted = g_key_file_get_boolean(kf, GROUP_RUN, "aborted", NULL);
+        if (!read_run(kf, r))
+                return -EBADMSG;
         r->on_failure = g_key_file_get_string(kf, GROUP_RUN, "on-failure", NULL);
         boot = g_key_file_get_string(kf, GROUP_RUN, "boot-id", NULL);
         if (boot && r->boot_id && strcmp(boot, r->boot_id) != 0)

@@ -373,6 +373,45 @@ static void test_partial_thaw_carried_over(void **state) {
                                  "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
 }
 
+/* A record edited by hand or damaged so that a value no longer reads (a
+ * boolean written "yes") is unreadable, not read as "false": "false" would
+ * tell the thaw that nothing froze, and its hooks "FSFREEZE_FROZE=no". */
+static void check_damaged_record(struct fx *f, const char *from, const char *to) {
+        g_autofree char *path = g_build_filename(f->state, "last-freeze", NULL);
+        g_autofree char *text = NULL, *rec = NULL, *st = NULL;
+        g_auto(GStrv) parts = NULL;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+        text = tl_read_file(path);
+        assert_non_null(strstr(text, from));
+        parts = g_strsplit(text, from, 2);
+        g_free(text);
+        text = g_strjoin(to, parts[0], parts[1], NULL);
+        assert_true(g_file_set_contents(path, text, -1, NULL));
+
+        st = status_text(f);
+        assert_non_null(strstr(st, "Last freeze: record unreadable"));
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=unknown\n10-a thaw froze=unknown\n");
+}
+
+static void test_damaged_awaiting_thaw(void **state) {
+        check_damaged_record(*state, "awaiting-thaw=true", "awaiting-thaw=yes");
+}
+
+static void test_damaged_ran(void **state) {
+        check_damaged_record(*state, "ran=true", "ran=1x");
+}
+
+static void test_damaged_finished(void **state) {
+        check_damaged_record(*state, "finished-usec=", "finished-usec=x");
+}
+
 /* --- 4. derived defaults ----------------------------------------------------- */
 
 /* Runs a thaw of a hook that blocks, with 'extra' configuration lines and
@@ -770,6 +809,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_sigkill_during_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_option, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
