@@ -194,7 +194,9 @@ static void record(struct fh_state_hook *h, const struct fh_result *r, bool refu
                 h->outcome = g_strdup("refused by the trust policy");
                 return;
         }
-        h->ran = r->error == 0;
+        /* Once held (by an earlier freeze never thawed), held until a
+         * thaw releases it, whatever this run does. */
+        h->ran = h->ran || r->error == 0;
         h->status = fh_result_status(r);
         h->duration_usec = r->duration_usec;
         if (r->error < 0)
@@ -523,31 +525,41 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 abort_freeze(c, "the freeze was interrupted", rec);
 }
 
+/* The record of a freeze that no thaw has released, or NULL. */
+static struct fh_state_record *unthawed_freeze(struct ctx *c) {
+        struct fh_state_record *old = NULL;
+
+        if (!c->state_dir || fh_state_read(c->state_dir, FH_PHASE_FREEZE, &old) < 0)
+                return NULL;
+        if (!old->awaiting_thaw)
+                g_clear_pointer(&old, fh_state_record_free);
+        return old;
+}
+
 /* A freeze that was never thawed (qemu-ga froze nothing and sent no thaw,
  * say) still has hooks holding something: the next thaw must release them
- * too, so they are carried into the new record, before its own hooks. */
-static void carry_over(struct ctx *c, const struct fh_plan *plan, struct fh_state_record *rec) {
-        g_autoptr(fh_state_record) old = NULL;
+ * too. Those this freeze does not run are carried into the new record,
+ * before its own hooks; those it runs again keep their hold whatever
+ * happens to them now (this freeze may be stopped before it reaches them,
+ * or fail to start them). Call after the planned hooks are in 'rec'. */
+static void carry_over(struct ctx *c, const struct fh_state_record *old, struct fh_state_record *rec) {
         unsigned n = 0;
 
-        if (fh_state_read(c->state_dir, FH_PHASE_FREEZE, &old) < 0 || !old->awaiting_thaw)
-                return;
         for (guint k = 0; k < old->hooks->len; k++) {
                 const struct fh_state_hook *h = old->hooks->pdata[k];
-                bool planned = false;
-                struct fh_state_hook *copy;
+                struct fh_state_hook *now = fh_state_record_find(rec, h->name);
 
-                for (guint i = 0; i < plan->items->len && !planned; i++) {
-                        const struct fh_plan_item *item = plan->items->pdata[i];
-                        planned = item->run && strcmp(item->name, h->name) == 0;
-                }
-                if (!fh_state_hook_held(old, h) || planned)
+                if (!fh_state_hook_held(old, h))
                         continue;
-                copy = fh_state_record_add(rec, h->name, h->path);
-                copy->ran = true;
-                g_free(copy->outcome);
-                copy->outcome = g_strdup("ran in an earlier freeze that was never thawed");
-                n++;
+                if (!now) {
+                        /* Before this freeze's own hooks: they froze first. */
+                        now = fh_state_record_add(rec, h->name, h->path);
+                        g_ptr_array_insert(rec->hooks, (gint) n++,
+                                           g_ptr_array_steal_index(rec->hooks, rec->hooks->len - 1));
+                }
+                now->ran = true;
+                g_free(now->outcome);
+                now->outcome = g_strdup("ran in an earlier freeze that was never thawed");
         }
         fh_log_message(c->log, LOG_WARNING, "unthawed", "the previous freeze was never thawed: %u of its hooks are "
                        "not in this one and will be thawed with it", n);
@@ -626,16 +638,19 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         rec->started_usec = now_realtime_usec();
         rec->on_failure = g_strdup(fh_on_failure_to_string(c.s->on_failure));
         rec->awaiting_thaw = o->phase == FH_PHASE_FREEZE;
-        if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
-                carry_over(&c, plan, rec);
-                /* Never leave an older record that a thaw could pair with
-                 * should this one fail to be written. */
-                (void) fh_state_remove(c.state_dir, FH_PHASE_FREEZE);
-        }
         for (guint k = 0; k < plan->items->len; k++) {
                 const struct fh_plan_item *item = plan->items->pdata[k];
                 if (item->run)
                         fh_state_record_add(rec, item->name, item->path);
+        }
+        if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
+                g_autoptr(fh_state_record) old = unthawed_freeze(&c);
+
+                if (old)
+                        carry_over(&c, old, rec);
+                /* Never leave an older record that a thaw could pair with
+                 * should this one fail to be written. */
+                (void) fh_state_remove(c.state_dir, FH_PHASE_FREEZE);
         }
         /* Written before the first hook runs: if we are killed half-way, a
          * thaw still finds every hook that may have frozen, and --status

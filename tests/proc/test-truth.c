@@ -373,6 +373,35 @@ static void test_partial_thaw_carried_over(void **state) {
                                  "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
 }
 
+/* A freeze never thawed, then a second freeze stopped before it reaches
+ * hooks that the first one froze: they still hold what the first freeze
+ * took, so the thaw releases them too, telling them that they froze. */
+static void test_refreeze_interrupted_keeps_holds(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *body = NULL, *marker = g_build_filename(f->top, "stop", NULL);
+
+        write_conf(f, NULL);
+        body = g_strdup_printf("echo \"10-a $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                               "trap '' TERM\n[ \"$1\" = freeze ] && [ -e '%s' ] && kill -TERM $PPID\nexit 0",
+                               f->out, marker);
+        g_free(tl_write_hook(f->hooks, "10-a", body));
+        hook(f, "20-b", 0);
+        hook(f, "30-c", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+
+        g_free(tl_write_file(f->top, "stop", "", 0644));
+        run_ok(f, "freeze", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n");
+
+        unlink(marker);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
+}
+
 /* A record edited by hand or damaged so that a value no longer reads (a
  * boolean written "yes") is unreadable, not read as "false": "false" would
  * tell the thaw that nothing froze, and its hooks "FSFREEZE_FROZE=no". */
@@ -809,6 +838,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_sigkill_during_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refreeze_interrupted_keeps_holds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
