@@ -229,18 +229,21 @@ static int64_t now_realtime_usec(void) {
 
 /* Whether a hook's thaw has happened, as far as it ever can: it ran to its
  * own end (exited, failed, or timed out and killed: running it again would
- * hang again), or the hook itself stops it (refused, cannot be opened). Not
- * when our own set-up failed (no pipe, no fork), nor when it never started,
- * nor when we cut it short because the dispatcher itself was told to stop:
- * its application may still be locked, and thaw hooks are written to run
- * twice (qemu-ga runs them after every thaw request), so the next thaw
- * runs it again. */
+ * hang again), or it cannot be opened (removed since the scan). Not when
+ * the trust policy refused it ('ran' false: the log says how to fix it,
+ * and the fixed hook must still be told that it froze), nor when our own
+ * set-up failed (no pipe, no fork), nor when we cut it short because the
+ * dispatcher itself was told to stop: its application may still be
+ * locked, and thaw hooks are written to run twice (qemu-ga runs them
+ * after every thaw request), so the next thaw runs it again. */
 static bool thaw_done(bool ran, const struct fh_result *r) {
+        if (!ran)
+                return false;
         /* A hook that still exited 0 had finished its work: the signal
          * came as it ended (it may even have sent it). */
-        if (ran && r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
+        if (r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
                 return false;
-        return !ran || r->error == 0 || !r->failed_step;
+        return r->error == 0 || !r->failed_step;
 }
 
 /* A signal that stops the release of what froze: what is not released by
@@ -480,8 +483,9 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         if (item->notable)
                                 log_skip(c, item);
                         c->sum->n_refused += item->refused;
-                        /* Gone, masked, refused: no later thaw can do better. */
-                        if (freeze && !c->sum->interrupted_by)
+                        /* Gone, masked: no later thaw can do better. One
+                         * refused can be fixed, and then still holds. */
+                        if (freeze && !c->sum->interrupted_by && !item->refused)
                                 release(c, freeze, item->name);
                         /* A refused hook leaves its application unprepared,
                          * like a failed one. */

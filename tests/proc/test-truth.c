@@ -402,6 +402,37 @@ static void test_refreeze_interrupted_keeps_holds(void **state) {
         assert_string_equal(rec, "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
 }
 
+/* A thaw hook refused by the trust policy did not run, and the log tells
+ * the administrator how to fix it: fixed, the next thaw must release it as
+ * a hook that froze, not tell it that nothing froze. */
+static void test_thaw_refused_stays_held(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *st = NULL, *b = g_build_filename(f->hooks, "20-b", NULL);
+
+        if (geteuid() != 0) {
+                print_message("SKIP: not root: the trust policy protects root only\n");
+                skip();
+        }
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+
+        assert_int_equal(chmod(b, 0757), 0);
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n");
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+
+        assert_int_equal(chmod(b, 0755), 0);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=yes\n");
+}
+
 /* A record edited by hand or damaged so that a value no longer reads (a
  * boolean written "yes") is unreadable, not read as "false": "false" would
  * tell the thaw that nothing froze, and its hooks "FSFREEZE_FROZE=no". */
@@ -839,6 +870,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refreeze_interrupted_keeps_holds, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_refused_stays_held, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
