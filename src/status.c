@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -18,7 +21,36 @@ static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
 
 /* --- for a person ---------------------------------------------------------- */
 
-static void print_record(FILE *out, const struct fh_state_record *r) {
+/* Whether a dispatcher holds the state lock: 1 yes, 0 no, -1 nobody can
+ * tell (the lock is not ours to open, or missing: a dispatcher that could
+ * not create it runs without). Our shared lock lasts an instant; a
+ * dispatcher that starts then waits 50 ms for it. */
+static int dispatcher_running(const char *state_dir) {
+        g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), r = -1;
+
+        if (fd < 0)
+                return -1;
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+                r = 0;
+        else if (errno == EWOULDBLOCK)
+                r = 1;
+        close(fd);
+        return r;
+}
+
+/* How a record that has no end came to have none. Only the newest record
+ * can be the running dispatcher's. */
+static const char *unfinished(const char *state_dir, bool newest) {
+        int running = newest ? dispatcher_running(state_dir) : 0;
+
+        if (running > 0)
+                return "still running";
+        return running == 0 ? "never finished (the dispatcher was stopped)"
+                            : "never finished (stopped, or still running)";
+}
+
+static void print_record(FILE *out, const struct fh_state_record *r, const char *state_dir, bool newest) {
         char started[FH_TIMESTAMP_MAX], took[32];
 
         format_time(r->started_usec, started);
@@ -27,7 +59,7 @@ static void print_record(FILE *out, const struct fh_state_record *r) {
                 fh_format_duration(r->finished_usec - r->started_usec, took, sizeof took);
                 fprintf(out, ", took %s", took);
         } else
-                fprintf(out, ", never finished (the dispatcher was stopped)");
+                fprintf(out, ", %s", unfinished(state_dir, newest));
         if (r->aborted)
                 fprintf(out, ", aborted by on-failure=abort");
         fputc('\n', out);
@@ -56,7 +88,7 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
                 return 0;
         }
         if (freeze)
-                print_record(out, freeze);
+                print_record(out, freeze, state_dir, !thaw || freeze->started_usec >= thaw->started_usec);
         else
                 fprintf(out, "Last freeze: %s\n", rf == -ENOENT ? "none since boot" : "record unreadable");
         if (freeze && freeze->awaiting_thaw) {
@@ -65,7 +97,7 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
         } else
                 fprintf(out, "Awaiting thaw: no\n");
         if (thaw)
-                print_record(out, thaw);
+                print_record(out, thaw, state_dir, !freeze || thaw->started_usec > freeze->started_usec);
         else
                 fprintf(out, "Last thaw: %s\n", rt == -ENOENT ? "none since boot" : "record unreadable");
         return rf == -EBADMSG || rt == -EBADMSG;

@@ -433,6 +433,35 @@ static void test_thaw_refused_stays_held(void **state) {
         assert_string_equal(rec, "20-b thaw froze=yes\n");
 }
 
+/* --status while a freeze runs (a hook that takes its time) must not say
+ * that the dispatcher was stopped: it holds the state lock. Once it is
+ * killed, the same record is one that never finished. */
+static void test_status_while_running(void **state) {
+        struct fx *f = *state;
+        g_autofree char *st = NULL;
+        pid_t pid, hook_pid;
+
+        write_conf(f, NULL);
+        blocking_hook(f, "10-a", "freeze");
+        pid = start(f, "freeze");
+        assert_true(tl_await_file(f->started, 30000));
+        st = status_text(f);
+        assert_null(strstr(st, "was stopped"));
+        assert_non_null(strstr(st, "Last freeze: "));
+        assert_non_null(strstr(st, ", still running\n"));
+
+        kill(pid, SIGKILL);
+        assert_int_equal(finish(pid), 128 + SIGKILL);
+        hook_pid = tl_read_pid(f->started);
+        assert_true(hook_pid > 0);
+        kill(hook_pid, SIGKILL);
+        assert_true(tl_await_exit(hook_pid, 30000));
+        g_free(st);
+        st = status_text(f);
+        assert_null(strstr(st, "still running"));
+        assert_non_null(strstr(st, ", never finished (the dispatcher was stopped)\n"));
+}
+
 /* A record edited by hand or damaged so that a value no longer reads (a
  * boolean written "yes") is unreadable, not read as "false": "false" would
  * tell the thaw that nothing froze, and its hooks "FSFREEZE_FROZE=no". */
@@ -871,6 +900,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refreeze_interrupted_keeps_holds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_refused_stays_held, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_while_running, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
