@@ -32,7 +32,7 @@ struct ctx {
 struct capture {
         struct fh_log *log;
         uint64_t max_output;
-        uint64_t dropped;       /* bytes read past the limit */
+        uint64_t dropped;       /* bytes read past the limit, as the hook printed them */
 };
 
 static void on_chunk(void *userdata) {
@@ -46,11 +46,9 @@ static bool on_output(void *userdata, enum fh_stream stream, const char *line, s
 
         /* Past the limit (the log counts the bytes it writes) the output
          * is still read, so the hook never blocks on a full pipe, but only
-         * counted. Whole lines or none. */
-        if (fh_log_hook_output(c->log, stream, line, len, continued))
-                return true;
-        c->dropped += len + 1;
-        return false;
+         * counted (by on_discarded, this line included). Whole lines or
+         * none. */
+        return fh_log_hook_output(c->log, stream, line, len, continued);
 }
 
 static void on_discarded(void *userdata, size_t bytes) {

@@ -885,6 +885,24 @@ static void test_max_output_counts_long_name(void **state) {
         check_output_cap(*state, name, "x", 5000);
 }
 
+/* The line after the cap says how many bytes were dropped: exactly the
+ * bytes the hook printed and the log did not get, whether its lines were
+ * split (too long to keep whole) or its last one had no newline. */
+static void test_max_output_dropped_count_exact(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        /* 10000 + 4 + 3 bytes, no line of which fits in 1 byte. */
+        g_free(tl_write_hook(f->hooks, "10-long", "head -c 10000 /dev/zero | tr '\\0' x; printf 'abc\\ndef'"));
+        run(f, &r, "-m", "1", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, ": 10007 more bytes read and not logged"), 1);
+}
+
 /* Escaping counts too: each control byte takes four bytes in the log. */
 static void test_max_output_counts_escaping(void **state) {
         check_output_cap(*state, "10-ctl", "\001\001\001\001\001\001\001\001", 5000);
@@ -915,6 +933,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_max_output_counts_empty_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_long_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_escaping, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_max_output_dropped_count_exact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_log_torn_line_not_glued, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_log_full_disk_not_glued, setup, teardown),
         };
