@@ -171,9 +171,12 @@ static void json_record(GString *s, const struct fh_state_record *r) {
                         g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, h->duration_usec);
                 else
                         g_string_append(s, ", \"duration_usec\": null");
-                /* A freeze's hook: whether a thaw has released it since. */
+                /* A freeze's hook: whether a thaw has released it since, and
+                 * whether the next thaw must (a hook the freeze never
+                 * started is neither released nor held). */
                 if (r->phase == FH_PHASE_FREEZE)
-                        g_string_append_printf(s, ", \"released\": %s", h->released ? "true" : "false");
+                        g_string_append_printf(s, ", \"released\": %s, \"held\": %s", h->released ? "true" : "false",
+                                               r->awaiting_thaw && fh_state_hook_held(r, h) ? "true" : "false");
                 g_string_append_c(s, '}');
         }
         g_string_append(s, "]}");

@@ -606,6 +606,50 @@ static void test_status_json_any_bytes(void **state) {
         tl_run_clear(&p);
 }
 
+/* --status --json says which hooks a freeze still holds: not one the
+ * freeze never started (refused here), which 'released' alone, false for
+ * it, would count as held. */
+static void test_status_json_held(void **state) {
+        struct fx *f = *state;
+        g_autofree char *python = g_find_program_in_path("python3"), *json = NULL;
+        g_autofree char *b = NULL;
+        struct tl_run r, p;
+        static const char check[] =
+                "import json, sys\n"
+                "d = json.load(open(sys.argv[1]))\n"
+                "held = {h['name']: h['held'] for h in d['freeze']['hooks']}\n"
+                "assert held == {'10-a': sys.argv[2] == 'yes', '20-b': False}, held\n"
+                "assert d['awaiting_thaw'] == (sys.argv[2] == 'yes'), d\n";
+        const char *when[] = { "yes", "no" };
+
+        if (!python || geteuid() != 0) {
+                print_message("SKIP: needs python3 and root (the trust policy refuses 20-b)\n");
+                skip();
+        }
+        json = g_build_filename(f->top, "status.json", NULL);
+        b = g_build_filename(f->hooks, "20-b", NULL);
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        assert_int_equal(chmod(b, 0757), 0);
+        run_ok(f, "freeze", 0);
+        for (int i = 0; i < 2; i++) {
+                char *argv[] = { python, "-c", (char *) check, json, (char *) when[i], NULL };
+
+                if (i == 1)
+                        run_ok(f, "thaw", 0);
+                run(f, &r, "--status", "--json", NULL);
+                assert_int_equal(r.status, 0);
+                assert_true(g_file_set_contents(json, r.out, -1, NULL));
+                tl_run_clear(&r);
+                tl_run(argv, NULL, 30000, &p);
+                if (p.status != 0)
+                        print_message("python3: %s\n", p.err);
+                assert_int_equal(p.status, 0);
+                tl_run_clear(&p);
+        }
+}
+
 /* --- 7. abort when the hooks cannot all be listed and run -------------------- */
 
 /* A hook directory that is a file cannot be listed: under abort the freeze
@@ -926,6 +970,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json_any_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_json_held, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_unlisted_hook_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_missing_hook_dir_is_fine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_without_dev_null, setup, teardown),
