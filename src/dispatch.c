@@ -577,8 +577,14 @@ static int lock_state_dir(struct ctx *c) {
         int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         bool said = false;
 
-        if (fd < 0)
+        if (fd < 0) {
+                int error = errno;
+                g_autofree char *shown = fh_escape_dup(path);
+
+                fh_log_message(c->log, LOG_WARNING, "lock", "going on without the state lock (cannot open %s: %s)",
+                               shown, g_strerror(error));
                 return -1;
+        }
         for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
                 struct pollfd p = { .fd = c->o->signal_fd, .events = POLLIN };
 

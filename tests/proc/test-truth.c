@@ -462,6 +462,22 @@ static void test_status_while_running(void **state) {
         assert_non_null(strstr(st, ", never finished (the dispatcher was stopped)\n"));
 }
 
+/* A state lock that cannot be opened (here a directory in its place)
+ * leaves the dispatcher unprotected from another one: the log says so, as
+ * it does when the lock is not had in time. */
+static void test_lock_unusable_is_said(void **state) {
+        struct fx *f = *state;
+        g_autofree char *lock = g_build_filename(f->state, "lock", NULL), *log = NULL;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        assert_int_equal(g_mkdir_with_parents(lock, 0755), 0);
+        run_ok(f, "freeze", 0);
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "going on without the state lock (cannot open "), 1);
+        assert_int_equal(tl_count_lines_with(log, "Is a directory"), 1);
+}
+
 /* A record edited by hand or damaged so that a value no longer reads (a
  * boolean written "yes") is unreadable, not read as "false": "false" would
  * tell the thaw that nothing froze, and its hooks "FSFREEZE_FROZE=no". */
@@ -963,6 +979,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refreeze_interrupted_keeps_holds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_refused_stays_held, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_while_running, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lock_unusable_is_said, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
