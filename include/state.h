@@ -16,7 +16,8 @@
 struct fh_state_hook {
         char *name;
         char *path;
-        bool ran;               /* it was started (a thaw must release it) */
+        bool ran;               /* it was started, in this freeze or in an earlier one never
+                                   thawed (a thaw must release it) */
         bool released;          /* freeze record: a thaw (or the abort) has dealt with it since */
         int status;             /* shell-style status, -1: none */
         char *outcome;          /* "status=0", "status=143 (timed out ...)", "refused: ...", "planned" */
