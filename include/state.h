@@ -29,6 +29,8 @@ struct fh_state_record {
         enum fh_phase phase;
         int64_t started_usec;   /* wall clock, microseconds since the epoch */
         int64_t finished_usec;  /* 0: still running, or interrupted for good */
+        int64_t duration_usec;  /* from start to finish by the monotonic clock, which
+                                   the wall clock's jumps do not change; -1: unknown */
         bool awaiting_thaw;     /* freeze only: no thaw has released it yet */
         bool aborted;           /* freeze only: on-failure=abort stopped it and thawed */
         char *on_failure;

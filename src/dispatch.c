@@ -225,6 +225,15 @@ static int64_t now_realtime_usec(void) {
         return g_get_real_time();
 }
 
+/* Since 'start' (monotonic, 0: unknown), or -1. */
+static int64_t run_duration(int64_t start) {
+        int64_t end;
+
+        if (start <= 0 || fh_now_monotonic_usec(&end) < 0)
+                return -1;
+        return end - start;
+}
+
 /* Whether a hook's thaw has happened, as far as it ever can: it ran to its
  * own end (exited, failed, or timed out and killed: running it again would
  * hang again), or it cannot be opened (removed since the scan). Not when
@@ -668,6 +677,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         run_plan(&c, plan, rec);
 
         rec->finished_usec = now_realtime_usec();
+        rec->duration_usec = run_duration(start);
         save(&c, rec);
         log_summary(&c, start);
         if (lock_fd >= 0)

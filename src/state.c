@@ -61,6 +61,7 @@ struct fh_state_record *fh_state_record_new(enum fh_phase phase) {
         struct fh_state_record *r = g_new0(struct fh_state_record, 1);
 
         r->phase = phase;
+        r->duration_usec = -1;
         r->boot_id = current_boot_id();
         r->hooks = g_ptr_array_new_with_free_func(state_hook_free);
         return r;
@@ -150,6 +151,8 @@ static GString *to_text(const struct fh_state_record *r) {
                                "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\n",
                                fh_phase_to_string(r->phase), r->started_usec, r->finished_usec,
                                r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false");
+        if (r->duration_usec >= 0)
+                g_string_append_printf(s, "duration-usec=%" G_GINT64_FORMAT "\n", r->duration_usec);
         if (r->on_failure)
                 g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
         if (r->boot_id)
@@ -207,8 +210,9 @@ int fh_state_write(const char *dir, const struct fh_state_record *r) {
 
 /* Strict getters: a value that is there but does not read (damaged, or
  * edited by hand: "ran=yes") makes the record unreadable rather than
- * "false" or 0, which would release hooks that may still hold. Only
- * 'released' may be missing: records of older versions have none. */
+ * "false" or 0, which would release hooks that may still hold. Only the
+ * keys that older versions did not write ('released', the run's
+ * 'duration-usec') may be missing. */
 static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool optional, bool *ret) {
         g_autoptr(GError) error = NULL;
         gboolean v = g_key_file_get_boolean(kf, group, key, &error);
@@ -219,12 +223,12 @@ static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool opti
         return true;
 }
 
-static bool get_int64(GKeyFile *kf, const char *group, const char *key, int64_t *ret) {
+static bool get_int64(GKeyFile *kf, const char *group, const char *key, bool optional, int64_t *ret) {
         g_autoptr(GError) error = NULL;
         gint64 v = g_key_file_get_int64(kf, group, key, &error);
 
         if (error)
-                return false;
+                return optional && g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND);
         *ret = v;
         return true;
 }
@@ -245,17 +249,19 @@ static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r
         g_free(h->outcome);
         h->outcome = decode(outcome);
         if (!get_bool(kf, group, "ran", false, &h->ran) || !get_bool(kf, group, "released", true, &h->released) ||
-            !get_int64(kf, group, "status", &status) || status < -1 || status > INT_MAX ||
-            !get_int64(kf, group, "duration-usec", &h->duration_usec))
+            !get_int64(kf, group, "status", false, &status) || status < -1 || status > INT_MAX ||
+            !get_int64(kf, group, "duration-usec", false, &h->duration_usec))
                 return false;
         h->status = (int) status;
         return true;
 }
 
-/* The [run] group; false if a value does not read. */
+/* The [run] group; false if a value does not read. Its duration is new:
+ * older records have none. */
 static bool read_run(GKeyFile *kf, struct fh_state_record *r) {
-        return get_int64(kf, GROUP_RUN, "started-usec", &r->started_usec) &&
-               get_int64(kf, GROUP_RUN, "finished-usec", &r->finished_usec) &&
+        return get_int64(kf, GROUP_RUN, "started-usec", false, &r->started_usec) &&
+               get_int64(kf, GROUP_RUN, "finished-usec", false, &r->finished_usec) &&
+               get_int64(kf, GROUP_RUN, "duration-usec", true, &r->duration_usec) &&
                get_bool(kf, GROUP_RUN, "awaiting-thaw", false, &r->awaiting_thaw) &&
                get_bool(kf, GROUP_RUN, "aborted", false, &r->aborted);
 }

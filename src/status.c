@@ -19,6 +19,14 @@ static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
                 g_strlcpy(buf, "unknown", FH_TIMESTAMP_MAX);
 }
 
+/* How long a finished run took: by the monotonic clock where the record
+ * says (the wall clock may have jumped in between), or -1. */
+static int64_t run_duration(const struct fh_state_record *r) {
+        if (r->finished_usec <= 0)
+                return -1;
+        return r->duration_usec >= 0 ? r->duration_usec : MAX(r->finished_usec - r->started_usec, 0);
+}
+
 /* --- for a person ---------------------------------------------------------- */
 
 /* Whether a dispatcher holds the state lock: 1 yes, 0 no, -1 nobody can
@@ -56,7 +64,7 @@ static void print_record(FILE *out, const struct fh_state_record *r, const char 
         format_time(r->started_usec, started);
         fprintf(out, "Last %s: %s", fh_phase_to_string(r->phase), started);
         if (r->finished_usec > 0) {
-                fh_format_duration(r->finished_usec - r->started_usec, took, sizeof took);
+                fh_format_duration(run_duration(r), took, sizeof took);
                 fprintf(out, ", took %s", took);
         } else
                 fprintf(out, ", %s", unfinished(state_dir, newest));
@@ -147,7 +155,7 @@ static void json_record(GString *s, const struct fh_state_record *r) {
         g_string_append(s, ", ");
         json_time(s, "finished", r->finished_usec);
         if (r->finished_usec > 0)
-                g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, r->finished_usec - r->started_usec);
+                g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, run_duration(r));
         else
                 g_string_append(s, ", \"duration_usec\": null");
         g_string_append_printf(s, ", \"aborted\": %s, \"on_failure\": ", r->aborted ? "true" : "false");

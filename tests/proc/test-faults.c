@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resource failures that cannot be caused for one hook only by real means:
  * vfork() failing with EAGAIN, pipe2() with EMFILE, the monotonic clock
- * failing, each for the second of three hooks. The core library is linked
- * with -Wl,--wrap for these functions; the wrappers pass through to the
- * real ones unless a test arms them. The dispatcher runs in-process. */
+ * failing, each for the second of three hooks, and the wall clock jumping.
+ * The core library is linked with -Wl,--wrap for these functions; the
+ * wrappers pass through to the real ones unless a test arms them. The
+ * dispatcher runs in-process. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -23,13 +25,14 @@
 #include "dispatch.h"
 #include "env.h"
 #include "log.h"
+#include "status.h"
 #include "testlib.h"
 
 extern char **environ;
 
 /* --- the wrappers ---------------------------------------------------------- */
 
-enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK };
+enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK, FAULT_JUMP };
 
 static enum fault armed;
 static unsigned n_fork, n_pipe;
@@ -39,6 +42,8 @@ pid_t __wrap_vfork(void);
 int __real_pipe2(int fds[2], int flags);
 int __wrap_pipe2(int fds[2], int flags);
 int __real_clock_gettime(clockid_t clock, struct timespec *ts);
+gint64 __real_g_get_real_time(void);
+gint64 __wrap_g_get_real_time(void);
 int __wrap_clock_gettime(clockid_t clock, struct timespec *ts);
 
 /* In place of vfork(). Passing through to the real vfork() is not an
@@ -69,6 +74,14 @@ int __wrap_clock_gettime(clockid_t clock, struct timespec *ts) {
                 return -1;
         }
         return __real_clock_gettime(clock, ts);
+}
+
+/* The wall clock set an hour ahead once the first hook has started (NTP,
+ * or qemu-ga's guest-set-time after a long freeze). */
+#define JUMP_USEC (3600 * G_GINT64_CONSTANT(1000000))
+
+gint64 __wrap_g_get_real_time(void) {
+        return __real_g_get_real_time() + (armed == FAULT_JUMP && n_pipe >= 2 ? JUMP_USEC : 0);
 }
 
 /* --- the test --------------------------------------------------------------- */
@@ -223,6 +236,32 @@ static void test_thaw_pipe_emfile_keeps_hook_held(void **state) {
         tl_rmtree(top);
 }
 
+/* A wall clock that jumps while the hooks run changes the timestamps, not
+ * how long the run took: --status says what the monotonic clock says. */
+static void test_clock_jump_duration(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *state_dir = g_build_filename(top, "state", NULL);
+        g_autofree char *text = NULL;
+        struct fh_dispatch_summary summary;
+        const char *took;
+        size_t len = 0;
+        double secs = -1;
+        FILE *out;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_JUMP, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        out = open_memstream(&text, &len);
+        assert_int_equal(fh_print_status(out, state_dir, false), 0);
+        fclose(out);
+        took = strstr(text, "Last freeze: ");
+        assert_non_null(took);
+        took = strstr(took, ", took ");
+        assert_non_null(took);
+        assert_int_equal(sscanf(took, ", took %lf s", &secs), 1);
+        print_message("the freeze took %.3f s by the record\n", secs);
+        assert_true(secs >= 0 && secs < 600);
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_fault_all_run),
@@ -231,6 +270,7 @@ int main(void) {
                 cmocka_unit_test(test_clock_error),
                 cmocka_unit_test(test_pipe_emfile_aborts),
                 cmocka_unit_test(test_thaw_pipe_emfile_keeps_hook_held),
+                cmocka_unit_test(test_clock_jump_duration),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
