@@ -663,11 +663,12 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
                 g_autoptr(fh_state_record) old = unthawed_freeze(&c);
 
+                /* The older record stays until this one replaces it (a
+                 * rename): killed before that, the thaw still pairs with
+                 * it; should this one fail to be written, save() removes
+                 * it, so that no thaw pairs with a stale one. */
                 if (old)
                         carry_over(&c, old, rec);
-                /* Never leave an older record that a thaw could pair with
-                 * should this one fail to be written. */
-                (void) fh_state_remove(c.state_dir, FH_PHASE_FREEZE);
         }
         /* Written before the first hook runs: if we are killed half-way, a
          * thaw still finds every hook that may have frozen, and --status

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ extern char **environ;
 
 /* --- the wrappers ---------------------------------------------------------- */
 
-enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK, FAULT_JUMP };
+enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK, FAULT_JUMP, FAULT_DIE_AT_RECORD };
 
 static enum fault armed;
 static unsigned n_fork, n_pipe;
@@ -43,6 +44,8 @@ int __real_pipe2(int fds[2], int flags);
 int __wrap_pipe2(int fds[2], int flags);
 int __real_clock_gettime(clockid_t clock, struct timespec *ts);
 gint64 __real_g_get_real_time(void);
+int __real_open64(const char *path, int flags, ...);
+int __wrap_open64(const char *path, int flags, ...);
 gint64 __wrap_g_get_real_time(void);
 int __wrap_clock_gettime(clockid_t clock, struct timespec *ts);
 
@@ -82,6 +85,22 @@ int __wrap_clock_gettime(clockid_t clock, struct timespec *ts) {
 
 gint64 __wrap_g_get_real_time(void) {
         return __real_g_get_real_time() + (armed == FAULT_JUMP && n_pipe >= 2 ? JUMP_USEC : 0);
+}
+
+/* The dispatcher killed (SIGKILL, a power cut of a VM) just as it writes
+ * its first freeze record. (open() is open64 with 64-bit file offsets.) */
+int __wrap_open64(const char *path, int flags, ...) {
+        mode_t mode = 0;
+        va_list ap;
+
+        if (armed == FAULT_DIE_AT_RECORD && g_str_has_suffix(path, "/last-freeze.new"))
+                _exit(137);
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        return __real_open64(path, flags, mode);
 }
 
 /* --- the test --------------------------------------------------------------- */
@@ -262,6 +281,36 @@ static void test_clock_jump_duration(void **state) {
         tl_rmtree(top);
 }
 
+/* A freeze never thawed, then a second one killed before it has written
+ * its record (before any of its hooks ran): the first one's record is
+ * still there, and the thaw releases its hooks, telling them they froze. */
+static void test_killed_before_first_record(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *record = NULL;
+        struct fh_dispatch_summary summary;
+        int status;
+        pid_t pid;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(take_record(top));
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dispatch_in(top, FAULT_DIE_AT_RECORD, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 137);
+        record = take_record(top);
+        assert_string_equal(record, "");
+        dispatch_in(top, FAULT_NONE, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(record);
+        record = take_record(top);
+        assert_string_equal(record, "30-hook yes\n20-hook yes\n10-hook yes\n");
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_fault_all_run),
@@ -271,6 +320,7 @@ int main(void) {
                 cmocka_unit_test(test_pipe_emfile_aborts),
                 cmocka_unit_test(test_thaw_pipe_emfile_keeps_hook_held),
                 cmocka_unit_test(test_clock_jump_duration),
+                cmocka_unit_test(test_killed_before_first_record),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
