@@ -476,7 +476,8 @@ static void abort_if_unlisted(struct ctx *c, const struct fh_plan *plan, struct 
 }
 
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
-        /* A thaw paired with a freeze releases what it reaches, run or not. */
+        /* A thaw paired with a freeze releases the hooks it reaches, run,
+         * gone or masked (see thaw_done()). */
         struct fh_state_record *freeze = c->o->phase == FH_PHASE_THAW ? plan->freeze : NULL;
 
         abort_if_unlisted(c, plan, rec);
