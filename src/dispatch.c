@@ -236,10 +236,11 @@ static int64_t run_duration(int64_t start) {
 
 /* Whether a hook's thaw has happened, as far as it ever can: it ran to its
  * own end (exited, failed, or timed out and killed: running it again would
- * hang again), or it cannot be opened (removed since the scan). Not when
- * the trust policy refused it ('ran' false: the log says how to fix it,
- * and the fixed hook must still be told that it froze), nor when our own
- * set-up failed (no pipe, no fork), nor when we cut it short because the
+ * hang again), or it is gone (removed since the scan). Not when the trust
+ * policy refused it ('ran' false: the log says how to fix it, and the
+ * fixed hook must still be told that it froze), nor when it could not be
+ * opened for another reason or our own set-up failed (no descriptor, no
+ * pipe, no fork), nor when we cut it short because the
  * dispatcher itself was told to stop: its application may still be
  * locked, and thaw hooks are written to run twice (qemu-ga runs them
  * after every thaw request), so the next thaw runs it again. */
@@ -250,7 +251,8 @@ static bool thaw_done(bool ran, const struct fh_result *r) {
          * came as it ended (it may even have sent it). */
         if (r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
                 return false;
-        return r->error == 0 || !r->failed_step;
+        /* failed_step is NULL when the open failed, before any step. */
+        return r->error == 0 || (!r->failed_step && r->error == -ENOENT);
 }
 
 /* A signal that stops the release of what froze: what is not released by

@@ -33,7 +33,7 @@ extern char **environ;
 
 /* --- the wrappers ---------------------------------------------------------- */
 
-enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK, FAULT_JUMP, FAULT_DIE_AT_RECORD };
+enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK, FAULT_JUMP, FAULT_DIE_AT_RECORD, FAULT_OPEN };
 
 static enum fault armed;
 static unsigned n_fork, n_pipe;
@@ -95,6 +95,10 @@ int __wrap_open64(const char *path, int flags, ...) {
 
         if (armed == FAULT_DIE_AT_RECORD && g_str_has_suffix(path, "/last-freeze.new"))
                 _exit(137);
+        if (armed == FAULT_OPEN && g_str_has_suffix(path, "/20-hook")) {
+                errno = EMFILE;
+                return -1;
+        }
         if (flags & (O_CREAT | O_TMPFILE)) {
                 va_start(ap, flags);
                 mode = va_arg(ap, mode_t);
@@ -311,6 +315,28 @@ static void test_killed_before_first_record(void **state) {
         tl_rmtree(top);
 }
 
+/* A thaw hook that could not be opened for want of a descriptor is not
+ * gone: the next thaw releases it, as one we could not start. */
+static void test_thaw_open_emfile_keeps_hook_held(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *record = NULL, *logpath = g_build_filename(top, "log", NULL);
+        g_autofree char *log = NULL;
+        struct fh_dispatch_summary summary;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(take_record(top));
+        dispatch_in(top, FAULT_OPEN, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        record = take_record(top);
+        assert_string_equal(record, "30-hook yes\n10-hook yes\n");
+        log = tl_read_file(logpath);
+        assert_int_equal(tl_count_lines_with(log, "/20-hook not run: cannot open it: Too many open files"), 1);
+        g_free(record);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        record = take_record(top);
+        assert_string_equal(record, "20-hook yes\n");
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_fault_all_run),
@@ -321,6 +347,7 @@ int main(void) {
                 cmocka_unit_test(test_thaw_pipe_emfile_keeps_hook_held),
                 cmocka_unit_test(test_clock_jump_duration),
                 cmocka_unit_test(test_killed_before_first_record),
+                cmocka_unit_test(test_thaw_open_emfile_keeps_hook_held),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
