@@ -148,9 +148,9 @@ static GString *to_text(const struct fh_state_record *r) {
 
         g_string_append_printf(s,
                                "[" GROUP_RUN "]\nphase=%s\nstarted-usec=%" G_GINT64_FORMAT "\n"
-                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\n",
+                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\nhooks=%u\n",
                                fh_phase_to_string(r->phase), r->started_usec, r->finished_usec,
-                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false");
+                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false", r->hooks->len);
         if (r->duration_usec >= 0)
                 g_string_append_printf(s, "duration-usec=%" G_GINT64_FORMAT "\n", r->duration_usec);
         if (r->on_failure)
@@ -211,8 +211,9 @@ int fh_state_write(const char *dir, const struct fh_state_record *r) {
 /* Strict getters: a value that is there but does not read (damaged, or
  * edited by hand: "ran=yes") makes the record unreadable rather than
  * "false" or 0, which would release hooks that may still hold. Only the
- * keys that older versions did not write ('released', the run's
- * 'duration-usec') may be missing. */
+ * keys that older versions did not write and that can be done without
+ * ('released': false keeps the hook held; the run's 'duration-usec') may
+ * be missing. */
 static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool optional, bool *ret) {
         g_autoptr(GError) error = NULL;
         gboolean v = g_key_file_get_boolean(kf, group, key, &error);
@@ -273,6 +274,7 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         g_autoptr(fh_state_record) r = fh_state_record_new(phase);
         g_autofree char *recorded = NULL, *boot = NULL;
         g_auto(GStrv) groups = NULL;
+        int64_t n_hooks;
 
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error))
                 return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EBADMSG;
@@ -291,6 +293,12 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         for (char **g = groups; *g; g++)
                 if (g_str_has_prefix(*g, HOOK_GROUP_PREFIX) && !read_hook(kf, *g, r))
                         return -EBADMSG;
+        /* A record cut short after a whole group parses: its count says
+         * that hooks are missing. Required: a record cut short before it,
+         * or one of a version that wrote none, is unreadable, and the thaw
+         * then releases every hook there is. */
+        if (!get_int64(kf, GROUP_RUN, "hooks", false, &n_hooks) || n_hooks != r->hooks->len)
+                return -EBADMSG;
         *ret = g_steal_pointer(&r);
         return 0;
 }

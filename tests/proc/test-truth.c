@@ -505,6 +505,41 @@ static void check_damaged_record(struct fx *f, const char *from, const char *to)
         assert_string_equal(rec, "20-b thaw froze=unknown\n10-a thaw froze=unknown\n");
 }
 
+/* A record cut short just before 'at' (a persistent state directory, a
+ * crash before the data reached the disk, an editor) still parses, but
+ * lacks hooks that froze: unreadable too, not a record of fewer hooks (the
+ * thaw would not run the missing ones). */
+static void check_truncated_record(struct fx *f, const char *at) {
+        g_autofree char *path = g_build_filename(f->state, "last-freeze", NULL);
+        g_autofree char *text = NULL, *rec = NULL, *st = NULL;
+        char *cut;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+        text = tl_read_file(path);
+        cut = strstr(text, at);
+        assert_non_null(cut);
+        assert_true(g_file_set_contents(path, text, cut - text, NULL));
+
+        st = status_text(f);
+        assert_non_null(strstr(st, "Last freeze: record unreadable"));
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=unknown\n10-a thaw froze=unknown\n");
+}
+
+/* After the first hook's group, and within the [run] group. */
+static void test_truncated_record(void **state) {
+        check_truncated_record(*state, "[hook 1]\n");
+}
+
+static void test_truncated_run(void **state) {
+        check_truncated_record(*state, "hooks=");
+}
+
 static void test_damaged_awaiting_thaw(void **state) {
         check_damaged_record(*state, "awaiting-thaw=true", "awaiting-thaw=yes");
 }
@@ -983,6 +1018,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_truncated_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_truncated_run, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_option, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
