@@ -11,8 +11,10 @@
 #define FH_LINE_MAX 4096
 
 /* Receives one line (or piece of a line) without its newline. The bytes
- * are raw: escaping is the log's business. */
-typedef void (*fh_line_fn)(void *userdata, const char *line, size_t len, bool continued);
+ * are raw: escaping is the log's business. 'ended': a newline followed
+ * it (not for a piece cut from a long line, nor for a last line without
+ * one), so that len + ended is what the piece took of the input. */
+typedef void (*fh_line_fn)(void *userdata, const char *line, size_t len, bool continued, bool ended);
 
 struct fh_linebuf {
         size_t len;

@@ -16,7 +16,8 @@
 struct fh_state_hook {
         char *name;
         char *path;
-        bool ran;               /* it was started (a thaw must release it) */
+        bool ran;               /* it was started, in this freeze or in an earlier one never
+                                   thawed (a thaw must release it) */
         bool released;          /* freeze record: a thaw (or the abort) has dealt with it since */
         int status;             /* shell-style status, -1: none */
         char *outcome;          /* "status=0", "status=143 (timed out ...)", "refused: ...", "planned" */
@@ -28,6 +29,8 @@ struct fh_state_record {
         enum fh_phase phase;
         int64_t started_usec;   /* wall clock, microseconds since the epoch */
         int64_t finished_usec;  /* 0: still running, or interrupted for good */
+        int64_t duration_usec;  /* from start to finish by the monotonic clock, which
+                                   the wall clock's jumps do not change; -1: unknown */
         bool awaiting_thaw;     /* freeze only: no thaw has released it yet */
         bool aborted;           /* freeze only: on-failure=abort stopped it and thawed */
         char *on_failure;
@@ -52,7 +55,8 @@ int fh_state_write(const char *dir, const struct fh_state_record *r);
 
 /* Reads the last record of 'phase'. -ENOENT: none (nothing since boot);
  * -ESTALE: one from an earlier boot (a state directory on persistent
- * storage), which must not pair; -EBADMSG: unreadable. */
+ * storage), which must not pair; -EBADMSG: unreadable, also when one of
+ * its values does not read (damaged, or edited by hand). */
 int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret);
 
 /* Removes the record of 'phase', so that a stale one can never pair.

@@ -24,7 +24,8 @@ struct fh_run_observer {
         /* One line (or piece of a long line) of output, raw bytes. Returns
          * false once no more lines are wanted (an output cap): from then on
          * the output is still read, so that the hook never blocks, but only
-         * counted, through 'discarded', without being split into lines. */
+         * counted, through 'discarded' (the refused line included), without
+         * being split into lines. */
         bool (*output)(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued);
         void (*discarded)(void *userdata, size_t bytes);
         /* About to wait for the hook: a good moment to write buffered log

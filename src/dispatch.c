@@ -34,7 +34,7 @@ struct ctx {
 struct capture {
         struct fh_log *log;
         uint64_t max_output;
-        uint64_t dropped;       /* bytes read past the limit */
+        uint64_t dropped;       /* bytes read past the limit, as the hook printed them */
 };
 
 static void on_chunk(void *userdata) {
@@ -48,11 +48,9 @@ static bool on_output(void *userdata, enum fh_stream stream, const char *line, s
 
         /* Past the limit (the log counts the bytes it writes) the output
          * is still read, so the hook never blocks on a full pipe, but only
-         * counted. Whole lines or none. */
-        if (fh_log_hook_output(c->log, stream, line, len, continued))
-                return true;
-        c->dropped += len + 1;
-        return false;
+         * counted (by on_discarded, this line included). Whole lines or
+         * none. */
+        return fh_log_hook_output(c->log, stream, line, len, continued);
 }
 
 static void on_discarded(void *userdata, size_t bytes) {
@@ -196,7 +194,9 @@ static void record(struct fh_state_hook *h, const struct fh_result *r, bool refu
                 h->outcome = g_strdup("refused by the trust policy");
                 return;
         }
-        h->ran = r->error == 0;
+        /* Once held (by an earlier freeze never thawed), held until a
+         * thaw releases it, whatever this run does. */
+        h->ran = h->ran || r->error == 0;
         h->status = fh_result_status(r);
         h->duration_usec = r->duration_usec;
         if (r->error < 0)
@@ -227,20 +227,34 @@ static int64_t now_realtime_usec(void) {
         return g_get_real_time();
 }
 
+/* Since 'start' (monotonic, 0: unknown), or -1. */
+static int64_t run_duration(int64_t start) {
+        int64_t end;
+
+        if (start <= 0 || fh_now_monotonic_usec(&end) < 0)
+                return -1;
+        return end - start;
+}
+
 /* Whether a hook's thaw has happened, as far as it ever can: it ran to its
  * own end (exited, failed, or timed out and killed: running it again would
- * hang again), or the hook itself stops it (refused, cannot be opened). Not
- * when our own set-up failed (no pipe, no fork), nor when it never started,
- * nor when we cut it short because the dispatcher itself was told to stop:
- * its application may still be locked, and thaw hooks are written to run
- * twice (qemu-ga runs them after every thaw request), so the next thaw
- * runs it again. */
+ * hang again), or it is gone (removed since the scan). Not when the trust
+ * policy refused it ('ran' false: the log says how to fix it, and the
+ * fixed hook must still be told that it froze), nor when it could not be
+ * opened for another reason or our own set-up failed (no descriptor, no
+ * pipe, no fork), nor when we cut it short because the
+ * dispatcher itself was told to stop: its application may still be
+ * locked, and thaw hooks are written to run twice (qemu-ga runs them
+ * after every thaw request), so the next thaw runs it again. */
 static bool thaw_done(bool ran, const struct fh_result *r) {
+        if (!ran)
+                return false;
         /* A hook that still exited 0 had finished its work: the signal
          * came as it ended (it may even have sent it). */
-        if (ran && r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
+        if (r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
                 return false;
-        return !ran || r->error == 0 || !r->failed_step;
+        /* failed_step is NULL when the open failed, before any step. */
+        return r->error == 0 || (!r->failed_step && r->error == -ENOENT);
 }
 
 /* A signal that stops the release of what froze: what is not released by
@@ -466,7 +480,8 @@ static void abort_if_unlisted(struct ctx *c, const struct fh_plan *plan, struct 
 }
 
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
-        /* A thaw paired with a freeze releases what it reaches, run or not. */
+        /* A thaw paired with a freeze releases the hooks it reaches, run,
+         * gone or masked (see thaw_done()). */
         struct fh_state_record *freeze = c->o->phase == FH_PHASE_THAW ? plan->freeze : NULL;
 
         abort_if_unlisted(c, plan, rec);
@@ -480,8 +495,9 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         if (item->notable)
                                 log_skip(c, item);
                         c->sum->n_refused += item->refused;
-                        /* Gone, masked, refused: no later thaw can do better. */
-                        if (freeze && !c->sum->interrupted_by)
+                        /* Gone, masked: no later thaw can do better. One
+                         * refused can be fixed, and then still holds. */
+                        if (freeze && !c->sum->interrupted_by && !item->refused)
                                 release(c, freeze, item->name);
                         /* A refused hook leaves its application unprepared,
                          * like a failed one. */
@@ -525,31 +541,41 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 abort_freeze(c, "the freeze was interrupted", rec);
 }
 
+/* The record of a freeze that no thaw has released, or NULL. */
+static struct fh_state_record *unthawed_freeze(struct ctx *c) {
+        struct fh_state_record *old = NULL;
+
+        if (!c->state_dir || fh_state_read(c->state_dir, FH_PHASE_FREEZE, &old) < 0)
+                return NULL;
+        if (!old->awaiting_thaw)
+                g_clear_pointer(&old, fh_state_record_free);
+        return old;
+}
+
 /* A freeze that was never thawed (qemu-ga froze nothing and sent no thaw,
  * say) still has hooks holding something: the next thaw must release them
- * too, so they are carried into the new record, before its own hooks. */
-static void carry_over(struct ctx *c, const struct fh_plan *plan, struct fh_state_record *rec) {
-        g_autoptr(fh_state_record) old = NULL;
+ * too. Those this freeze does not run are carried into the new record,
+ * before its own hooks; those it runs again keep their hold whatever
+ * happens to them now (this freeze may be stopped before it reaches them,
+ * or fail to start them). Call after the planned hooks are in 'rec'. */
+static void carry_over(struct ctx *c, const struct fh_state_record *old, struct fh_state_record *rec) {
         unsigned n = 0;
 
-        if (fh_state_read(c->state_dir, FH_PHASE_FREEZE, &old) < 0 || !old->awaiting_thaw)
-                return;
         for (guint k = 0; k < old->hooks->len; k++) {
                 const struct fh_state_hook *h = old->hooks->pdata[k];
-                bool planned = false;
-                struct fh_state_hook *copy;
+                struct fh_state_hook *now = fh_state_record_find(rec, h->name);
 
-                for (guint i = 0; i < plan->items->len && !planned; i++) {
-                        const struct fh_plan_item *item = plan->items->pdata[i];
-                        planned = item->run && strcmp(item->name, h->name) == 0;
-                }
-                if (!fh_state_hook_held(old, h) || planned)
+                if (!fh_state_hook_held(old, h))
                         continue;
-                copy = fh_state_record_add(rec, h->name, h->path);
-                copy->ran = true;
-                g_free(copy->outcome);
-                copy->outcome = g_strdup("ran in an earlier freeze that was never thawed");
-                n++;
+                if (!now) {
+                        /* Before this freeze's own hooks: they froze first. */
+                        now = fh_state_record_add(rec, h->name, h->path);
+                        g_ptr_array_insert(rec->hooks, (gint) n++,
+                                           g_ptr_array_steal_index(rec->hooks, rec->hooks->len - 1));
+                }
+                now->ran = true;
+                g_free(now->outcome);
+                now->outcome = g_strdup("ran in an earlier freeze that was never thawed");
         }
         fh_log_message(c->log, LOG_WARNING, "unthawed", "the previous freeze was never thawed: %u of its hooks are "
                        "not in this one and will be thawed with it", n);
@@ -591,8 +617,14 @@ static int lock_state_dir(struct ctx *c) {
         int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         bool said = false;
 
-        if (fd < 0)
+        if (fd < 0) {
+                int error = errno;
+                g_autofree char *shown = fh_escape_dup(path);
+
+                fh_log_message(c->log, LOG_WARNING, "lock", "going on without the state lock (cannot open %s: %s)",
+                               shown, g_strerror(error));
                 return -1;
+        }
         for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
                 struct pollfd p = { .fd = c->o->signal_fd, .events = POLLIN };
 
@@ -660,16 +692,20 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         rec->started_usec = now_realtime_usec();
         rec->on_failure = g_strdup(fh_on_failure_to_string(c.s->on_failure));
         rec->awaiting_thaw = o->phase == FH_PHASE_FREEZE;
-        if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
-                carry_over(&c, plan, rec);
-                /* Never leave an older record that a thaw could pair with
-                 * should this one fail to be written. */
-                (void) fh_state_remove(c.state_dir, FH_PHASE_FREEZE);
-        }
         for (guint k = 0; k < plan->items->len; k++) {
                 const struct fh_plan_item *item = plan->items->pdata[k];
                 if (item->run)
                         fh_state_record_add(rec, item->name, item->path);
+        }
+        if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
+                g_autoptr(fh_state_record) old = unthawed_freeze(&c);
+
+                /* The older record stays until this one replaces it (a
+                 * rename): killed before that, the thaw still pairs with
+                 * it; should this one fail to be written, save() removes
+                 * it, so that no thaw pairs with a stale one. */
+                if (old)
+                        carry_over(&c, old, rec);
         }
         /* Written before the first hook runs: if we are killed half-way, a
          * thaw still finds every hook that may have frozen, and --status
@@ -685,6 +721,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
                 fh_freeze_deadline_disarm(c.state_dir, log);
 
         rec->finished_usec = now_realtime_usec();
+        rec->duration_usec = run_duration(start);
         save(&c, rec);
         log_summary(&c, start);
         if (o->deadline_fired)

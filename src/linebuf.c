@@ -29,7 +29,7 @@ static size_t utf8_cut(const char *buf, size_t len) {
 static void split_full(struct fh_linebuf *lb, fh_line_fn fn, void *userdata) {
         size_t cut = utf8_cut(lb->buf, lb->len);
 
-        fn(userdata, lb->buf, cut, lb->continued);
+        fn(userdata, lb->buf, cut, lb->continued, false);
         memmove(lb->buf, lb->buf + cut, lb->len - cut);
         lb->len -= cut;
         lb->continued = true;
@@ -43,7 +43,7 @@ void fh_linebuf_feed(struct fh_linebuf *lb, const char *data, size_t n, fh_line_
                 /* Common case: a whole short line in the input, nothing
                  * pending. Pass it on without copying. */
                 if (lb->len == 0 && nl && take <= FH_LINE_MAX) {
-                        fn(userdata, data, take, lb->continued);
+                        fn(userdata, data, take, lb->continued, true);
                         lb->continued = false;
                         data += take + 1;
                         n -= take + 1;
@@ -66,7 +66,7 @@ void fh_linebuf_feed(struct fh_linebuf *lb, const char *data, size_t n, fh_line_
                 }
 
                 if (nl) {
-                        fn(userdata, lb->buf, lb->len, lb->continued);
+                        fn(userdata, lb->buf, lb->len, lb->continued, true);
                         fh_linebuf_init(lb);
                         data++;
                         n--;
@@ -76,6 +76,6 @@ void fh_linebuf_feed(struct fh_linebuf *lb, const char *data, size_t n, fh_line_
 
 void fh_linebuf_flush(struct fh_linebuf *lb, fh_line_fn fn, void *userdata) {
         if (lb->len > 0)
-                fn(userdata, lb->buf, lb->len, lb->continued);
+                fn(userdata, lb->buf, lb->len, lb->continued, false);
         fh_linebuf_init(lb);
 }

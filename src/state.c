@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +61,7 @@ struct fh_state_record *fh_state_record_new(enum fh_phase phase) {
         struct fh_state_record *r = g_new0(struct fh_state_record, 1);
 
         r->phase = phase;
+        r->duration_usec = -1;
         r->boot_id = current_boot_id();
         r->hooks = g_ptr_array_new_with_free_func(state_hook_free);
         return r;
@@ -146,9 +148,11 @@ static GString *to_text(const struct fh_state_record *r) {
 
         g_string_append_printf(s,
                                "[" GROUP_RUN "]\nphase=%s\nstarted-usec=%" G_GINT64_FORMAT "\n"
-                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\n",
+                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\nhooks=%u\n",
                                fh_phase_to_string(r->phase), r->started_usec, r->finished_usec,
-                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false");
+                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false", r->hooks->len);
+        if (r->duration_usec >= 0)
+                g_string_append_printf(s, "duration-usec=%" G_GINT64_FORMAT "\n", r->duration_usec);
         if (r->on_failure)
                 g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
         if (r->boot_id)
@@ -204,12 +208,39 @@ int fh_state_write(const char *dir, const struct fh_state_record *r) {
         return write_atomically(dir, file_name(r->phase), text->str, text->len);
 }
 
+/* Strict getters: a value that is there but does not read (damaged, or
+ * edited by hand: "ran=yes") makes the record unreadable rather than
+ * "false" or 0, which would release hooks that may still hold. Only the
+ * keys that older versions did not write and that can be done without
+ * ('released': false keeps the hook held; the run's 'duration-usec') may
+ * be missing. */
+static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool optional, bool *ret) {
+        g_autoptr(GError) error = NULL;
+        gboolean v = g_key_file_get_boolean(kf, group, key, &error);
+
+        if (error)
+                return optional && g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND);
+        *ret = v;
+        return true;
+}
+
+static bool get_int64(GKeyFile *kf, const char *group, const char *key, bool optional, int64_t *ret) {
+        g_autoptr(GError) error = NULL;
+        gint64 v = g_key_file_get_int64(kf, group, key, &error);
+
+        if (error)
+                return optional && g_error_matches(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND);
+        *ret = v;
+        return true;
+}
+
 static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r) {
         g_autofree char *name = g_key_file_get_string(kf, group, "name", NULL);
         g_autofree char *path = g_key_file_get_string(kf, group, "path", NULL);
         g_autofree char *outcome = g_key_file_get_string(kf, group, "outcome", NULL);
         g_autofree char *n = NULL, *p = NULL;
         struct fh_state_hook *h;
+        int64_t status = -1;
 
         if (!name || !path || !outcome)
                 return false;
@@ -218,11 +249,22 @@ static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r
         h = fh_state_record_add(r, n, p);
         g_free(h->outcome);
         h->outcome = decode(outcome);
-        h->ran = g_key_file_get_boolean(kf, group, "ran", NULL);
-        h->released = g_key_file_get_boolean(kf, group, "released", NULL);
-        h->status = g_key_file_get_integer(kf, group, "status", NULL);
-        h->duration_usec = g_key_file_get_int64(kf, group, "duration-usec", NULL);
+        if (!get_bool(kf, group, "ran", false, &h->ran) || !get_bool(kf, group, "released", true, &h->released) ||
+            !get_int64(kf, group, "status", false, &status) || status < -1 || status > INT_MAX ||
+            !get_int64(kf, group, "duration-usec", false, &h->duration_usec))
+                return false;
+        h->status = (int) status;
         return true;
+}
+
+/* The [run] group; false if a value does not read. Its duration is new:
+ * older records have none. */
+static bool read_run(GKeyFile *kf, struct fh_state_record *r) {
+        return get_int64(kf, GROUP_RUN, "started-usec", false, &r->started_usec) &&
+               get_int64(kf, GROUP_RUN, "finished-usec", false, &r->finished_usec) &&
+               get_int64(kf, GROUP_RUN, "duration-usec", true, &r->duration_usec) &&
+               get_bool(kf, GROUP_RUN, "awaiting-thaw", false, &r->awaiting_thaw) &&
+               get_bool(kf, GROUP_RUN, "aborted", false, &r->aborted);
 }
 
 int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret) {
@@ -232,16 +274,15 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         g_autoptr(fh_state_record) r = fh_state_record_new(phase);
         g_autofree char *recorded = NULL, *boot = NULL;
         g_auto(GStrv) groups = NULL;
+        int64_t n_hooks;
 
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error))
                 return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EBADMSG;
         recorded = g_key_file_get_string(kf, GROUP_RUN, "phase", NULL);
         if (!recorded || fh_phase_from_string(recorded) != (int) phase)
                 return -EBADMSG;
-        r->started_usec = g_key_file_get_int64(kf, GROUP_RUN, "started-usec", NULL);
-        r->finished_usec = g_key_file_get_int64(kf, GROUP_RUN, "finished-usec", NULL);
-        r->awaiting_thaw = g_key_file_get_boolean(kf, GROUP_RUN, "awaiting-thaw", NULL);
-        r->aborted = g_key_file_get_boolean(kf, GROUP_RUN, "aborted", NULL);
+        if (!read_run(kf, r))
+                return -EBADMSG;
         r->on_failure = g_key_file_get_string(kf, GROUP_RUN, "on-failure", NULL);
         boot = g_key_file_get_string(kf, GROUP_RUN, "boot-id", NULL);
         if (boot && r->boot_id && strcmp(boot, r->boot_id) != 0)
@@ -252,6 +293,12 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         for (char **g = groups; *g; g++)
                 if (g_str_has_prefix(*g, HOOK_GROUP_PREFIX) && !read_hook(kf, *g, r))
                         return -EBADMSG;
+        /* A record cut short after a whole group parses: its count says
+         * that hooks are missing. Required: a record cut short before it,
+         * or one of a version that wrote none, is unreadable, and the thaw
+         * then releases every hook there is. */
+        if (!get_int64(kf, GROUP_RUN, "hooks", false, &n_hooks) || n_hooks != r->hooks->len)
+                return -EBADMSG;
         *ret = g_steal_pointer(&r);
         return 0;
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -17,18 +20,55 @@ static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
                 g_strlcpy(buf, "unknown", FH_TIMESTAMP_MAX);
 }
 
+/* How long a finished run took: by the monotonic clock where the record
+ * says (the wall clock may have jumped in between), or -1. */
+static int64_t run_duration(const struct fh_state_record *r) {
+        if (r->finished_usec <= 0)
+                return -1;
+        return r->duration_usec >= 0 ? r->duration_usec : MAX(r->finished_usec - r->started_usec, 0);
+}
+
 /* --- for a person ---------------------------------------------------------- */
 
-static void print_record(FILE *out, const struct fh_state_record *r) {
+/* Whether a dispatcher holds the state lock: 1 yes, 0 no, -1 nobody can
+ * tell (the lock is not ours to open, or missing: a dispatcher that could
+ * not create it runs without). Our shared lock lasts an instant; a
+ * dispatcher that starts then waits 50 ms for it. */
+static int dispatcher_running(const char *state_dir) {
+        g_autofree char *path = g_build_filename(state_dir, "lock", NULL);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), r = -1;
+
+        if (fd < 0)
+                return -1;
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+                r = 0;
+        else if (errno == EWOULDBLOCK)
+                r = 1;
+        close(fd);
+        return r;
+}
+
+/* How a record that has no end came to have none. Only the newest record
+ * can be the running dispatcher's. */
+static const char *unfinished(const char *state_dir, bool newest) {
+        int running = newest ? dispatcher_running(state_dir) : 0;
+
+        if (running > 0)
+                return "still running";
+        return running == 0 ? "never finished (the dispatcher was stopped)"
+                            : "never finished (stopped, or still running)";
+}
+
+static void print_record(FILE *out, const struct fh_state_record *r, const char *state_dir, bool newest) {
         char started[FH_TIMESTAMP_MAX], took[32];
 
         format_time(r->started_usec, started);
         fprintf(out, "Last %s: %s", fh_phase_to_string(r->phase), started);
         if (r->finished_usec > 0) {
-                fh_format_duration(r->finished_usec - r->started_usec, took, sizeof took);
+                fh_format_duration(run_duration(r), took, sizeof took);
                 fprintf(out, ", took %s", took);
         } else
-                fprintf(out, ", never finished (the dispatcher was stopped)");
+                fprintf(out, ", %s", unfinished(state_dir, newest));
         if (r->aborted)
                 fprintf(out, ", aborted by on-failure=abort");
         fputc('\n', out);
@@ -57,7 +97,7 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
                 return 0;
         }
         if (freeze)
-                print_record(out, freeze);
+                print_record(out, freeze, state_dir, !thaw || freeze->started_usec >= thaw->started_usec);
         else
                 fprintf(out, "Last freeze: %s\n", rf == -ENOENT ? "none since boot" : "record unreadable");
         if (freeze && freeze->awaiting_thaw) {
@@ -67,7 +107,7 @@ static int print_text(FILE *out, const char *state_dir, struct fh_state_record *
                 fprintf(out, "Awaiting thaw: no\n");
         fh_freeze_deadline_print(out, state_dir);
         if (thaw)
-                print_record(out, thaw);
+                print_record(out, thaw, state_dir, !freeze || thaw->started_usec > freeze->started_usec);
         else
                 fprintf(out, "Last thaw: %s\n", rt == -ENOENT ? "none since boot" : "record unreadable");
         return rf == -EBADMSG || rt == -EBADMSG;
@@ -117,7 +157,7 @@ static void json_record(GString *s, const struct fh_state_record *r) {
         g_string_append(s, ", ");
         json_time(s, "finished", r->finished_usec);
         if (r->finished_usec > 0)
-                g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, r->finished_usec - r->started_usec);
+                g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, run_duration(r));
         else
                 g_string_append(s, ", \"duration_usec\": null");
         g_string_append_printf(s, ", \"aborted\": %s, \"on_failure\": ", r->aborted ? "true" : "false");
@@ -141,9 +181,12 @@ static void json_record(GString *s, const struct fh_state_record *r) {
                         g_string_append_printf(s, ", \"duration_usec\": %" G_GINT64_FORMAT, h->duration_usec);
                 else
                         g_string_append(s, ", \"duration_usec\": null");
-                /* A freeze's hook: whether a thaw has released it since. */
+                /* A freeze's hook: whether a thaw has released it since, and
+                 * whether the next thaw must (a hook the freeze never
+                 * started is neither released nor held). */
                 if (r->phase == FH_PHASE_FREEZE)
-                        g_string_append_printf(s, ", \"released\": %s", h->released ? "true" : "false");
+                        g_string_append_printf(s, ", \"released\": %s, \"held\": %s", h->released ? "true" : "false",
+                                               r->awaiting_thaw && fh_state_hook_held(r, h) ? "true" : "false");
                 g_string_append_c(s, '}');
         }
         g_string_append(s, "]}");

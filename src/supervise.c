@@ -67,14 +67,16 @@ struct line_ctx {
         enum fh_stream stream;
 };
 
-static void on_line(void *userdata, const char *line, size_t len, bool continued) {
+static void on_line(void *userdata, const char *line, size_t len, bool continued, bool ended) {
         const struct line_ctx *ctx = userdata;
         const struct fh_run_observer *obs = ctx->run->obs;
 
-        if (ctx->run->discarding)
-                obs->discarded(obs->userdata, len + 1);
-        else if (!obs->output(obs->userdata, ctx->stream, line, len, continued))
-                ctx->run->discarding = true;
+        if (!ctx->run->discarding && obs->output(obs->userdata, ctx->stream, line, len, continued))
+                return;
+        /* The line refused and those after it, with their newline if
+         * they had one: the count is of the bytes the hook printed. */
+        ctx->run->discarding = true;
+        obs->discarded(obs->userdata, len + ended);
 }
 
 /* Once discarding, what a line buffer holds is counted as it is: its

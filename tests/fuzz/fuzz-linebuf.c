@@ -16,9 +16,10 @@
 struct collected {
         GString *joined;
         size_t pieces;
+        size_t taken;           /* input bytes the pieces account for */
 };
 
-static void collect(void *userdata, const char *line, size_t len, bool continued) {
+static void collect(void *userdata, const char *line, size_t len, bool continued, bool ended) {
         struct collected *c = userdata;
         char *escaped = g_malloc(FH_ESCAPED_MAX(len));
 
@@ -27,6 +28,7 @@ static void collect(void *userdata, const char *line, size_t len, bool continued
                 g_string_append_c(c->joined, '\n');
         g_string_append_len(c->joined, line, (gssize) len);
         c->pieces++;
+        c->taken += len + ended;
         fh_escape(line, len, escaped);  /* as the log does */
         g_free(escaped);
 }
@@ -60,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         FUZZ_ASSERT(c.joined->len == expect);
                         FUZZ_ASSERT(memcmp(c.joined->str, in, expect) == 0);
                 }
+                /* What the output cap's count of dropped bytes relies on. */
+                FUZZ_ASSERT(c.taken == size);
         }
         g_string_free(c.joined, TRUE);
         return 0;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resource failures that cannot be caused for one hook only by real means:
  * vfork() failing with EAGAIN, pipe2() with EMFILE, the monotonic clock
- * failing, each for the second of three hooks. The core library is linked
- * with -Wl,--wrap for these functions; the wrappers pass through to the
- * real ones unless a test arms them. The dispatcher runs in-process. */
+ * failing, each for the second of three hooks, and the wall clock jumping.
+ * The core library is linked with -Wl,--wrap for these functions; the
+ * wrappers pass through to the real ones unless a test arms them. The
+ * dispatcher runs in-process. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -11,8 +12,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,13 +26,14 @@
 #include "dispatch.h"
 #include "env.h"
 #include "log.h"
+#include "status.h"
 #include "testlib.h"
 
 extern char **environ;
 
 /* --- the wrappers ---------------------------------------------------------- */
 
-enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK };
+enum fault { FAULT_NONE, FAULT_FORK, FAULT_PIPE, FAULT_CLOCK, FAULT_JUMP, FAULT_DIE_AT_RECORD, FAULT_OPEN };
 
 static enum fault armed;
 static unsigned n_fork, n_pipe;
@@ -39,6 +43,10 @@ pid_t __wrap_vfork(void);
 int __real_pipe2(int fds[2], int flags);
 int __wrap_pipe2(int fds[2], int flags);
 int __real_clock_gettime(clockid_t clock, struct timespec *ts);
+gint64 __real_g_get_real_time(void);
+int __real_open64(const char *path, int flags, ...);
+int __wrap_open64(const char *path, int flags, ...);
+gint64 __wrap_g_get_real_time(void);
 int __wrap_clock_gettime(clockid_t clock, struct timespec *ts);
 
 /* In place of vfork(). Passing through to the real vfork() is not an
@@ -69,6 +77,34 @@ int __wrap_clock_gettime(clockid_t clock, struct timespec *ts) {
                 return -1;
         }
         return __real_clock_gettime(clock, ts);
+}
+
+/* The wall clock set an hour ahead once the first hook has started (NTP,
+ * or qemu-ga's guest-set-time after a long freeze). */
+#define JUMP_USEC (3600 * G_GINT64_CONSTANT(1000000))
+
+gint64 __wrap_g_get_real_time(void) {
+        return __real_g_get_real_time() + (armed == FAULT_JUMP && n_pipe >= 2 ? JUMP_USEC : 0);
+}
+
+/* The dispatcher killed (SIGKILL, a power cut of a VM) just as it writes
+ * its first freeze record. (open() is open64 with 64-bit file offsets.) */
+int __wrap_open64(const char *path, int flags, ...) {
+        mode_t mode = 0;
+        va_list ap;
+
+        if (armed == FAULT_DIE_AT_RECORD && g_str_has_suffix(path, "/last-freeze.new"))
+                _exit(137);
+        if (armed == FAULT_OPEN && g_str_has_suffix(path, "/20-hook")) {
+                errno = EMFILE;
+                return -1;
+        }
+        if (flags & (O_CREAT | O_TMPFILE)) {
+                va_start(ap, flags);
+                mode = va_arg(ap, mode_t);
+                va_end(ap);
+        }
+        return __real_open64(path, flags, mode);
 }
 
 /* --- the test --------------------------------------------------------------- */
@@ -223,6 +259,84 @@ static void test_thaw_pipe_emfile_keeps_hook_held(void **state) {
         tl_rmtree(top);
 }
 
+/* A wall clock that jumps while the hooks run changes the timestamps, not
+ * how long the run took: --status says what the monotonic clock says. */
+static void test_clock_jump_duration(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *state_dir = g_build_filename(top, "state", NULL);
+        g_autofree char *text = NULL;
+        struct fh_dispatch_summary summary;
+        const char *took;
+        size_t len = 0;
+        double secs = -1;
+        FILE *out;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_JUMP, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        out = open_memstream(&text, &len);
+        assert_int_equal(fh_print_status(out, state_dir, false), 0);
+        fclose(out);
+        took = strstr(text, "Last freeze: ");
+        assert_non_null(took);
+        took = strstr(took, ", took ");
+        assert_non_null(took);
+        assert_int_equal(sscanf(took, ", took %lf s", &secs), 1);
+        print_message("the freeze took %.3f s by the record\n", secs);
+        assert_true(secs >= 0 && secs < 600);
+        tl_rmtree(top);
+}
+
+/* A freeze never thawed, then a second one killed before it has written
+ * its record (before any of its hooks ran): the first one's record is
+ * still there, and the thaw releases its hooks, telling them they froze. */
+static void test_killed_before_first_record(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *record = NULL;
+        struct fh_dispatch_summary summary;
+        int status;
+        pid_t pid;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(take_record(top));
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dispatch_in(top, FAULT_DIE_AT_RECORD, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+                _exit(0);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 137);
+        record = take_record(top);
+        assert_string_equal(record, "");
+        dispatch_in(top, FAULT_NONE, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(record);
+        record = take_record(top);
+        assert_string_equal(record, "30-hook yes\n20-hook yes\n10-hook yes\n");
+        tl_rmtree(top);
+}
+
+/* A thaw hook that could not be opened for want of a descriptor is not
+ * gone: the next thaw releases it, as one we could not start. */
+static void test_thaw_open_emfile_keeps_hook_held(void **state) {
+        g_autofree char *top = tl_mkdtemp(), *record = NULL, *logpath = g_build_filename(top, "log", NULL);
+        g_autofree char *log = NULL;
+        struct fh_dispatch_summary summary;
+
+        make_hooks(top);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_FREEZE, FH_ON_FAILURE_CONTINUE, &summary);
+        g_free(take_record(top));
+        dispatch_in(top, FAULT_OPEN, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        record = take_record(top);
+        assert_string_equal(record, "30-hook yes\n10-hook yes\n");
+        log = tl_read_file(logpath);
+        assert_int_equal(tl_count_lines_with(log, "/20-hook not run: cannot open it: Too many open files"), 1);
+        g_free(record);
+        dispatch_in(top, FAULT_NONE, FH_PHASE_THAW, FH_ON_FAILURE_CONTINUE, &summary);
+        record = take_record(top);
+        assert_string_equal(record, "20-hook yes\n");
+        tl_rmtree(top);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_fault_all_run),
@@ -231,6 +345,9 @@ int main(void) {
                 cmocka_unit_test(test_clock_error),
                 cmocka_unit_test(test_pipe_emfile_aborts),
                 cmocka_unit_test(test_thaw_pipe_emfile_keeps_hook_held),
+                cmocka_unit_test(test_clock_jump_duration),
+                cmocka_unit_test(test_killed_before_first_record),
+                cmocka_unit_test(test_thaw_open_emfile_keeps_hook_held),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -374,6 +374,185 @@ static void test_partial_thaw_carried_over(void **state) {
                                  "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
 }
 
+/* A freeze never thawed, then a second freeze stopped before it reaches
+ * hooks that the first one froze: they still hold what the first freeze
+ * took, so the thaw releases them too, telling them that they froze. */
+static void test_refreeze_interrupted_keeps_holds(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *body = NULL, *marker = g_build_filename(f->top, "stop", NULL);
+
+        write_conf(f, NULL);
+        body = g_strdup_printf("echo \"10-a $1 froze=${FSFREEZE_FROZE-unset}\" >> '%s'\n"
+                               "trap '' TERM\n[ \"$1\" = freeze ] && [ -e '%s' ] && kill -TERM $PPID\nexit 0",
+                               f->out, marker);
+        g_free(tl_write_hook(f->hooks, "10-a", body));
+        hook(f, "20-b", 0);
+        hook(f, "30-c", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+
+        g_free(tl_write_file(f->top, "stop", "", 0644));
+        run_ok(f, "freeze", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a freeze froze=unset\n");
+
+        unlink(marker);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "30-c thaw froze=yes\n20-b thaw froze=yes\n10-a thaw froze=yes\n");
+}
+
+/* A thaw hook refused by the trust policy did not run, and the log tells
+ * the administrator how to fix it: fixed, the next thaw must release it as
+ * a hook that froze, not tell it that nothing froze. */
+static void test_thaw_refused_stays_held(void **state) {
+        struct fx *f = *state;
+        g_autofree char *rec = NULL, *st = NULL, *b = g_build_filename(f->hooks, "20-b", NULL);
+
+        if (geteuid() != 0) {
+                print_message("SKIP: not root: the trust policy protects root only\n");
+                skip();
+        }
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+
+        assert_int_equal(chmod(b, 0757), 0);
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "10-a thaw froze=yes\n");
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+
+        assert_int_equal(chmod(b, 0755), 0);
+        run_ok(f, "thaw", 0);
+        g_free(rec);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=yes\n");
+}
+
+/* --status while a freeze runs (a hook that takes its time) must not say
+ * that the dispatcher was stopped: it holds the state lock. Once it is
+ * killed, the same record is one that never finished. */
+static void test_status_while_running(void **state) {
+        struct fx *f = *state;
+        g_autofree char *st = NULL;
+        pid_t pid, hook_pid;
+
+        write_conf(f, NULL);
+        blocking_hook(f, "10-a", "freeze");
+        pid = start(f, "freeze");
+        assert_true(tl_await_file(f->started, 30000));
+        st = status_text(f);
+        assert_null(strstr(st, "was stopped"));
+        assert_non_null(strstr(st, "Last freeze: "));
+        assert_non_null(strstr(st, ", still running\n"));
+
+        kill(pid, SIGKILL);
+        assert_int_equal(finish(pid), 128 + SIGKILL);
+        hook_pid = tl_read_pid(f->started);
+        assert_true(hook_pid > 0);
+        kill(hook_pid, SIGKILL);
+        assert_true(tl_await_exit(hook_pid, 30000));
+        g_free(st);
+        st = status_text(f);
+        assert_null(strstr(st, "still running"));
+        assert_non_null(strstr(st, ", never finished (the dispatcher was stopped)\n"));
+}
+
+/* A state lock that cannot be opened (here a directory in its place)
+ * leaves the dispatcher unprotected from another one: the log says so, as
+ * it does when the lock is not had in time. */
+static void test_lock_unusable_is_said(void **state) {
+        struct fx *f = *state;
+        g_autofree char *lock = g_build_filename(f->state, "lock", NULL), *log = NULL;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        assert_int_equal(g_mkdir_with_parents(lock, 0755), 0);
+        run_ok(f, "freeze", 0);
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, "going on without the state lock (cannot open "), 1);
+        assert_int_equal(tl_count_lines_with(log, "Is a directory"), 1);
+}
+
+/* A record edited by hand or damaged so that a value no longer reads (a
+ * boolean written "yes") is unreadable, not read as "false": "false" would
+ * tell the thaw that nothing froze, and its hooks "FSFREEZE_FROZE=no". */
+static void check_damaged_record(struct fx *f, const char *from, const char *to) {
+        g_autofree char *path = g_build_filename(f->state, "last-freeze", NULL);
+        g_autofree char *text = NULL, *rec = NULL, *st = NULL;
+        g_auto(GStrv) parts = NULL;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+        text = tl_read_file(path);
+        assert_non_null(strstr(text, from));
+        parts = g_strsplit(text, from, 2);
+        g_free(text);
+        text = g_strjoin(to, parts[0], parts[1], NULL);
+        assert_true(g_file_set_contents(path, text, -1, NULL));
+
+        st = status_text(f);
+        assert_non_null(strstr(st, "Last freeze: record unreadable"));
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=unknown\n10-a thaw froze=unknown\n");
+}
+
+/* A record cut short just before 'at' (a persistent state directory, a
+ * crash before the data reached the disk, an editor) still parses, but
+ * lacks hooks that froze: unreadable too, not a record of fewer hooks (the
+ * thaw would not run the missing ones). */
+static void check_truncated_record(struct fx *f, const char *at) {
+        g_autofree char *path = g_build_filename(f->state, "last-freeze", NULL);
+        g_autofree char *text = NULL, *rec = NULL, *st = NULL;
+        char *cut;
+
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        run_ok(f, "freeze", 0);
+        g_free(take_record(f));
+        text = tl_read_file(path);
+        cut = strstr(text, at);
+        assert_non_null(cut);
+        assert_true(g_file_set_contents(path, text, cut - text, NULL));
+
+        st = status_text(f);
+        assert_non_null(strstr(st, "Last freeze: record unreadable"));
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        assert_string_equal(rec, "20-b thaw froze=unknown\n10-a thaw froze=unknown\n");
+}
+
+/* After the first hook's group, and within the [run] group. */
+static void test_truncated_record(void **state) {
+        check_truncated_record(*state, "[hook 1]\n");
+}
+
+static void test_truncated_run(void **state) {
+        check_truncated_record(*state, "hooks=");
+}
+
+static void test_damaged_awaiting_thaw(void **state) {
+        check_damaged_record(*state, "awaiting-thaw=true", "awaiting-thaw=yes");
+}
+
+static void test_damaged_ran(void **state) {
+        check_damaged_record(*state, "ran=true", "ran=1x");
+}
+
+static void test_damaged_finished(void **state) {
+        check_damaged_record(*state, "finished-usec=", "finished-usec=x");
+}
+
 /* --- 4. derived defaults ----------------------------------------------------- */
 
 /* Runs a thaw of a hook that blocks, with 'extra' configuration lines and
@@ -477,6 +656,50 @@ static void test_status_json_any_bytes(void **state) {
                 print_message("python3: %s\n", p.err);
         assert_int_equal(p.status, 0);
         tl_run_clear(&p);
+}
+
+/* --status --json says which hooks a freeze still holds: not one the
+ * freeze never started (refused here), which 'released' alone, false for
+ * it, would count as held. */
+static void test_status_json_held(void **state) {
+        struct fx *f = *state;
+        g_autofree char *python = g_find_program_in_path("python3"), *json = NULL;
+        g_autofree char *b = NULL;
+        struct tl_run r, p;
+        static const char check[] =
+                "import json, sys\n"
+                "d = json.load(open(sys.argv[1]))\n"
+                "held = {h['name']: h['held'] for h in d['freeze']['hooks']}\n"
+                "assert held == {'10-a': sys.argv[2] == 'yes', '20-b': False}, held\n"
+                "assert d['awaiting_thaw'] == (sys.argv[2] == 'yes'), d\n";
+        const char *when[] = { "yes", "no" };
+
+        if (!python || geteuid() != 0) {
+                print_message("SKIP: needs python3 and root (the trust policy refuses 20-b)\n");
+                skip();
+        }
+        json = g_build_filename(f->top, "status.json", NULL);
+        b = g_build_filename(f->hooks, "20-b", NULL);
+        write_conf(f, NULL);
+        hook(f, "10-a", 0);
+        hook(f, "20-b", 0);
+        assert_int_equal(chmod(b, 0757), 0);
+        run_ok(f, "freeze", 0);
+        for (int i = 0; i < 2; i++) {
+                char *argv[] = { python, "-c", (char *) check, json, (char *) when[i], NULL };
+
+                if (i == 1)
+                        run_ok(f, "thaw", 0);
+                run(f, &r, "--status", "--json", NULL);
+                assert_int_equal(r.status, 0);
+                assert_true(g_file_set_contents(json, r.out, -1, NULL));
+                tl_run_clear(&r);
+                tl_run(argv, NULL, 30000, &p);
+                if (p.status != 0)
+                        print_message("python3: %s\n", p.err);
+                assert_int_equal(p.status, 0);
+                tl_run_clear(&p);
+        }
 }
 
 /* --- 7. abort when the hooks cannot all be listed and run -------------------- */
@@ -762,6 +985,24 @@ static void test_max_output_counts_long_name(void **state) {
         check_output_cap(*state, name, "x", 5000);
 }
 
+/* The line after the cap says how many bytes were dropped: exactly the
+ * bytes the hook printed and the log did not get, whether its lines were
+ * split (too long to keep whole) or its last one had no newline. */
+static void test_max_output_dropped_count_exact(void **state) {
+        struct fx *f = *state;
+        g_autofree char *log = NULL;
+        struct tl_run r;
+
+        write_conf(f, NULL);
+        /* 10000 + 4 + 3 bytes, no line of which fits in 1 byte. */
+        g_free(tl_write_hook(f->hooks, "10-long", "head -c 10000 /dev/zero | tr '\\0' x; printf 'abc\\ndef'"));
+        run(f, &r, "-m", "1", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        assert_int_equal(tl_count_lines_with(log, ": 10007 more bytes read and not logged"), 1);
+}
+
 /* Escaping counts too: each control byte takes four bytes in the log. */
 static void test_max_output_counts_escaping(void **state) {
         check_output_cap(*state, "10-ctl", "\001\001\001\001\001\001\001\001", 5000);
@@ -775,10 +1016,20 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_sigkill_during_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refreeze_interrupted_keeps_holds, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_thaw_refused_stays_held, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_while_running, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_lock_unusable_is_said, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_awaiting_thaw, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_ran, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_finished, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_truncated_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_truncated_run, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_option, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_follows_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_timeout_explicit_wins, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json_any_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_json_held, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_unlisted_hook_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_missing_hook_dir_is_fine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_without_dev_null, setup, teardown),
@@ -786,6 +1037,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_max_output_counts_empty_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_long_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_escaping, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_max_output_dropped_count_exact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_log_torn_line_not_glued, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_log_full_disk_not_glued, setup, teardown),
         };

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <glib.h>
@@ -82,11 +83,34 @@ static void test_rewrite_reads_back_changes(void **state) {
         tl_rmtree(dir);
 }
 
+/* The run's monotonic duration reads back; a record without one (written
+ * by an older version) still reads, with none. */
+static void test_run_duration_optional(void **state) {
+        g_autofree char *dir = tl_mkdtemp(), *path = g_build_filename(dir, "last-freeze", NULL);
+        g_autofree char *text = NULL;
+        g_autoptr(fh_state_record) r = three_hooks(2);
+        g_autoptr(fh_state_record) back = NULL, old = NULL;
+        g_autoptr(GRegex) key = g_regex_new("^duration-usec=7\n", G_REGEX_MULTILINE, 0, NULL);
+
+        r->duration_usec = 7;
+        assert_int_equal(fh_state_write(dir, r), 0);
+        assert_int_equal(fh_state_read(dir, FH_PHASE_FREEZE, &back), 0);
+        assert_int_equal(back->duration_usec, 7);
+        text = tl_read_file(path);
+        g_autofree char *older = g_regex_replace_literal(key, text, -1, 0, "", 0, NULL);
+        assert_int_equal(strlen(older), strlen(text) - strlen("duration-usec=7\n"));
+        assert_true(g_file_set_contents(path, older, -1, NULL));
+        assert_int_equal(fh_state_read(dir, FH_PHASE_FREEZE, &old), 0);
+        assert_int_equal(old->duration_usec, -1);
+        tl_rmtree(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_held_and_release),
                 cmocka_unit_test(test_unfinished_freeze_holds_all),
                 cmocka_unit_test(test_rewrite_reads_back_changes),
+                cmocka_unit_test(test_run_duration_optional),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
