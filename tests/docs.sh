@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The man page renders without warnings, and it and --help document the
 # same options.
-# The configuration keys the parser knows are documented in conf(5).
-# usage: docs.sh FSFREEZE_HOOK_BINARY MAN_PAGE CONF_MAN_PAGE CONFIG_C
+# The configuration keys the parser knows are documented in conf(5), and
+# each is in the shipped configuration file (set, or commented out).
+# usage: docs.sh FSFREEZE_HOOK_BINARY MAN_PAGE CONF_MAN_PAGE CONFIG_C SHIPPED_CONF
 set -eu
-bin=$1 page=$2 conf_page=$3 config_c=$4
+bin=$1 page=$2 conf_page=$3 config_c=$4 shipped_conf=$5
 
 command -v man >/dev/null || { echo "SKIP: man is not installed (apt-get install man-db)"; exit 77; }
 
@@ -37,6 +38,11 @@ keys=$(sed -n '/^const char \*const fh_config_\(main\|hook\)_keys\[\]/,/};/p' "$
 [ -n "$keys" ] || { echo "FAIL: no keys found in $config_c"; status=1; }
 for key in $keys; do
     printf '%s\n' "$conf_text" | grep -qE "^ +$key=" || { echo "FAIL: key $key is not documented in $conf_page"; status=1; }
+done
+# The main group's keys, each in the shipped file as 'key=' or '#key='.
+main_keys=$(sed -n '/^const char \*const fh_config_main_keys\[\]/,/};/p' "$config_c" | grep -oE '"[a-z-]+"' | tr -d '"')
+for key in $main_keys; do
+    grep -qE "^#?$key=" "$shipped_conf" || { echo "FAIL: key $key is not in the shipped $shipped_conf"; status=1; }
 done
 [ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$keys" | wc -l) configuration keys documented"
 [ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z-]*' | sort -u | wc -l) options documented in both"
