@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The man page renders without warnings, and it and --help document the
-# same options.
+# same options; every field of the status document is in its schema.
 # The configuration keys the parser knows are documented in conf(5), and
 # each is in the shipped configuration file (set, or commented out).
 # usage: docs.sh FSFREEZE_HOOK_BINARY MAN_PAGE CONF_MAN_PAGE CONFIG_C SHIPPED_CONF
@@ -44,6 +44,28 @@ main_keys=$(sed -n '/^const char \*const fh_config_main_keys\[\]/,/};/p' "$confi
 for key in $main_keys; do
     grep -qE "^#?$key=" "$shipped_conf" || { echo "FAIL: key $key is not in the shipped $shipped_conf"; status=1; }
 done
+# Every field of the status document, after a freeze and after its thaw
+# (one hook, no deadline armed), is named under STATUS DOCUMENT.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/hooks"
+printf '#!/bin/sh\nexit 0\n' >"$tmp/hooks/10-a"
+chmod 0755 "$tmp/hooks/10-a"
+schema=$(printf '%s\n' "$text" | sed -n '/^STATUS DOCUMENT/,/^METRICS/p')
+fields=
+for phase in freeze thaw; do
+    "$bin" --config=/dev/null --no-journal -l '' --freeze-deadline=0 --state-dir="$tmp/state" -d "$tmp/hooks" \
+        "$phase" </dev/null >/dev/null
+    fields="$fields $("$bin" --config=/dev/null --state-dir="$tmp/state" -d "$tmp/hooks" --status --json |
+        grep -oE '"[a-z_]+": ' | tr -d '": ')"
+done
+fields=$(printf '%s\n' $fields | sort -u)
+[ -n "$fields" ] || { echo "FAIL: no fields in --status --json"; status=1; }
+for field in $fields; do
+    printf '%s\n' "$schema" | grep -qw -- "$field" ||
+        { echo "FAIL: status document field $field is not under STATUS DOCUMENT in $page"; status=1; }
+done
+[ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$fields" | wc -l) status document fields documented"
 [ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$keys" | wc -l) configuration keys documented"
 [ "$status" = 0 ] && echo "PASS: $(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z-]*' | sort -u | wc -l) options documented in both"
 exit $status
