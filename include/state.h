@@ -20,7 +20,8 @@ struct fh_state_hook {
                                    thawed (a thaw must release it) */
         bool released;          /* freeze record: a thaw (or the abort) has dealt with it since */
         int status;             /* shell-style status, -1: none */
-        char *outcome;          /* "status=0", "status=143 (timed out ...)", "refused: ...", "planned" */
+        char *outcome;          /* "status=0", "status=143 (timed out ...)", "not run: ...",
+                                   "refused by the trust policy", "planned" */
         int64_t duration_usec;  /* -1: none */
         struct fh_state_text *text;     /* state.c's cache of its text, checked on use */
 };

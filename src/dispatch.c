@@ -80,8 +80,8 @@ static int pending_interrupt(int signal_fd) {
  * every step of the way to it, then its #! interpreter. Returns 0 with
  * *ret_file, and *ret_problem set if it is not trusted but strict modes
  * are off; -EPERM with *ret_problem if the policy refuses it; another
- * -errno if it cannot be opened. Nothing refused is opened for reading
- * only, never for execution. */
+ * -errno if it cannot be opened. What the policy refuses is only ever
+ * opened for reading, to be judged, and closed: never executed. */
 static int open_hook(const struct fh_dispatch_options *o, const struct fh_plan_item *item,
                      struct fh_exec_file *ret_file, char **ret_problem) {
         g_autofree char *problem = NULL, *name = g_path_get_basename(item->path);
@@ -130,7 +130,9 @@ static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh
                 fh_env_unset(c->o->env, "FSFREEZE_FROZE");
 }
 
-/* Runs one hook in 'phase'. Returns false if the trust policy refused it. */
+/* Runs one hook in 'phase'. Returns false if the trust policy refused it;
+ * true otherwise, also when it could not be opened or started (then
+ * ret->error < 0): the callers' 'ran' means "not refused", not "started". */
 static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase, struct fh_result *ret) {
         struct fh_exec_file file = { .fd = -1 };
         char *argv[] = { item->path, (char *) fh_phase_to_string(phase), NULL };
