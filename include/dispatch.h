@@ -51,7 +51,8 @@ struct fh_dispatch_summary {
  *   released them already.
  * A freeze arms the freeze deadline before its first hook; a thaw or an
  * abort disarms it.
- * Directories that are missing or unreadable are logged, not errors. */
+ * A missing hook directory is logged, not an error; one that cannot be
+ * listed is logged too, and with on-failure=abort fails the freeze. */
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret);
 
 /* The dry run: every entry in run order, marked "run" or "skip" with the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fsfreeze-hook: qemu-ga's fsfreeze hook. Runs the hooks of a directory
+ * fsfreeze-hook: qemu-ga's fsfreeze hook. Runs the hooks of its directories
  * before a filesystem freeze and after the thaw, logs everything they do,
  * contains the ones that misbehave, and never fails the freeze for them
  * (unless told to, with on-failure=abort).
