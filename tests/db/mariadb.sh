@@ -70,7 +70,7 @@ export MYSQL_DEFAULTS_FILE=$TMP/backup.cnf MYSQL_STATE_DIR=$TMP/state MYSQL_LOCK
 dispatch() {
     # Read to EOF, as qemu-ga 9.1+ does: it must end when the dispatcher
     # exits, although the lock holder runs on.
-    timeout 60 "$BIN" --config="$TMP/none.conf" --state-dir="$TMP/dstate" --no-journal \
+    timeout 60 "$BIN" --config="$TMP/none.conf" --state-dir="$TMP/dstate" --no-journal --freeze-deadline=0 \
         -d "$HOOKS" -l "$TMP/hook.log" "$1" 2>&1
 }
 
@@ -183,4 +183,7 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 out=$(dispatch freeze) || fail "freeze without server: $out"
 grep -q "no MySQL/MariaDB server running: nothing to do" "$TMP/hook.log" || fail "$(tail -3 "$TMP/hook.log")"
 grep -q "10-mysql-flush-lock finished with status=0" "$TMP/hook.log" || fail "status"
+# Nothing the test started outlives it. These tests are about the hooks (the
+# deadline has its own, tests/e2e/deadline.sh): dispatch() arms none.
+pgrep -f -- "--deadline-fire=.* --state-dir=$TMP/dstate " >/dev/null && fail "a freeze deadline is left asleep"
 echo "PASS"
