@@ -66,6 +66,11 @@ int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret
  * already) or -errno. */
 int fh_deadline_stop(const struct fh_deadline *d);
 
+/* Whether the timer of 'd', not fired, still runs: 1; 0 if it is gone
+ * (the process killed, the units stopped by hand): it will not fire;
+ * -errno if that cannot be told (no access to systemd). */
+int fh_deadline_timer_alive(const struct fh_deadline *d);
+
 /* The sleeper: waits until the boot clock reaches 'boottime_usec'. */
 void fh_deadline_sleep_until(int64_t boottime_usec);
 

@@ -438,6 +438,53 @@ static int stop_process(const struct fh_deadline *d) {
         return r;
 }
 
+/* kill(0) first: a /proc mounted with hidepid hides our sleeper from a
+ * user's --status, but not from kill(). A process we may read that is
+ * not the sleeper took its pid: the sleeper is gone. */
+static int process_alive(const struct fh_deadline *d) {
+        g_autofree char *path = g_strdup_printf("/proc/%d", (int) d->pid);
+
+        if (d->pid <= 0 || (kill(d->pid, 0) < 0 && errno == ESRCH))
+                return 0;
+        if (access(path, F_OK) < 0)
+                return 1;
+        return is_sleeper(d->pid, d->id) ? 1 : 0;
+}
+
+static int unit_loaded(const struct bus_api *api, sd_bus *bus, const char *unit) {
+        sd_bus_message *m = manager_call(api, bus, "GetUnit");
+        int r = m ? api->append(m, "s", unit) : -ENOMEM;
+
+        if (r >= 0)
+                r = call(api, bus, m, NULL);
+        if (m)
+                api->message_unref(m);
+        return r >= 0 ? 1 : r == -ENOENT ? 0 : r;
+}
+
+/* The timer, or the service it started, which is firing now. */
+static int units_alive(const struct fh_deadline *d) {
+        g_autofree char *service = g_strdup_printf("fsfreeze-hook-deadline-%s.service", d->id);
+        struct bus_api api;
+        sd_bus *bus = NULL;
+        int r;
+
+        if (!d->unit || !*d->unit)
+                return 0;
+        if (!load_bus_api(&api))
+                return -EOPNOTSUPP;
+        r = open_manager(&api, &bus);
+        if (r >= 0 && (r = unit_loaded(&api, bus, d->unit)) == 0)
+                r = unit_loaded(&api, bus, service);
+        if (bus)
+                api.close_unref(bus);
+        return r;
+}
+
+int fh_deadline_timer_alive(const struct fh_deadline *d) {
+        return d->mechanism == FH_DEADLINE_SYSTEMD ? units_alive(d) : process_alive(d);
+}
+
 int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why) {
         struct bus_api api;
 

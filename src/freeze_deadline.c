@@ -112,6 +112,13 @@ void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
                 fprintf(out, "Freeze deadline: not armed\n");
                 return;
         }
+        if (!d->fired && fh_deadline_timer_alive(d) == 0) {
+                g_autofree char *timer = describe_timer(d);
+                format_time(d->expires_usec, when);
+                fprintf(out, "Freeze deadline: LOST: its %s is gone: it will not fire at %s; if no thaw comes, "
+                        "the guest stays frozen\n", timer, when);
+                return;
+        }
         if (!d->fired) {
                 g_autofree char *timer = describe_timer(d);
                 format_time(d->expires_usec, when);
@@ -148,10 +155,13 @@ void fh_freeze_deadline_json(GString *s, const char *state_dir) {
         if (fh_deadline_read(state_dir, &d) < 0) {
                 g_string_append(s, "{\"armed\": false, \"seconds\": null, \"armed_at\": null, \"expires\": null, "
                                 "\"fired\": false, \"fired_at\": null, \"thawed_filesystems\": null, "
-                                "\"late_thaw\": null, \"mechanism\": null}");
+                                "\"late_thaw\": null, \"mechanism\": null, \"lost\": false}");
                 return;
         }
-        g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired ? "false" : "true", d->msec / 1000.0);
+        bool lost = !d->fired && fh_deadline_timer_alive(d) == 0;
+
+        g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired || lost ? "false" : "true",
+                               d->msec / 1000.0);
         json_time(s, "armed_at", d->armed_usec);
         json_time(s, "expires", d->expires_usec);
         g_string_append_printf(s, ", \"fired\": %s", d->fired ? "true" : "false");
@@ -161,5 +171,6 @@ void fh_freeze_deadline_json(GString *s, const char *state_dir) {
         else
                 g_string_append(s, ", \"thawed_filesystems\": null");
         json_time(s, "late_thaw", d->late_thaw_usec);
-        g_string_append_printf(s, ", \"mechanism\": \"%s\"}", d->mechanism == FH_DEADLINE_SYSTEMD ? "systemd" : "process");
+        g_string_append_printf(s, ", \"mechanism\": \"%s\", \"lost\": %s}",
+                               d->mechanism == FH_DEADLINE_SYSTEMD ? "systemd" : "process", lost ? "true" : "false");
 }

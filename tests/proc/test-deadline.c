@@ -233,6 +233,39 @@ static void test_abort_disarms(void **state) {
         assert_int_equal(tl_count_lines_with(log, "freeze deadline armed"), 1);
 }
 
+/* --status tells the truth when the deadline's process is gone (killed
+ * by hand, by the OOM killer, with qemu-ga's cgroup): it will not fire,
+ * and the guest stays frozen if no thaw comes. */
+static void test_status_says_when_the_process_is_gone(void **state) {
+        struct tl_fx *f = *state;
+        struct armed a;
+        struct tl_run r;
+
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: armed, fires at "), 1);
+        tl_run_clear(&r);
+        run(f, &r, "--status", "--json", NULL);
+        assert_non_null(strstr(r.out, "\"deadline\": {\"armed\": true"));
+        assert_non_null(strstr(r.out, "\"lost\": false"));
+        tl_run_clear(&r);
+
+        assert_int_equal(kill(a.pid, SIGKILL), 0);
+        assert_true(tl_await_exit(a.pid, 10000));
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: armed, fires at "), 0);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: LOST: its process "), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "is gone: it will not fire"), 1);
+        tl_run_clear(&r);
+        run(f, &r, "--status", "--json", NULL);
+        assert_non_null(strstr(r.out, "\"deadline\": {\"armed\": false"));
+        assert_non_null(strstr(r.out, "\"lost\": true"));
+        tl_run_clear(&r);
+        g_free(a.id);
+}
+
 /* The internal command refuses what is not a deadline ID. */
 static void test_fire_rejects_bad_id(void **state) {
         struct tl_fx *f = *state;
@@ -252,6 +285,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_config_key_and_default, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_abort_disarms, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_fire_rejects_bad_id, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_status_says_when_the_process_is_gone, tl_fx_setup,
+                                                tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
