@@ -61,6 +61,10 @@ int fh_deadline_remove(const char *dir);
  * why systemd was not used (g_free). Returns 0 or -errno. */
 int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why);
 
+/* 'argv' as systemd's ExecStart= must be given it to run exactly it
+ * (g_strfreev). */
+char **fh_deadline_exec_argv(char *const *argv);
+
 /* Stops the timer of 'd', if it has not fired: the timer unit, or the
  * sleeping process if it is still ours. Returns 0 (also when it is gone
  * already) or -errno. */

@@ -226,19 +226,35 @@ static sd_bus_message *manager_call(const struct bus_api *api, sd_bus *bus, cons
         return m;
 }
 
+/* systemd expands $VAR and ${VAR} in ExecStart='s arguments, also when
+ * set over D-Bus (only ExecStartEx= can turn that off, and not before
+ * systemd 243): a path with a $ in it would be another path when the
+ * deadline fires. "$$" is a literal "$". */
+char **fh_deadline_exec_argv(char *const *argv) {
+        char **r = g_new0(char *, g_strv_length((char **) argv) + 1);
+
+        for (size_t i = 0; argv[i]; i++) {
+                g_auto(GStrv) parts = g_strsplit(argv[i], "$", -1);
+                r[i] = g_strjoinv("$$", parts);
+        }
+        return r;
+}
+
 /* ExecStart=: the real binary (argv[0] may be a symlink, and systemd
  * resolves nothing for us), with the freeze's argv[0] kept as given, on
  * which the default hook directory depends. */
 static int append_exec_start(const struct bus_api *api, sd_bus_message *m, char **argv) {
         g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+        g_auto(GStrv) exec_argv = NULL;
         int r;
 
         if (!exe)
                 return -errno;
+        exec_argv = fh_deadline_exec_argv(argv);
         if ((r = api->open_container(m, 'r', "sv")) < 0 || (r = api->append(m, "s", "ExecStart")) < 0 ||
             (r = api->open_container(m, 'v', "a(sasb)")) < 0 || (r = api->open_container(m, 'a', "(sasb)")) < 0 ||
             (r = api->open_container(m, 'r', "sasb")) < 0 || (r = api->append(m, "s", exe)) < 0 ||
-            (r = api->append_strv(m, argv)) < 0 || (r = api->append(m, "b", 0)) < 0)
+            (r = api->append_strv(m, exec_argv)) < 0 || (r = api->append(m, "b", 0)) < 0)
                 return r;
         for (int i = 0; i < 4; i++)
                 if ((r = api->close_container(m)) < 0)
