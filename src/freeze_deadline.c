@@ -4,6 +4,7 @@
 
 #include "escape.h"
 #include "freeze_deadline.h"
+#include "state.h"
 #include "timeutil.h"
 
 static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
@@ -72,6 +73,12 @@ void fh_freeze_deadline_disarm(const char *state_dir, struct fh_log *log) {
                 drop(state_dir, log);
 }
 
+static bool freeze_still_held(const char *state_dir) {
+        g_autoptr(fh_state_record) freeze = NULL;
+
+        return fh_state_read(state_dir, FH_PHASE_FREEZE, &freeze) == 0 && freeze->awaiting_thaw;
+}
+
 bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
         g_autoptr(fh_deadline) d = NULL;
         char when[FH_TIMESTAMP_MAX], late[32];
@@ -87,6 +94,15 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
          * until the next freeze replaces it. */
         if (d->late_thaw_usec > 0)
                 return false;
+        /* The fire thawed the filesystems but was killed before its
+         * thaw hooks had all run: this thaw releases the rest. */
+        if (freeze_still_held(state_dir)) {
+                format_time(d->fired_usec, when);
+                fh_log_message(log, LOG_WARNING, "deadline-late-thaw", "thaw: the freeze deadline thawed %d "
+                               "filesystems at %s but did not release every hook: this thaw releases the rest",
+                               d->thawed, when);
+                return false;
+        }
         d->late_thaw_usec = g_get_real_time();
         (void) fh_deadline_write(state_dir, d);
         format_time(d->fired_usec, when);
