@@ -113,11 +113,16 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
         return true;
 }
 
-void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d) {
+void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d, unsigned held) {
         int64_t frozen = (d->fired_usec - d->armed_usec) / USEC_PER_SEC;
 
-        fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no thaw came: "
-                       "thawed %d filesystems and released the hooks", frozen, d->thawed);
+        if (held == 0)
+                fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no "
+                               "thaw came: thawed %d filesystems and released the hooks", frozen, d->thawed);
+        else
+                fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no "
+                               "thaw came: thawed %d filesystems; %u hooks could not be released and stay held for "
+                               "the next thaw", frozen, d->thawed, held);
 }
 
 void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
@@ -144,8 +149,8 @@ void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
         }
         format_time(d->fired_usec, when);
         fprintf(out, "Freeze deadline: fired at %s, %" G_GINT64_FORMAT " s after the freeze, no thaw having come: "
-                "thawed %d filesystems and released the hooks\n", when,
-                (d->fired_usec - d->armed_usec) / USEC_PER_SEC, d->thawed);
+                "thawed %d filesystems%s\n", when, (d->fired_usec - d->armed_usec) / USEC_PER_SEC, d->thawed,
+                freeze_still_held(state_dir) ? "; hooks are still held, for the next thaw" : " and released the hooks");
         if (d->late_thaw_usec > 0) {
                 format_time(d->late_thaw_usec, late);
                 fprintf(out, "Late thaw: at %s, it released nothing\n", late);
