@@ -61,10 +61,19 @@ int fh_deadline_remove(const char *dir);
  * why systemd was not used (g_free). Returns 0 or -errno. */
 int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why);
 
+/* 'argv' as systemd's ExecStart= must be given it to run exactly it
+ * (g_strfreev). */
+char **fh_deadline_exec_argv(char *const *argv);
+
 /* Stops the timer of 'd', if it has not fired: the timer unit, or the
  * sleeping process if it is still ours. Returns 0 (also when it is gone
  * already) or -errno. */
 int fh_deadline_stop(const struct fh_deadline *d);
+
+/* Whether the timer of 'd', not fired, still runs: 1; 0 if it is gone
+ * (the process killed, the units stopped by hand): it will not fire;
+ * -errno if that cannot be told (no access to systemd). */
+int fh_deadline_timer_alive(const struct fh_deadline *d);
 
 /* The sleeper: waits until the boot clock reaches 'boottime_usec'. */
 void fh_deadline_sleep_until(int64_t boottime_usec);

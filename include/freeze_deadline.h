@@ -28,8 +28,9 @@ void fh_freeze_deadline_disarm(const char *state_dir, struct fh_log *log);
  * disarms the deadline and returns false. */
 bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log);
 
-/* The fire, after the thaw hooks ran: the error that says what happened. */
-void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d);
+/* The fire, after the thaw hooks ran: the error that says what happened;
+ * 'held': the hooks it could not release. */
+void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d, unsigned held);
 
 /* --status: one line for a person; a JSON object for tools. */
 void fh_freeze_deadline_print(FILE *out, const char *state_dir);

@@ -7,7 +7,9 @@
  * guest-fsfreeze-thaw does: FITHAW on each mount point of 'mountinfo' (a
  * /proc/self/mountinfo stream), repeated until the kernel refuses, since
  * each FIFREEZE needs its own FITHAW. Filesystems that were not frozen
- * refuse the first call and are left as they are. Returns how many
+ * refuse the first call and are left as they are. The mount points of
+ * filesystems that cannot be frozen and whose open may block (FUSE,
+ * network filesystems, autofs) are not opened. Returns how many
  * filesystems were thawed (at least one FITHAW succeeded), or -errno if
  * the mount table cannot be read. Writes nothing anywhere. */
 int fh_thaw_all(FILE *mountinfo);

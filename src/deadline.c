@@ -226,19 +226,35 @@ static sd_bus_message *manager_call(const struct bus_api *api, sd_bus *bus, cons
         return m;
 }
 
+/* systemd expands $VAR and ${VAR} in ExecStart='s arguments, also when
+ * set over D-Bus (only ExecStartEx= can turn that off, and not before
+ * systemd 243): a path with a $ in it would be another path when the
+ * deadline fires. "$$" is a literal "$". */
+char **fh_deadline_exec_argv(char *const *argv) {
+        char **r = g_new0(char *, g_strv_length((char **) argv) + 1);
+
+        for (size_t i = 0; argv[i]; i++) {
+                g_auto(GStrv) parts = g_strsplit(argv[i], "$", -1);
+                r[i] = g_strjoinv("$$", parts);
+        }
+        return r;
+}
+
 /* ExecStart=: the real binary (argv[0] may be a symlink, and systemd
  * resolves nothing for us), with the freeze's argv[0] kept as given, on
  * which the default hook directory depends. */
 static int append_exec_start(const struct bus_api *api, sd_bus_message *m, char **argv) {
         g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+        g_auto(GStrv) exec_argv = NULL;
         int r;
 
         if (!exe)
                 return -errno;
+        exec_argv = fh_deadline_exec_argv(argv);
         if ((r = api->open_container(m, 'r', "sv")) < 0 || (r = api->append(m, "s", "ExecStart")) < 0 ||
             (r = api->open_container(m, 'v', "a(sasb)")) < 0 || (r = api->open_container(m, 'a', "(sasb)")) < 0 ||
             (r = api->open_container(m, 'r', "sasb")) < 0 || (r = api->append(m, "s", exe)) < 0 ||
-            (r = api->append_strv(m, argv)) < 0 || (r = api->append(m, "b", 0)) < 0)
+            (r = api->append_strv(m, exec_argv)) < 0 || (r = api->append(m, "b", 0)) < 0)
                 return r;
         for (int i = 0; i < 4; i++)
                 if ((r = api->close_container(m)) < 0)
@@ -436,6 +452,53 @@ static int stop_process(const struct fh_deadline *d) {
                 r = -errno;
         close(fd);
         return r;
+}
+
+/* kill(0) first: a /proc mounted with hidepid hides our sleeper from a
+ * user's --status, but not from kill(). A process we may read that is
+ * not the sleeper took its pid: the sleeper is gone. */
+static int process_alive(const struct fh_deadline *d) {
+        g_autofree char *path = g_strdup_printf("/proc/%d", (int) d->pid);
+
+        if (d->pid <= 0 || (kill(d->pid, 0) < 0 && errno == ESRCH))
+                return 0;
+        if (access(path, F_OK) < 0)
+                return 1;
+        return is_sleeper(d->pid, d->id) ? 1 : 0;
+}
+
+static int unit_loaded(const struct bus_api *api, sd_bus *bus, const char *unit) {
+        sd_bus_message *m = manager_call(api, bus, "GetUnit");
+        int r = m ? api->append(m, "s", unit) : -ENOMEM;
+
+        if (r >= 0)
+                r = call(api, bus, m, NULL);
+        if (m)
+                api->message_unref(m);
+        return r >= 0 ? 1 : r == -ENOENT ? 0 : r;
+}
+
+/* The timer, or the service it started, which is firing now. */
+static int units_alive(const struct fh_deadline *d) {
+        g_autofree char *service = g_strdup_printf("fsfreeze-hook-deadline-%s.service", d->id);
+        struct bus_api api;
+        sd_bus *bus = NULL;
+        int r;
+
+        if (!d->unit || !*d->unit)
+                return 0;
+        if (!load_bus_api(&api))
+                return -EOPNOTSUPP;
+        r = open_manager(&api, &bus);
+        if (r >= 0 && (r = unit_loaded(&api, bus, d->unit)) == 0)
+                r = unit_loaded(&api, bus, service);
+        if (bus)
+                api.close_unref(bus);
+        return r;
+}
+
+int fh_deadline_timer_alive(const struct fh_deadline *d) {
+        return d->mechanism == FH_DEADLINE_SYSTEMD ? units_alive(d) : process_alive(d);
 }
 
 int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why) {

@@ -662,6 +662,15 @@ static void stopped_at_lock(struct ctx *c, int64_t start) {
         log_summary(c, start);
 }
 
+/* The hooks of a paired thaw's freeze that it could not release. */
+static unsigned still_held(const struct fh_state_record *freeze) {
+        unsigned n = 0;
+
+        for (guint k = 0; freeze && k < freeze->hooks->len; k++)
+                n += fh_state_hook_held(freeze, freeze->hooks->pdata[k]);
+        return n;
+}
+
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret) {
         struct ctx c = { .o = o, .s = o->settings, .log = log, .sum = ret };
         g_autoptr(fh_plan) plan = NULL;
@@ -727,7 +736,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         save(&c, rec);
         log_summary(&c, start);
         if (o->deadline_fired)
-                fh_freeze_deadline_log_fired(log, o->deadline_fired);
+                fh_freeze_deadline_log_fired(log, o->deadline_fired, still_held(plan->freeze));
         publish(&c);
         if (lock_fd >= 0)
                 close(lock_fd);

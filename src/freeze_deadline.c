@@ -4,6 +4,7 @@
 
 #include "escape.h"
 #include "freeze_deadline.h"
+#include "state.h"
 #include "timeutil.h"
 
 static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
@@ -72,6 +73,12 @@ void fh_freeze_deadline_disarm(const char *state_dir, struct fh_log *log) {
                 drop(state_dir, log);
 }
 
+static bool freeze_still_held(const char *state_dir) {
+        g_autoptr(fh_state_record) freeze = NULL;
+
+        return fh_state_read(state_dir, FH_PHASE_FREEZE, &freeze) == 0 && freeze->awaiting_thaw;
+}
+
 bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
         g_autoptr(fh_deadline) d = NULL;
         char when[FH_TIMESTAMP_MAX], late[32];
@@ -87,6 +94,15 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
          * until the next freeze replaces it. */
         if (d->late_thaw_usec > 0)
                 return false;
+        /* The fire thawed the filesystems but was killed before its
+         * thaw hooks had all run: this thaw releases the rest. */
+        if (freeze_still_held(state_dir)) {
+                format_time(d->fired_usec, when);
+                fh_log_message(log, LOG_WARNING, "deadline-late-thaw", "thaw: the freeze deadline thawed %d "
+                               "filesystems at %s but did not release every hook: this thaw releases the rest",
+                               d->thawed, when);
+                return false;
+        }
         d->late_thaw_usec = g_get_real_time();
         (void) fh_deadline_write(state_dir, d);
         format_time(d->fired_usec, when);
@@ -97,11 +113,16 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
         return true;
 }
 
-void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d) {
+void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d, unsigned held) {
         int64_t frozen = (d->fired_usec - d->armed_usec) / USEC_PER_SEC;
 
-        fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no thaw came: "
-                       "thawed %d filesystems and released the hooks", frozen, d->thawed);
+        if (held == 0)
+                fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no "
+                               "thaw came: thawed %d filesystems and released the hooks", frozen, d->thawed);
+        else
+                fh_log_message(log, LOG_ERR, "deadline", "the guest was frozen for %" G_GINT64_FORMAT " s and no "
+                               "thaw came: thawed %d filesystems; %u hooks could not be released and stay held for "
+                               "the next thaw", frozen, d->thawed, held);
 }
 
 void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
@@ -110,6 +131,13 @@ void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
 
         if (fh_deadline_read(state_dir, &d) < 0) {
                 fprintf(out, "Freeze deadline: not armed\n");
+                return;
+        }
+        if (!d->fired && fh_deadline_timer_alive(d) == 0) {
+                g_autofree char *timer = describe_timer(d);
+                format_time(d->expires_usec, when);
+                fprintf(out, "Freeze deadline: LOST: its %s is gone: it will not fire at %s; if no thaw comes, "
+                        "the guest stays frozen\n", timer, when);
                 return;
         }
         if (!d->fired) {
@@ -121,8 +149,8 @@ void fh_freeze_deadline_print(FILE *out, const char *state_dir) {
         }
         format_time(d->fired_usec, when);
         fprintf(out, "Freeze deadline: fired at %s, %" G_GINT64_FORMAT " s after the freeze, no thaw having come: "
-                "thawed %d filesystems and released the hooks\n", when,
-                (d->fired_usec - d->armed_usec) / USEC_PER_SEC, d->thawed);
+                "thawed %d filesystems%s\n", when, (d->fired_usec - d->armed_usec) / USEC_PER_SEC, d->thawed,
+                freeze_still_held(state_dir) ? "; hooks are still held, for the next thaw" : " and released the hooks");
         if (d->late_thaw_usec > 0) {
                 format_time(d->late_thaw_usec, late);
                 fprintf(out, "Late thaw: at %s, it released nothing\n", late);
@@ -148,10 +176,13 @@ void fh_freeze_deadline_json(GString *s, const char *state_dir) {
         if (fh_deadline_read(state_dir, &d) < 0) {
                 g_string_append(s, "{\"armed\": false, \"seconds\": null, \"armed_at\": null, \"expires\": null, "
                                 "\"fired\": false, \"fired_at\": null, \"thawed_filesystems\": null, "
-                                "\"late_thaw\": null, \"mechanism\": null}");
+                                "\"late_thaw\": null, \"mechanism\": null, \"lost\": false}");
                 return;
         }
-        g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired ? "false" : "true", d->msec / 1000.0);
+        bool lost = !d->fired && fh_deadline_timer_alive(d) == 0;
+
+        g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired || lost ? "false" : "true",
+                               d->msec / 1000.0);
         json_time(s, "armed_at", d->armed_usec);
         json_time(s, "expires", d->expires_usec);
         g_string_append_printf(s, ", \"fired\": %s", d->fired ? "true" : "false");
@@ -161,5 +192,6 @@ void fh_freeze_deadline_json(GString *s, const char *state_dir) {
         else
                 g_string_append(s, ", \"thawed_filesystems\": null");
         json_time(s, "late_thaw", d->late_thaw_usec);
-        g_string_append_printf(s, ", \"mechanism\": \"%s\"}", d->mechanism == FH_DEADLINE_SYSTEMD ? "systemd" : "process");
+        g_string_append_printf(s, ", \"mechanism\": \"%s\", \"lost\": %s}",
+                               d->mechanism == FH_DEADLINE_SYSTEMD ? "systemd" : "process", lost ? "true" : "false");
 }

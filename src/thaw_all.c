@@ -47,6 +47,30 @@ char *fh_mountinfo_mount_point(const char *line) {
         return unescape(p, (size_t) (end - p));
 }
 
+/* Filesystems none of which can be frozen (no freeze_fs in the kernel),
+ * whose open may wait on a daemon or a server: a user's FUSE mount with
+ * allow_other whose daemon never answers, a hard NFS mount of a server
+ * that is down, an automount. Opening one would hang the thaw of every
+ * mount after it, with the state lock held. "fuse" also covers fuse.*
+ * (a subtype a user chooses), fuseblk and fusectl. */
+static bool cannot_freeze(const char *line) {
+        static const char *const types[] = { "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "virtiofs", "ceph",
+                                             "afs", "autofs", "coda", "glusterfs", "lustre" };
+        const char *type = strstr(line, " - ");
+        size_t len;
+
+        if (!type)
+                return false;
+        type += 3;
+        len = strcspn(type, " \n");
+        if (g_str_has_prefix(type, "fuse"))
+                return true;
+        for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
+                if (strlen(types[i]) == len && strncmp(type, types[i], len) == 0)
+                        return true;
+        return false;
+}
+
 /* Whether a FITHAW on 'path' released at least one freeze. O_NONBLOCK: a
  * FIFO or a device bind-mounted on a file must not block us. */
 static bool thaw_one(const char *path) {
@@ -70,7 +94,7 @@ int fh_thaw_all(FILE *mountinfo) {
         while (getline(&line, &size, mountinfo) > 0) {
                 g_autofree char *path = fh_mountinfo_mount_point(line);
 
-                if (path && thaw_one(path))
+                if (path && !cannot_freeze(line) && thaw_one(path))
                         n++;
         }
         free(line);

@@ -186,4 +186,7 @@ kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 out=$(dispatch freeze) || fail "freeze without server: $out"
 grep -q "no MySQL/MariaDB server running: nothing to do" "$TMP/hook.log" || fail "$(tail -3 "$TMP/hook.log")"
 grep -q "10-mysql-flush-lock finished with status=0" "$TMP/hook.log" || fail "status"
+# Nothing the test started outlives it. These tests are about the hooks (the
+# deadline has its own, tests/e2e/deadline.sh): dispatch() arms none.
+pgrep -f -- "--deadline-fire=.* --state-dir=$TMP/dstate " >/dev/null && fail "a freeze deadline is left asleep"
 echo "PASS"

@@ -82,4 +82,7 @@ STARTED=
 dispatch freeze >/dev/null || fail "freeze without a server"
 grep -q "no PostgreSQL server answering: nothing to do" "$TMP/hook.log" || fail "$(tail -3 "$TMP/hook.log")"
 [ "$(grep -c 'finished with status=0' "$TMP/hook.log")" = 3 ] || fail "statuses: $(grep finished "$TMP/hook.log")"
+# Nothing the test started outlives it. These tests are about the hooks (the
+# deadline has its own, tests/e2e/deadline.sh): dispatch() arms none.
+pgrep -f -- "--deadline-fire=.* --state-dir=$TMP/dstate " >/dev/null && fail "a freeze deadline is left asleep"
 echo "PASS"

@@ -92,4 +92,7 @@ SERVER=
 dispatch freeze || fail "freeze without a server: exit $?"
 [ "$(last_status)" = "10-redis-save finished with status=0" ] || fail "no server: $(tail -3 "$TMP/hook.log")"
 grep -q "stdout: no Redis server answering: nothing to do" "$TMP/hook.log" || fail "no server: $(tail -3 "$TMP/hook.log")"
+# Nothing the test started outlives it. These tests are about the hooks (the
+# deadline has its own, tests/e2e/deadline.sh): dispatch() arms none.
+pgrep -f -- "--deadline-fire=.* --state-dir=$TMP/dstate " >/dev/null && fail "a freeze deadline is left asleep"
 echo "PASS"

@@ -230,4 +230,23 @@ echo "restarted qemu-ga's thaw: $reply"
 [ "$(cat "$RECORD")" = "$expected" ] || fail "the restarted agent's thaw ran hooks again:
 $(cat "$RECORD")"
 [ "$(grep -c 'nothing is released twice' "$LOG")" = 2 ] || fail "the second late thaw is not logged"
+
+echo "== a thaw hook the deadline cannot run: it does not say it released the hooks; the late thaw runs it"
+printf '[fsfreeze-hook]\nfreeze-deadline=4\n' > "$CONF"
+: > "$RECORD"
+freeze
+# Group-writable after the freeze: the trust policy refuses it, and a
+# refused thaw hook stays held.
+chmod 775 "$HOOKS/30-recorder"
+await_fired 3
+grep -Eq "and no thaw came: thawed 1 filesystems; 1 hooks could not be released and stay held for the next thaw$" "$LOG" ||
+    fail "the log does not say that a hook stays held: $(tail -5 "$LOG")"
+"$BIN" --status | grep -q "Freeze deadline: fired at .*thawed 1 filesystems; hooks are still held" ||
+    fail "--status says the deadline released the hooks: $("$BIN" --status)"
+chmod 755 "$HOOKS/30-recorder"
+reply=$(qga '{"execute":"guest-fsfreeze-thaw"}') || fail "the late thaw failed: $reply"
+[ "$(grep -c '^30-recorder thaw$' "$RECORD")" = 1 ] || fail "the late thaw did not run the held hook:
+$(cat "$RECORD")"
+[ "$(grep -c '^10-writer thaw$' "$RECORD")" = 1 ] || fail "the late thaw ran a released hook again:
+$(cat "$RECORD")"
 echo "PASS"

@@ -139,6 +139,13 @@ for sh in $shells; do
     grep -qF " 45 3600 /proc/uptime restart-now" "$TMP/calls" || fail "$sh: FSFREEZE_HOOK_RESTART_DELAY=45 not used: $(cat "$TMP/calls")"
     FSFREEZE_HOOK_RESTART_DELAY=soon decide "$sh" "0::$QGA\n"
     grep -qF " 10 3600 /proc/uptime restart-now" "$TMP/calls" || fail "$sh: a bad delay is not replaced by 10: $(cat "$TMP/calls")"
+    # A delay the watcher could never see (past its hour, or past what the
+    # shell's test can compare: it would fail every second and the restart
+    # never come) is capped at 600 s.
+    for long in 3600 99999999999999999999; do
+        FSFREEZE_HOOK_RESTART_DELAY=$long decide "$sh" "0::$QGA\n"
+        grep -qF " 600 3600 /proc/uptime restart-now" "$TMP/calls" || fail "$sh: a delay of $long is not capped at 600: $(cat "$TMP/calls")"
+    done
     # Idempotent: a restart already waiting (upgrade: new postinst, old
     # postrm; RPM: new %post, old %postun) is not scheduled twice.
     touch "$TMP/pending"

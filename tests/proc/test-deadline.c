@@ -233,6 +233,82 @@ static void test_abort_disarms(void **state) {
         assert_int_equal(tl_count_lines_with(log, "freeze deadline armed"), 1);
 }
 
+/* --status tells the truth when the deadline's process is gone (killed
+ * by hand, by the OOM killer, with qemu-ga's cgroup): it will not fire,
+ * and the guest stays frozen if no thaw comes. */
+static void test_status_says_when_the_process_is_gone(void **state) {
+        struct tl_fx *f = *state;
+        struct armed a;
+        struct tl_run r;
+
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: armed, fires at "), 1);
+        tl_run_clear(&r);
+        run(f, &r, "--status", "--json", NULL);
+        assert_non_null(strstr(r.out, "\"deadline\": {\"armed\": true"));
+        assert_non_null(strstr(r.out, "\"lost\": false"));
+        tl_run_clear(&r);
+
+        assert_int_equal(kill(a.pid, SIGKILL), 0);
+        assert_true(tl_await_exit(a.pid, 10000));
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: armed, fires at "), 0);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: LOST: its process "), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "is gone: it will not fire"), 1);
+        tl_run_clear(&r);
+        run(f, &r, "--status", "--json", NULL);
+        assert_non_null(strstr(r.out, "\"deadline\": {\"armed\": false"));
+        assert_non_null(strstr(r.out, "\"lost\": true"));
+        tl_run_clear(&r);
+        g_free(a.id);
+}
+
+/* The fire claimed the deadline (fired=true: the filesystems thawed) and
+ * was killed before its thaw hooks had run (qemu-ga restarted with the
+ * process in its cgroup, systemctl stop, the OOM killer). The host's late
+ * thaw must release them, not say that the deadline did. */
+static void test_late_thaw_releases_what_a_killed_fire_did_not(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *path = g_build_filename(f->state, "deadline", NULL);
+        g_autofree char *log = NULL, *calls = NULL;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        struct armed a;
+        struct tl_run r;
+
+        tl_fx_recording_hook(f, "10-a");
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        assert_int_equal(kill(a.pid, SIGKILL), 0);
+        assert_true(tl_await_exit(a.pid, 10000));
+        /* What the fire's claim leaves: fired, before any thaw hook. */
+        assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL));
+        g_key_file_set_boolean(kf, "deadline", "fired", TRUE);
+        g_key_file_set_int64(kf, "deadline", "fired-usec", g_get_real_time());
+        g_key_file_set_integer(kf, "deadline", "thawed", 1);
+        assert_true(g_key_file_save_to_file(kf, path, NULL));
+
+        run(f, &r, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        calls = tl_read_file(f->out);
+        assert_string_equal(calls, "10-a freeze\n10-a thaw\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "nothing is released twice"), 0);
+        assert_int_equal(tl_count_lines_with(log, "did not release every hook"), 1);
+
+        /* A further thaw has nothing left to release. */
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        g_free(calls);
+        calls = tl_read_file(f->out);
+        assert_string_equal(calls, "10-a freeze\n10-a thaw\n");
+        g_free(a.id);
+}
+
 /* The internal command refuses what is not a deadline ID. */
 static void test_fire_rejects_bad_id(void **state) {
         struct tl_fx *f = *state;
@@ -252,6 +328,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_config_key_and_default, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_abort_disarms, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_fire_rejects_bad_id, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_status_says_when_the_process_is_gone, tl_fx_setup,
+                                                tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_late_thaw_releases_what_a_killed_fire_did_not, tl_fx_setup,
+                                                tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reading mount points from mountinfo, as the freeze deadline's thaw
- * does. No FITHAW reaches a real filesystem here: the one stream given to
- * fh_thaw_all() names only paths that do not exist. */
+ * does. No FITHAW reaches a real filesystem here: the streams given to
+ * fh_thaw_all() name paths that do not exist, or are read by a child
+ * without CAP_SYS_ADMIN, whom the kernel refuses any FITHAW. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <glib.h>
@@ -51,10 +58,61 @@ static void test_nothing_to_thaw(void **state) {
         fclose(f);
 }
 
+/* Whether fh_thaw_all() opens the mount point of a filesystem of type
+ * 'type': inotify sees the open of a directory. The child that reads the
+ * stream has no CAP_SYS_ADMIN (nobody, if we are root), so the kernel
+ * refuses its FITHAW on the filesystem of /tmp before looking at it. */
+static bool opens_mount_of_type(const char *type) {
+        g_autofree char *dir = g_dir_make_tmp("fsfreeze-thaw-all-XXXXXX", NULL);
+        g_autofree char *text = NULL;
+        char buf[4096];
+        int in, status;
+        pid_t pid;
+        bool opened;
+
+        assert_non_null(dir);
+        assert_int_equal(chmod(dir, 0755), 0);
+        text = g_strdup_printf("40 22 0:99 / %s rw - %s server:/export rw\n", dir, type);
+        in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        assert_true(in >= 0);
+        assert_true(inotify_add_watch(in, dir, IN_OPEN) >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                FILE *f = fmemopen(text, strlen(text), "r");
+
+                if (getuid() == 0 && setresuid(65534, 65534, 65534) < 0)
+                        _exit(2);
+                _exit(f && fh_thaw_all(f) == 0 ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        opened = read(in, buf, sizeof buf) > 0;
+        close(in);
+        assert_int_equal(rmdir(dir), 0);
+        return opened;
+}
+
+/* A mount point whose open may wait on a daemon or a server that never
+ * answers (a user's FUSE mount with allow_other, a hard NFS mount of a
+ * server that is down) would hang the thaw of everything after it, with
+ * the state lock held. None of them can be frozen: none is opened. */
+static void test_skips_what_cannot_freeze(void **state) {
+        const char *skipped[] = { "fuse", "fuse.sshfs", "fuseblk", "nfs", "nfs4", "cifs", "smb3", "9p",
+                                  "virtiofs", "ceph", "autofs" };
+
+        /* The control: the same directory as ext4 is opened. */
+        assert_true(opens_mount_of_type("ext4"));
+        for (size_t i = 0; i < G_N_ELEMENTS(skipped); i++)
+                if (opens_mount_of_type(skipped[i]))
+                        fail_msg("the mount point of a %s filesystem was opened", skipped[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mount_point),
                 cmocka_unit_test(test_nothing_to_thaw),
+                cmocka_unit_test(test_skips_what_cannot_freeze),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
