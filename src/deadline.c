@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "deadline.h"
+#include "runfile.h"
 #include "thaw_all.h"
 #include "timeutil.h"
 
@@ -32,14 +33,6 @@ static const char *const mechanism_names[] = {
         [FH_DEADLINE_PROCESS] = "process",
 };
 
-static char *boot_id(void) {
-        char *id = NULL;
-
-        if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
-                return NULL;
-        return g_strstrip(id);
-}
-
 struct fh_deadline *fh_deadline_new(int64_t msec) {
         struct fh_deadline *d = g_new0(struct fh_deadline, 1);
 
@@ -48,7 +41,7 @@ struct fh_deadline *fh_deadline_new(int64_t msec) {
         d->armed_usec = g_get_real_time();
         d->expires_usec = d->armed_usec + msec * USEC_PER_MSEC;
         d->thawed = -1;
-        d->boot_id = boot_id();
+        d->boot_id = fh_runfile_boot_id();
         return d;
 }
 
@@ -74,7 +67,6 @@ bool fh_deadline_id_valid(const char *s) {
 
 int fh_deadline_write(const char *dir, const struct fh_deadline *d) {
         g_autofree char *path = g_build_filename(dir, FILE_NAME, NULL);
-        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
         g_autofree char *text = g_strdup_printf(
                 "[" GROUP "]\nid=%s\nmsec=%" G_GINT64_FORMAT "\narmed-usec=%" G_GINT64_FORMAT "\n"
                 "expires-usec=%" G_GINT64_FORMAT "\nmechanism=%s\nunit=%s\npid=%d\nfired=%s\n"
@@ -82,22 +74,8 @@ int fh_deadline_write(const char *dir, const struct fh_deadline *d) {
                 d->id, d->msec, d->armed_usec, d->expires_usec, mechanism_names[d->mechanism],
                 d->unit ? d->unit : "", (int) d->pid, d->fired ? "true" : "false", d->fired_usec, d->thawed,
                 d->late_thaw_usec, d->boot_id ? d->boot_id : "");
-        size_t len = strlen(text);
-        int fd, r = 0;
 
-        (void) unlink(tmp);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, text, len) != (ssize_t) len)
-                r = errno ? -errno : -EIO;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
+        return fh_runfile_write(path, text, strlen(text), 0644);
 }
 
 int fh_deadline_read(const char *dir, struct fh_deadline **ret) {
@@ -105,7 +83,7 @@ int fh_deadline_read(const char *dir, struct fh_deadline **ret) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
         g_autoptr(fh_deadline) d = g_new0(struct fh_deadline, 1);
-        g_autofree char *mechanism = NULL, *now_boot = boot_id();
+        g_autofree char *mechanism = NULL, *now_boot = fh_runfile_boot_id();
 
         if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error))
                 return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EBADMSG;

@@ -9,30 +9,16 @@
 #include "deadline.h"
 #include "escape.h"
 #include "outcome.h"
+#include "runfile.h"
 #include "state.h"
 #include "status.h"
 #include "timeutil.h"
 
-/* Write to PATH.new, then rename: readable by all (the host reads it
- * through the agent, which runs as root anyway; nothing in it is secret
- * that the log does not already show to its readers). */
+/* Readable by all: the host reads status.json through the agent, which
+ * runs as root anyway, and nothing in it is secret that the log does not
+ * already show to its readers. */
 static int write_atomically(const char *path, const char *data, size_t len) {
-        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
-        int fd, r = 0;
-
-        (void) unlink(tmp);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, data, len) != (ssize_t) len)
-                r = errno ? -errno : -EIO;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
+        return fh_runfile_write(path, data, len, 0644);
 }
 
 int fh_outcome_write_status(const char *state_dir) {

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 
+#include "runfile.h"
 #include "state.h"
 
 #define GROUP_RUN "run"
@@ -49,20 +50,12 @@ static void state_hook_free(gpointer p) {
 }
 
 /* The kernel's boot ID, or NULL where /proc does not say. */
-static char *current_boot_id(void) {
-        char *id = NULL;
-
-        if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
-                return NULL;
-        return g_strstrip(id);
-}
-
 struct fh_state_record *fh_state_record_new(enum fh_phase phase) {
         struct fh_state_record *r = g_new0(struct fh_state_record, 1);
 
         r->phase = phase;
         r->duration_usec = -1;
-        r->boot_id = current_boot_id();
+        r->boot_id = fh_runfile_boot_id();
         r->hooks = g_ptr_array_new_with_free_func(state_hook_free);
         return r;
 }
@@ -162,50 +155,15 @@ static GString *to_text(const struct fh_state_record *r) {
         return s;
 }
 
-/* Every byte or an error: a short write (a full filesystem) sets no
- * errno, and the one left over from an earlier call must not be shown. */
-static int write_all(int fd, const char *data, gsize len) {
-        while (len > 0) {
-                ssize_t w = write(fd, data, len);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                if (w == 0)
-                        return -ENOSPC;
-                data += w;
-                len -= (gsize) w;
-        }
-        return 0;
-}
-
-static int write_atomically(const char *dir, const char *name, const char *data, gsize len) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_autofree char *tmp = g_strconcat(path, ".new", NULL);
-        int fd, r;
-
-        (void) unlink(tmp);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, data, len);
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
-}
-
 int fh_state_write(const char *dir, const struct fh_state_record *r) {
         g_autoptr(GString) text = NULL;
+        g_autofree char *path = NULL;
 
         if (g_mkdir_with_parents(dir, 0755) < 0)
                 return -errno;
         text = to_text(r);
-        return write_atomically(dir, file_name(r->phase), text->str, text->len);
+        path = g_build_filename(dir, file_name(r->phase), NULL);
+        return fh_runfile_write(path, text->str, text->len, 0644);
 }
 
 /* Strict getters: a value that is there but does not read (damaged, or

@@ -923,11 +923,61 @@ static void test_state_short_write_errno(void **state) {
         log = tl_read_file(f->log);
         assert_non_null(log);
         assert_true(tl_count_lines_with(log, "cannot write the freeze record in") >= 1);
-        /* Each of them names ENOSPC (the freeze deadline's record and
-         * status.json, which cannot be written either, say so too). */
+        /* Each of them names ENOSPC, and so do the freeze deadline's record
+         * and status.json, which cannot be written either: never the ENOENT
+         * that the unlink of a stale PATH.new leaves in errno. */
         lines = g_strsplit(log, "\n", -1);
         for (char **l = lines; *l; l++)
-                if (strstr(*l, "cannot write the freeze record in"))
+                if (strstr(*l, "cannot write"))
+                        assert_non_null(strstr(*l, ": No space left on device"));
+}
+
+/* status.json is larger than the freeze record. A first freeze measures
+ * both; the second runs with room for exactly two copies of the record (it
+ * is rewritten through PATH.new) and so not for status.json beside it,
+ * whose write is then cut short: a short write sets no errno, and the
+ * message named the ENOENT of the unlink before it. tmpfs counts pages. */
+static const char short_status_script[] =
+        "set -e\n"
+        "mount -t tmpfs -o size=1m,mode=0755 none \"$STATE\" || exit 77\n"
+        "\"$BIN\" \"--config=$CONF\" --freeze-deadline=0 freeze\n"
+        "rec=$(( ($(stat -c %s \"$STATE/last-freeze\") + 4095) / 4096 ))\n"
+        "json=$(( ($(stat -c %s \"$STATE/status.json\") + 4095) / 4096 ))\n"
+        "[ \"$json\" -gt \"$rec\" ] || { echo \"status.json ($json pages) is no larger than the record\" >&2; exit 1; }\n"
+        "rm -f \"$STATE\"/*\n"
+        "head -c $(( (256 - 2 * rec) * 4096 )) /dev/zero > \"$STATE/filler\"\n"
+        "exec \"$BIN\" \"--config=$CONF\" --freeze-deadline=0 freeze\n";
+
+static void test_status_short_write_errno(void **state) {
+        struct fx *f = *state;
+        g_autofree char *unshare = NULL, *log = NULL;
+        g_auto(GStrv) env = NULL, lines = NULL;
+        struct tl_run r;
+
+        if (!(unshare = mount_namespace_tool()))
+                skip();
+        env = g_get_environ();
+        g_mkdir(f->state, 0755);
+        write_conf(f, NULL);
+        for (int i = 0; i < 200; i++) {
+                g_autofree char *name = g_strdup_printf("%03d", i);
+                g_free(tl_write_hook(f->hooks, name, "exit 0"));
+        }
+        env = g_environ_setenv(env, "STATE", f->state, TRUE);
+        env = g_environ_setenv(env, "BIN", tl_binary(), TRUE);
+        env = g_environ_setenv(env, "CONF", f->conf, TRUE);
+        char *argv[] = { unshare, "-m", "--propagation", "private", "sh", "-c", (char *) short_status_script, NULL };
+        tl_run(argv, env, 120000, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        log = tl_read_file(f->log);
+        assert_non_null(log);
+        if (tl_count_lines_with(log, "cannot write status.json in") != 1)
+                print_message("%s", log);
+        assert_int_equal(tl_count_lines_with(log, "cannot write status.json in"), 1);
+        lines = g_strsplit(log, "\n", -1);
+        for (char **l = lines; *l; l++)
+                if (strstr(*l, "cannot write"))
                         assert_non_null(strstr(*l, ": No space left on device"));
 }
 
@@ -1034,6 +1084,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_abort_missing_hook_dir_is_fine, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_without_dev_null, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_state_short_write_errno, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_short_write_errno, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_empty_lines, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_long_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_max_output_counts_escaping, setup, teardown),
