@@ -240,6 +240,18 @@ static int append_exec_start(const struct bus_api *api, sd_bus_message *m, char 
         return 0;
 }
 
+/* WorkingDirectory=: the freeze's own, as the process fallback keeps it, so
+ * that the relative paths of a freeze run by hand still lead where they
+ * did; "-": a directory gone by then is no reason not to thaw. */
+static int append_working_directory(const struct bus_api *api, sd_bus_message *m) {
+        g_autofree char *cwd = g_get_current_dir();
+        g_autofree char *wd = g_strconcat("-", cwd, NULL);
+
+        if (strcmp(cwd, "/") == 0)
+                return 0;
+        return api->append(m, "(sv)", "WorkingDirectory", "s", wd);
+}
+
 /* StartTransientUnit(timer, "fail", timer properties, [(service, service properties)]),
  * as systemd-run --on-active does. */
 static int append_units(const struct bus_api *api, sd_bus_message *m, const struct fh_deadline *d,
@@ -258,7 +270,7 @@ static int append_units(const struct bus_api *api, sd_bus_message *m, const stru
             (r = api->append(m, "s", service)) < 0 || (r = api->open_container(m, 'a', "(sv)")) < 0 ||
             (r = api->append(m, "(sv)", "Description", "s", "fsfreeze-hook: thaw a freeze that no thaw ended")) < 0 ||
             (r = api->append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
-            (r = append_exec_start(api, m, argv)) < 0)
+            (r = append_working_directory(api, m)) < 0 || (r = append_exec_start(api, m, argv)) < 0)
                 return r;
         for (int i = 0; i < 3; i++)
                 if ((r = api->close_container(m)) < 0)
@@ -340,7 +352,10 @@ static _Noreturn void become_sleeper(char **argv, int keep_fd) {
                 (void) sigaction(sig, &dfl, NULL);
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
-        (void) chdir("/");
+        /* The working directory stays: the fire runs the freeze's own
+         * command line again, whose relative paths (a freeze run by hand
+         * with -d hooks, --state-dir=st) mean something only from here.
+         * qemu-ga runs us from / anyway. */
         /* Everything closed first: out of descriptors, /dev/null could
          * not be opened, and the caller's pipe would stay as our stdout. */
         if (close_range(0, (unsigned) keep_fd - 1, 0) < 0 || close_range((unsigned) keep_fd + 1, ~0U, 0) < 0)

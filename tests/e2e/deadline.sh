@@ -249,4 +249,21 @@ reply=$(qga '{"execute":"guest-fsfreeze-thaw"}') || fail "the late thaw failed: 
 $(cat "$RECORD")"
 [ "$(grep -c '^10-writer thaw$' "$RECORD")" = 1 ] || fail "the late thaw ran a released hook again:
 $(cat "$RECORD")"
+
+echo "== a freeze run by hand with relative paths: the deadline fires from its working directory"
+mkdir -p "$TMP/by-hand/hooks"
+cat > "$TMP/by-hand/hooks/10-rel" <<HOOK
+#!/bin/sh
+echo "10-rel \$1" >> "$TMP/by-hand/record"
+HOOK
+chmod 755 "$TMP/by-hand/hooks/10-rel"
+(cd "$TMP/by-hand" && "$BIN" --config=/dev/null --no-journal -d hooks --state-dir=state -l log \
+    --freeze-deadline=1 freeze) || fail "the freeze by hand failed"
+for _ in $(seq 1 1200); do
+    grep -qx "10-rel thaw" "$TMP/by-hand/record" 2>/dev/null && break
+    sleep 0.05
+done
+[ "$(cat "$TMP/by-hand/record")" = "10-rel freeze
+10-rel thaw" ] || fail "the deadline of a freeze by hand did not release its hook: $(cat "$TMP/by-hand/record")"
+grep -q "and no thaw came" "$TMP/by-hand/log" || fail "the relative log does not say the deadline fired"
 echo "PASS"
