@@ -209,6 +209,28 @@ static void test_env_adds_path_only_when_missing(void **state) {
         assert_int_equal(g_strv_length((char **) fh_env_strv(b)), 3);
 }
 
+static void test_env_unset_keeps_the_rest(void **state) {
+        char *vars[] = { "A=1", "FSFREEZE_FROZE=x", "B=2", "PATH=/p", NULL };
+        g_autoptr(fh_env) env = fh_env_new(vars);
+        g_autoptr(fh_env) none = fh_env_new(NULL);
+        char *const *v;
+
+        fh_env_unset(env, "FSFREEZE_FROZE");
+        fh_env_unset(env, "NOT_SET");
+        v = fh_env_strv(env);
+        assert_string_equal(v[0], "A=1");
+        assert_string_equal(v[1], "B=2");
+        assert_string_equal(v[2], "PATH=/p");
+        assert_null(v[3]);
+        assert_null(fh_env_get(env, "FSFREEZE_FROZE"));
+
+        /* No environment at all still gives execve() an array, with PATH. */
+        v = fh_env_strv(none);
+        assert_non_null(v);
+        assert_string_equal(v[0], "PATH=" FH_DEFAULT_PATH);
+        assert_null(v[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_default_hooks_dir_beside_argv0),
@@ -219,6 +241,7 @@ int main(void) {
                 cmocka_unit_test(test_help_and_version_need_no_phase),
                 cmocka_unit_test(test_commands_take_no_phase),
                 cmocka_unit_test(test_env_adds_path_only_when_missing),
+                cmocka_unit_test(test_env_unset_keeps_the_rest),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
