@@ -28,37 +28,6 @@ static int parse(struct fh_cli *cli, char **error, ...) {
         return fh_cli_parse((int) argv->len - 1, (char **) argv->pdata, cli, error);
 }
 
-static void test_default_hooks_dir_beside_argv0(void **state) {
-        g_autofree char *a = fh_default_hooks_dir("/etc/qemu/fsfreeze-hook");
-        g_autofree char *b = fh_default_hooks_dir("./fsfreeze-hook");
-        g_autofree char *c = fh_default_hooks_dir("fsfreeze-hook");
-        g_autofree char *d = fh_default_hooks_dir(NULL);
-
-        assert_string_equal(a, "/etc/qemu/fsfreeze-hook.d");
-        assert_string_equal(b, "./fsfreeze-hook.d");
-        assert_string_equal(c, DEFAULT_HOOKS_DIR);
-        assert_string_equal(d, DEFAULT_HOOKS_DIR);
-}
-
-/* The packages' drop-ins run -F/usr/sbin/fsfreeze-hook: the admin
- * directory must not hang on the configuration file alone. */
-static void test_default_hooks_dir_for_installed_program(void **state) {
-        g_autofree char *installed = g_build_filename(PROGRAM_DIR, "fsfreeze-hook", NULL);
-        g_autofree char *a = fh_default_hooks_dir(installed);
-        g_autofree char *top = tl_mkdtemp();
-        g_autofree char *link = g_build_filename(top, "sbin", NULL);
-        g_autofree char *via_link = g_build_filename(link, "fsfreeze-hook", NULL);
-        g_autofree char *b = NULL;
-
-        assert_string_equal(a, DEFAULT_HOOKS_DIR);
-        /* Through a symlinked directory, as /sbin -> usr/sbin. */
-        assert_int_equal(symlink(PROGRAM_DIR, link), 0);
-        b = fh_default_hooks_dir(via_link);
-        assert_string_equal(b, DEFAULT_HOOKS_DIR);
-        assert_int_equal(unlink(link), 0);
-        tl_rmtree(top);
-}
-
 static void test_defaults(void **state) {
         g_autofree char *error = NULL;
         struct fh_settings st;
@@ -233,8 +202,6 @@ static void test_env_unset_keeps_the_rest(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_default_hooks_dir_beside_argv0),
-                cmocka_unit_test(test_default_hooks_dir_for_installed_program),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_all_options),
                 cmocka_unit_test(test_usage_errors),
