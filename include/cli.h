@@ -31,14 +31,6 @@ struct fh_cli {
 /* Exit status of a usage error, as util-linux and qemu-ga use. */
 #define FH_EXIT_USAGE 2
 
-/* The default hook directory: fsfreeze-hook.d beside the path we were
- * invoked as, exactly like QEMU's script (dirname "$0"), argv[0] as given
- * and not resolved, so a symlink /etc/qemu/fsfreeze-hook uses
- * /etc/qemu/fsfreeze-hook.d. Without a slash in argv[0] (found in PATH),
- * or invoked from the directory the program is installed in (/usr/sbin),
- * there is no useful "beside": the build-time default. A new string. */
-char *fh_default_hooks_dir(const char *argv0);
-
 /* Parses the command line. On a usage error returns -EINVAL and sets
  * *ret_error to a message (g_free). */
 int fh_cli_parse(int argc, char **argv, struct fh_cli *ret, char **ret_error);

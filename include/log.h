@@ -9,7 +9,7 @@
 
 #include "phase.h"
 #include "result.h"
-#include "supervise.h"
+#include "stream.h"
 
 /* The record of a run, sent to up to three places at once: the log file
  * (QEMU's format, one timestamped line per event), the terminal of a

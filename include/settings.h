@@ -63,6 +63,14 @@ struct fh_settings {
         GHashTable *hooks;              /* name -> struct fh_hook_settings */
 };
 
+/* The default hook directory: fsfreeze-hook.d beside the path we were
+ * invoked as, exactly like QEMU's script (dirname "$0"), argv[0] as given
+ * and not resolved, so a symlink /etc/qemu/fsfreeze-hook uses
+ * /etc/qemu/fsfreeze-hook.d. Without a slash in argv[0] (found in PATH),
+ * or invoked from the directory the program is installed in (/usr/sbin),
+ * there is no useful "beside": the build-time default. A new string. */
+char *fh_default_hooks_dir(const char *argv0);
+
 /* Built-in defaults: the vendor directory, then fsfreeze-hook.d beside
  * argv[0] (the admin directory, as QEMU's script has it). */
 void fh_settings_init(struct fh_settings *s, const char *argv0);

@@ -7,14 +7,7 @@
 
 #include "result.h"
 #include "spawn.h"
-
-enum fh_stream {
-        FH_STREAM_STDOUT,
-        FH_STREAM_STDERR,
-        _FH_STREAM_MAX,
-};
-
-const char *fh_stream_to_string(enum fh_stream stream);
+#include "stream.h"
 
 /* What the supervisor reports while a hook runs. */
 struct fh_run_observer {

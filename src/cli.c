@@ -53,33 +53,6 @@ static const struct option long_options[] = {
         { 0 }
 };
 
-/* Whether 'dir' is where the program is installed (/usr/sbin), also
- * through a symlink such as /sbin on merged-/usr systems. */
-static bool is_program_dir(const char *dir) {
-        g_autofree char *real_dir = NULL, *real_program_dir = NULL;
-
-        if (g_str_equal(dir, PROGRAM_DIR))
-                return true;
-        real_dir = realpath(dir, NULL);
-        real_program_dir = realpath(PROGRAM_DIR, NULL);
-        return real_dir && real_program_dir && g_str_equal(real_dir, real_program_dir);
-}
-
-char *fh_default_hooks_dir(const char *argv0) {
-        g_autofree char *dir = NULL;
-
-        if (!argv0 || !strchr(argv0, '/'))
-                return g_strdup(DEFAULT_HOOKS_DIR);
-        dir = g_path_get_dirname(argv0);
-        /* /usr/sbin/fsfreeze-hook.d is nobody's hook directory: qemu-ga
-         * started with -F/usr/sbin/fsfreeze-hook, as the packages' drop-ins
-         * do, must find the administrator's hooks even when the
-         * configuration file that names them is gone or broken. */
-        if (is_program_dir(dir))
-                return g_strdup(DEFAULT_HOOKS_DIR);
-        return g_build_filename(dir, "fsfreeze-hook.d", NULL);
-}
-
 void fh_cli_usage(FILE *out) {
         char max_output[32];
 

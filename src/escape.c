@@ -8,35 +8,26 @@
 
 #include "escape.h"
 
+/* GLib decodes; what it does not give is the length, which both callers
+ * need to step on. It rejects overlongs, surrogates, 5- and 6-byte forms and
+ * anything above U+10FFFF, and accepts noncharacters, as RFC 3629 says. */
 size_t fh_utf8_decode(const unsigned char *s, size_t n, unsigned *ret_cp) {
-        unsigned cp, min;
-        size_t len;
+        gunichar cp;
 
         if (n == 0)
                 return 0;
+        /* ASCII as it is: GLib would also call a NUL byte "incomplete" (-2),
+         * where to us it is U+0000, a control character the callers escape. */
         if (s[0] < 0x80) {
                 *ret_cp = s[0];
                 return 1;
         }
-        if ((s[0] & 0xe0) == 0xc0) {
-                len = 2, cp = s[0] & 0x1f, min = 0x80;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                len = 3, cp = s[0] & 0x0f, min = 0x800;
-        } else if ((s[0] & 0xf8) == 0xf0) {
-                len = 4, cp = s[0] & 0x07, min = 0x10000;
-        } else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        cp = g_utf8_get_char_validated((const char *) s, (gssize) MIN(n, 4));
+        if (cp == (gunichar) -1 || cp == (gunichar) -2)         /* invalid, truncated */
                 return 0;
         *ret_cp = cp;
-        return len;
+        /* Overlongs were rejected, so what we read is the shortest form. */
+        return (size_t) g_unichar_to_utf8(cp, NULL);
 }
 
 bool fh_unsafe_codepoint(unsigned cp) {

@@ -27,8 +27,11 @@ struct entry {
         char data[];
 };
 
-/* sd_journal_sendv(), from libsystemd loaded by the sender thread. */
-typedef int (*sendv_fn)(const struct iovec *iov, int n);
+/* sd_journal_sendv(), from libsystemd loaded by the sender thread (see
+ * load_sendv), typed by libsystemd's own header, as systemd types its own
+ * dlopen()ed libraries: the compiler checks our calls against the real
+ * prototype, not against a copy of it. */
+typedef typeof(sd_journal_sendv) *sendv_fn;
 
 struct fh_journal {
         GMutex lock;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "deadline.h"
 #include "defaults.h"
 #include "settings.h"
@@ -46,6 +46,33 @@ void fh_layer_done(struct fh_layer *l) {
         if (l->hooks)
                 g_hash_table_unref(l->hooks);
         fh_layer_init(l);
+}
+
+/* Whether 'dir' is where the program is installed (/usr/sbin), also
+ * through a symlink such as /sbin on merged-/usr systems. */
+static bool is_program_dir(const char *dir) {
+        g_autofree char *real_dir = NULL, *real_program_dir = NULL;
+
+        if (g_str_equal(dir, PROGRAM_DIR))
+                return true;
+        real_dir = realpath(dir, NULL);
+        real_program_dir = realpath(PROGRAM_DIR, NULL);
+        return real_dir && real_program_dir && g_str_equal(real_dir, real_program_dir);
+}
+
+char *fh_default_hooks_dir(const char *argv0) {
+        g_autofree char *dir = NULL;
+
+        if (!argv0 || !strchr(argv0, '/'))
+                return g_strdup(DEFAULT_HOOKS_DIR);
+        dir = g_path_get_dirname(argv0);
+        /* /usr/sbin/fsfreeze-hook.d is nobody's hook directory: qemu-ga
+         * started with -F/usr/sbin/fsfreeze-hook, as the packages' drop-ins
+         * do, must find the administrator's hooks even when the
+         * configuration file that names them is gone or broken. */
+        if (is_program_dir(dir))
+                return g_strdup(DEFAULT_HOOKS_DIR);
+        return g_build_filename(dir, "fsfreeze-hook.d", NULL);
 }
 
 void fh_settings_init(struct fh_settings *s, const char *argv0) {

@@ -28,37 +28,6 @@ static int parse(struct fh_cli *cli, char **error, ...) {
         return fh_cli_parse((int) argv->len - 1, (char **) argv->pdata, cli, error);
 }
 
-static void test_default_hooks_dir_beside_argv0(void **state) {
-        g_autofree char *a = fh_default_hooks_dir("/etc/qemu/fsfreeze-hook");
-        g_autofree char *b = fh_default_hooks_dir("./fsfreeze-hook");
-        g_autofree char *c = fh_default_hooks_dir("fsfreeze-hook");
-        g_autofree char *d = fh_default_hooks_dir(NULL);
-
-        assert_string_equal(a, "/etc/qemu/fsfreeze-hook.d");
-        assert_string_equal(b, "./fsfreeze-hook.d");
-        assert_string_equal(c, DEFAULT_HOOKS_DIR);
-        assert_string_equal(d, DEFAULT_HOOKS_DIR);
-}
-
-/* The packages' drop-ins run -F/usr/sbin/fsfreeze-hook: the admin
- * directory must not hang on the configuration file alone. */
-static void test_default_hooks_dir_for_installed_program(void **state) {
-        g_autofree char *installed = g_build_filename(PROGRAM_DIR, "fsfreeze-hook", NULL);
-        g_autofree char *a = fh_default_hooks_dir(installed);
-        g_autofree char *top = tl_mkdtemp();
-        g_autofree char *link = g_build_filename(top, "sbin", NULL);
-        g_autofree char *via_link = g_build_filename(link, "fsfreeze-hook", NULL);
-        g_autofree char *b = NULL;
-
-        assert_string_equal(a, DEFAULT_HOOKS_DIR);
-        /* Through a symlinked directory, as /sbin -> usr/sbin. */
-        assert_int_equal(symlink(PROGRAM_DIR, link), 0);
-        b = fh_default_hooks_dir(via_link);
-        assert_string_equal(b, DEFAULT_HOOKS_DIR);
-        assert_int_equal(unlink(link), 0);
-        tl_rmtree(top);
-}
-
 static void test_defaults(void **state) {
         g_autofree char *error = NULL;
         struct fh_settings st;
@@ -209,16 +178,37 @@ static void test_env_adds_path_only_when_missing(void **state) {
         assert_int_equal(g_strv_length((char **) fh_env_strv(b)), 3);
 }
 
+static void test_env_unset_keeps_the_rest(void **state) {
+        char *vars[] = { "A=1", "FSFREEZE_FROZE=x", "B=2", "PATH=/p", NULL };
+        g_autoptr(fh_env) env = fh_env_new(vars);
+        g_autoptr(fh_env) none = fh_env_new(NULL);
+        char *const *v;
+
+        fh_env_unset(env, "FSFREEZE_FROZE");
+        fh_env_unset(env, "NOT_SET");
+        v = fh_env_strv(env);
+        assert_string_equal(v[0], "A=1");
+        assert_string_equal(v[1], "B=2");
+        assert_string_equal(v[2], "PATH=/p");
+        assert_null(v[3]);
+        assert_null(fh_env_get(env, "FSFREEZE_FROZE"));
+
+        /* No environment at all still gives execve() an array, with PATH. */
+        v = fh_env_strv(none);
+        assert_non_null(v);
+        assert_string_equal(v[0], "PATH=" FH_DEFAULT_PATH);
+        assert_null(v[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_default_hooks_dir_beside_argv0),
-                cmocka_unit_test(test_default_hooks_dir_for_installed_program),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_all_options),
                 cmocka_unit_test(test_usage_errors),
                 cmocka_unit_test(test_help_and_version_need_no_phase),
                 cmocka_unit_test(test_commands_take_no_phase),
                 cmocka_unit_test(test_env_adds_path_only_when_missing),
+                cmocka_unit_test(test_env_unset_keeps_the_rest),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

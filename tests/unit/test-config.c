@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <glib.h>
@@ -26,6 +27,37 @@ static unsigned count(GPtrArray *w, const char *needle) {
         for (guint i = 0; i < w->len; i++)
                 n += strstr(w->pdata[i], needle) != NULL;
         return n;
+}
+
+static void test_default_hooks_dir_beside_argv0(void **state) {
+        g_autofree char *a = fh_default_hooks_dir("/etc/qemu/fsfreeze-hook");
+        g_autofree char *b = fh_default_hooks_dir("./fsfreeze-hook");
+        g_autofree char *c = fh_default_hooks_dir("fsfreeze-hook");
+        g_autofree char *d = fh_default_hooks_dir(NULL);
+
+        assert_string_equal(a, "/etc/qemu/fsfreeze-hook.d");
+        assert_string_equal(b, "./fsfreeze-hook.d");
+        assert_string_equal(c, DEFAULT_HOOKS_DIR);
+        assert_string_equal(d, DEFAULT_HOOKS_DIR);
+}
+
+/* The packages' drop-ins run -F/usr/sbin/fsfreeze-hook: the admin
+ * directory must not hang on the configuration file alone. */
+static void test_default_hooks_dir_for_installed_program(void **state) {
+        g_autofree char *installed = g_build_filename(PROGRAM_DIR, "fsfreeze-hook", NULL);
+        g_autofree char *a = fh_default_hooks_dir(installed);
+        g_autofree char *top = tl_mkdtemp();
+        g_autofree char *link = g_build_filename(top, "sbin", NULL);
+        g_autofree char *via_link = g_build_filename(link, "fsfreeze-hook", NULL);
+        g_autofree char *b = NULL;
+
+        assert_string_equal(a, DEFAULT_HOOKS_DIR);
+        /* Through a symlinked directory, as /sbin -> usr/sbin. */
+        assert_int_equal(symlink(PROGRAM_DIR, link), 0);
+        b = fh_default_hooks_dir(via_link);
+        assert_string_equal(b, DEFAULT_HOOKS_DIR);
+        assert_int_equal(unlink(link), 0);
+        tl_rmtree(top);
 }
 
 static void test_every_key(void **state) {
@@ -219,6 +251,8 @@ static void test_load_missing_and_real_file(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_default_hooks_dir_beside_argv0),
+                cmocka_unit_test(test_default_hooks_dir_for_installed_program),
                 cmocka_unit_test(test_every_key),
                 cmocka_unit_test(test_override_order),
                 cmocka_unit_test(test_bad_values_name_file_line_key),

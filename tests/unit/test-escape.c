@@ -72,6 +72,21 @@ static void test_invalid_utf8_escaped_bytewise(void **state) {
         assert_escape("\xe2\xc3\xa9", "\\xe2\xc3\xa9");
 }
 
+/* The edges of RFC 3629, pinned because the decoder is GLib's since
+ * g_utf8_get_char_validated() replaced our own. */
+static void test_utf8_edges(void **state) {
+        assert_escape("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");          /* U+10FFFF */
+        assert_escape("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80");          /* U+1F600 */
+        assert_escape("\xef\xb7\x90", "\xef\xb7\x90");                  /* noncharacter U+FDD0 */
+        assert_escape("\xef\xbf\xbe", "\xef\xbf\xbe");                  /* noncharacter U+FFFE */
+        assert_escape("\xe0\x80\xaf", "\\xe0\\x80\\xaf");               /* overlong, 3 bytes */
+        assert_escape("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf");    /* overlong, 4 bytes */
+        assert_escape("\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");    /* lead byte past U+10FFFF */
+        assert_escape("\xf8\x88\x80\x80\x80", "\\xf8\\x88\\x80\\x80\\x80"); /* 5-byte form */
+        assert_escape("\xf0\x9f\x98", "\\xf0\\x9f\\x98");               /* truncated at the end */
+        assert_escape("\xe2\x80\0x", "\\xe2\\x80\\x00x");                /* NUL cuts a sequence */
+}
+
 static void test_roundtrip_all_bytes(void **state) {
         char in[512], back[512];
         size_t len = 0;
@@ -116,6 +131,7 @@ int main(void) {
                 cmocka_unit_test(test_c1_control_escaped),
                 cmocka_unit_test(test_text_reordering_escaped),
                 cmocka_unit_test(test_invalid_utf8_escaped_bytewise),
+                cmocka_unit_test(test_utf8_edges),
                 cmocka_unit_test(test_roundtrip_all_bytes),
                 cmocka_unit_test(test_unescape_rejects_malformed),
                 cmocka_unit_test(test_escape_dup),
