@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <glib.h>
 
@@ -54,8 +53,3 @@ struct fh_dispatch_summary {
  * A missing hook directory is logged, not an error; one that cannot be
  * listed is logged too, and with on-failure=abort fails the freeze. */
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret);
-
-/* The dry run: every entry in run order, marked "run" or "skip" with the
- * reason, where it comes from and what it overrides, the trust policy and
- * the freeze record included. Runs nothing, logs nothing, writes nothing. */
-void fh_print_plan(FILE *out, const struct fh_dispatch_options *o);

@@ -24,6 +24,18 @@ int fh_exec_file_open(const char *path, struct fh_exec_file *ret);
 int fh_exec_file_adopt(int fd, struct fh_exec_file *ret);
 void fh_exec_file_close(struct fh_exec_file *f);
 
+struct fh_trust;
+/* Opens the hook 'path' (in 'dir') to run it: with a trust policy (as
+ * root) through the policy, which judges every step of the way to it,
+ * then its #! interpreter, found in 'search_path' (NULL: FH_DEFAULT_PATH).
+ * Returns 0 with *ret_file, and *ret_problem set if it is not trusted but
+ * 'strict' (strict modes) is off; -EPERM with *ret_problem if the policy
+ * refuses it; another -errno if it cannot be opened. What the policy
+ * refuses is only ever opened for reading, to be judged, and closed:
+ * never executed. Without a policy (trust NULL), fh_exec_file_open(). */
+int fh_exec_file_open_hook(struct fh_trust *trust, const char *dir, const char *path, bool strict,
+                           const char *search_path, struct fh_exec_file *ret_file, char **ret_problem);
+
 struct fh_spawn_request {
         const struct fh_exec_file *file;
         char *const *argv;

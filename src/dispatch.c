@@ -76,39 +76,6 @@ static int pending_interrupt(int signal_fd) {
         return 0;
 }
 
-/* Opens a hook to run it: as root through the trust policy, which judges
- * every step of the way to it, then its #! interpreter. Returns 0 with
- * *ret_file, and *ret_problem set if it is not trusted but strict modes
- * are off; -EPERM with *ret_problem if the policy refuses it; another
- * -errno if it cannot be opened. What the policy refuses is only ever
- * opened for reading, to be judged, and closed: never executed. */
-static int open_hook(const struct fh_dispatch_options *o, const struct fh_plan_item *item,
-                     struct fh_exec_file *ret_file, char **ret_problem) {
-        g_autofree char *problem = NULL, *name = g_path_get_basename(item->path);
-        const char *search = o->env ? fh_env_get(o->env, "PATH") : NULL;
-        struct stat st;
-        int fd, r;
-
-        if (!o->trust)
-                return fh_exec_file_open(item->path, ret_file);
-        r = fh_trust_open_in(o->trust, item->dir, name, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
-        if (r == 0 && problem && o->settings->strict_modes) {
-                close(fd);
-                r = -EPERM;
-        }
-        if (r == 0)
-                r = fh_exec_file_adopt(fd, ret_file);
-        if (r == 0 && ret_file->is_script && !problem &&
-            fh_trust_check_interpreter(o->trust, ret_file->fd, search ? search : FH_DEFAULT_PATH, &problem) < 0 &&
-            o->settings->strict_modes) {
-                fh_exec_file_close(ret_file);
-                r = -EPERM;
-        }
-        if (r == 0 || r == -EPERM)
-                *ret_problem = g_steal_pointer(&problem);
-        return r;
-}
-
 static void log_dropped(struct fh_log *log, const struct capture *cap) {
         char limit[32];
 
@@ -144,7 +111,8 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         int r;
 
         *ret = (struct fh_result) { .exit_status = -1 };
-        r = open_hook(c->o, item, &file, &problem);
+        r = fh_exec_file_open_hook(c->o->trust, item->dir, item->path, c->s->strict_modes,
+                                   c->o->env ? fh_env_get(c->o->env, "PATH") : NULL, &file, &problem);
         if (r == -EPERM) {
                 reason = g_strdup_printf("refused: %s", problem);
                 fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
@@ -740,101 +708,4 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         publish(&c);
         if (lock_fd >= 0)
                 close(lock_fd);
-}
-
-/* --- the dry run ----------------------------------------------------------- */
-
-/* Why an entry that the plan would run is refused when its file is
- * checked (the dry run opens it, as the run would), or NULL. */
-static char *file_refusal(const struct fh_dispatch_options *o, const struct fh_plan_item *item) {
-        struct fh_exec_file file = { .fd = -1 };
-        g_autofree char *problem = NULL;
-        int r;
-
-        if (!o->trust)
-                return NULL;
-        r = open_hook(o, item, &file, &problem);
-        if (r == 0)
-                fh_exec_file_close(&file);
-        if (r == -EPERM)
-                return g_strdup_printf("refused: %s", problem);
-        if (r < 0)
-                return g_strdup_printf("cannot open it: %s", g_strerror(-r));
-        return NULL;
-}
-
-static unsigned existing_dirs(const struct fh_plan *plan) {
-        unsigned n = 0;
-
-        for (guint k = 0; k < plan->dirs->len; k++)
-                n += g_array_index(plan->dirs, struct fh_dir_scan, k).error == 0;
-        return n;
-}
-
-static void print_header(FILE *out, const struct fh_plan *plan) {
-        const char *phase = fh_phase_to_string(plan->phase);
-        g_autoptr(GString) dirs = g_string_new(NULL);
-
-        for (guint k = 0; k < plan->dirs->len; k++) {
-                const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
-                g_autofree char *shown = fh_escape_dup(d->dir);
-
-                g_string_append_printf(dirs, "%s%s", k ? ", " : "", shown);
-                if (d->error < 0)
-                        g_string_append_printf(dirs, " (%s)", d->error == -ENOENT ? "does not exist"
-                                                                                 : g_strerror(-d->error));
-        }
-        fprintf(out, "%s: hooks in %s, in run order (dry run: nothing is executed)\n", phase, dirs->str);
-        if (plan->freeze) {
-                char when[FH_TIMESTAMP_MAX];
-                struct timespec ts = { .tv_sec = plan->freeze->started_usec / USEC_PER_SEC,
-                                       .tv_nsec = plan->freeze->started_usec % USEC_PER_SEC * 1000 };
-
-                if (fh_format_timestamp(&ts, when) < 0)
-                        g_strlcpy(when, "an unknown time", sizeof when);
-                fprintf(out, "thaw: pairs with the freeze of %s: the hooks it ran, in reverse\n", when);
-        }
-        for (guint k = 0; k < plan->dir_problems->len; k++)
-                fprintf(out, "%s\n", (const char *) plan->dir_problems->pdata[k]);
-}
-
-void fh_print_plan(FILE *out, const struct fh_dispatch_options *o) {
-        const char *state_dir = o->settings->state_dir;
-        g_autoptr(fh_plan) plan = NULL;
-        g_autofree char *problem = NULL;
-        bool where;
-
-        /* As the run: a freeze record in an untrusted directory may be
-         * forged, and is not paired with. */
-        if (o->trust && fh_trust_check_new_dir(o->trust, state_dir, &problem) == -EPERM) {
-                g_autofree char *shown = fh_escape_dup(state_dir);
-                fprintf(out, "state directory %s is not trusted: %s: freeze and thaw are not paired\n", shown,
-                        problem);
-                state_dir = NULL;
-        }
-        plan = fh_plan_build(o->phase, o->settings, o->trust, state_dir);
-        print_header(out, plan);
-        /* With several directories, say where each entry comes from. */
-        where = existing_dirs(plan) > 1 || plan->freeze;
-        for (guint k = 0; k < plan->items->len; k++) {
-                const struct fh_plan_item *item = plan->items->pdata[k];
-                g_autofree char *name = fh_escape_dup(item->name);
-                g_autofree char *path = where ? fh_escape_dup(item->path) : NULL;
-                g_autofree char *why = item->run ? file_refusal(o, item) : g_strdup(item->why);
-                g_autoptr(GString) extra = g_string_new(NULL);
-
-                if (path)
-                        g_string_append(extra, path);
-                if (item->note)
-                        g_string_append_printf(extra, "%s%s", extra->len ? "; " : "", item->note);
-                if (why)
-                        fprintf(out, "skip  %s: %s", name, why);
-                else
-                        fprintf(out, "run   %s", name);
-                if (extra->len)
-                        fprintf(out, "  (%s)", extra->str);
-                fputc('\n', out);
-        }
-        for (guint k = 0; k < plan->notes->len; k++)
-                fprintf(out, "note  %s\n", (const char *) plan->notes->pdata[k]);
 }

@@ -25,6 +25,7 @@
 #include "deadline.h"
 #include "defaults.h"
 #include "dispatch.h"
+#include "dryrun.h"
 #include "env.h"
 #include "escape.h"
 #include "log.h"
@@ -340,9 +341,7 @@ int main(int argc, char **argv) {
         switch (cli.action) {
         case FH_ACTION_DRY_RUN:
                 print_warnings(warnings);
-                fh_print_plan(stdout, &(struct fh_dispatch_options) {
-                        .phase = cli.phase, .settings = &settings, .trust = trust,
-                });
+                fh_print_plan(stdout, cli.phase, &settings, trust);
                 status = EXIT_SUCCESS;
                 break;
         case FH_ACTION_STATUS:

@@ -6,7 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib.h>
+
+#include "env.h"
 #include "spawn.h"
+#include "trust.h"
 
 /* The descriptor the hook is executed from, in the child. */
 #define EXEC_FD 3
@@ -41,6 +45,32 @@ int fh_exec_file_adopt(int fd, struct fh_exec_file *ret) {
         f.is_script = pread(f.fd, magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!';
         *ret = f;
         return 0;
+}
+
+int fh_exec_file_open_hook(struct fh_trust *trust, const char *dir, const char *path, bool strict,
+                           const char *search_path, struct fh_exec_file *ret_file, char **ret_problem) {
+        g_autofree char *problem = NULL, *name = g_path_get_basename(path);
+        struct stat st;
+        int fd, r;
+
+        if (!trust)
+                return fh_exec_file_open(path, ret_file);
+        r = fh_trust_open_in(trust, dir, name, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
+        if (r == 0 && problem && strict) {
+                close(fd);
+                r = -EPERM;
+        }
+        if (r == 0)
+                r = fh_exec_file_adopt(fd, ret_file);
+        if (r == 0 && ret_file->is_script && !problem &&
+            fh_trust_check_interpreter(trust, ret_file->fd, search_path ? search_path : FH_DEFAULT_PATH,
+                                       &problem) < 0 && strict) {
+                fh_exec_file_close(ret_file);
+                r = -EPERM;
+        }
+        if (r == 0 || r == -EPERM)
+                *ret_problem = g_steal_pointer(&problem);
+        return r;
 }
 
 void fh_exec_file_close(struct fh_exec_file *f) {

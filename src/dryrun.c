@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+
+#include "dryrun.h"
+#include "escape.h"
+#include "plan.h"
+#include "spawn.h"
+#include "timeutil.h"
+
+/* Why an entry that the plan would run is refused when its file is
+ * checked (the dry run opens it, as the run would), or NULL. */
+static char *file_refusal(struct fh_trust *trust, bool strict, const struct fh_plan_item *item) {
+        struct fh_exec_file file = { .fd = -1 };
+        g_autofree char *problem = NULL;
+        int r;
+
+        if (!trust)
+                return NULL;
+        r = fh_exec_file_open_hook(trust, item->dir, item->path, strict, NULL, &file, &problem);
+        if (r == 0)
+                fh_exec_file_close(&file);
+        if (r == -EPERM)
+                return g_strdup_printf("refused: %s", problem);
+        if (r < 0)
+                return g_strdup_printf("cannot open it: %s", g_strerror(-r));
+        return NULL;
+}
+
+static unsigned existing_dirs(const struct fh_plan *plan) {
+        unsigned n = 0;
+
+        for (guint k = 0; k < plan->dirs->len; k++)
+                n += g_array_index(plan->dirs, struct fh_dir_scan, k).error == 0;
+        return n;
+}
+
+static void print_header(FILE *out, const struct fh_plan *plan) {
+        const char *phase = fh_phase_to_string(plan->phase);
+        g_autoptr(GString) dirs = g_string_new(NULL);
+
+        for (guint k = 0; k < plan->dirs->len; k++) {
+                const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
+                g_autofree char *shown = fh_escape_dup(d->dir);
+
+                g_string_append_printf(dirs, "%s%s", k ? ", " : "", shown);
+                if (d->error < 0)
+                        g_string_append_printf(dirs, " (%s)", d->error == -ENOENT ? "does not exist"
+                                                                                 : g_strerror(-d->error));
+        }
+        fprintf(out, "%s: hooks in %s, in run order (dry run: nothing is executed)\n", phase, dirs->str);
+        if (plan->freeze) {
+                char when[FH_TIMESTAMP_MAX];
+                struct timespec ts = { .tv_sec = plan->freeze->started_usec / USEC_PER_SEC,
+                                       .tv_nsec = plan->freeze->started_usec % USEC_PER_SEC * 1000 };
+
+                if (fh_format_timestamp(&ts, when) < 0)
+                        g_strlcpy(when, "an unknown time", sizeof when);
+                fprintf(out, "thaw: pairs with the freeze of %s: the hooks it ran, in reverse\n", when);
+        }
+        for (guint k = 0; k < plan->dir_problems->len; k++)
+                fprintf(out, "%s\n", (const char *) plan->dir_problems->pdata[k]);
+}
+
+void fh_print_plan(FILE *out, enum fh_phase phase, const struct fh_settings *s, struct fh_trust *trust) {
+        const char *state_dir = s->state_dir;
+        g_autoptr(fh_plan) plan = NULL;
+        g_autofree char *problem = NULL;
+        bool where;
+
+        /* As the run: a freeze record in an untrusted directory may be
+         * forged, and is not paired with. */
+        if (trust && fh_trust_check_new_dir(trust, state_dir, &problem) == -EPERM) {
+                g_autofree char *shown = fh_escape_dup(state_dir);
+                fprintf(out, "state directory %s is not trusted: %s: freeze and thaw are not paired\n", shown,
+                        problem);
+                state_dir = NULL;
+        }
+        plan = fh_plan_build(phase, s, trust, state_dir);
+        print_header(out, plan);
+        /* With several directories, say where each entry comes from. */
+        where = existing_dirs(plan) > 1 || plan->freeze;
+        for (guint k = 0; k < plan->items->len; k++) {
+                const struct fh_plan_item *item = plan->items->pdata[k];
+                g_autofree char *name = fh_escape_dup(item->name);
+                g_autofree char *path = where ? fh_escape_dup(item->path) : NULL;
+                g_autofree char *why = item->run ? file_refusal(trust, s->strict_modes, item) : g_strdup(item->why);
+                g_autoptr(GString) extra = g_string_new(NULL);
+
+                if (path)
+                        g_string_append(extra, path);
+                if (item->note)
+                        g_string_append_printf(extra, "%s%s", extra->len ? "; " : "", item->note);
+                if (why)
+                        fprintf(out, "skip  %s: %s", name, why);
+                else
+                        fprintf(out, "run   %s", name);
+                if (extra->len)
+                        fprintf(out, "  (%s)", extra->str);
+                fputc('\n', out);
+        }
+        for (guint k = 0; k < plan->notes->len; k++)
+                fprintf(out, "note  %s\n", (const char *) plan->notes->pdata[k]);
+}
