@@ -46,3 +46,8 @@ struct fh_run_request {
  * the background are not waited for and not killed. Fills *ret in every
  * case; a hook that could not be started has ret->error < 0. */
 void fh_run_hook(const struct fh_run_request *req, const struct fh_run_observer *obs, struct fh_result *ret);
+
+/* A termination signal read from 'signal_fd' (see fh_run_request) while no
+ * hook runs, or 0. SIGCHLD from a hook abandoned earlier is consumed and
+ * ignored. */
+int fh_pending_interrupt(int signal_fd);

@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -13,6 +9,7 @@
 #include "escape.h"
 #include "freeze_deadline.h"
 #include "outcome.h"
+#include "pairing.h"
 #include "parse.h"
 #include "plan.h"
 #include "spawn.h"
@@ -26,8 +23,7 @@ struct ctx {
         const struct fh_settings *s;
         struct fh_log *log;
         struct fh_dispatch_summary *sum;
-        const char *state_dir;          /* NULL: unusable, no pairing */
-        int release_error;              /* the first failure to update the freeze record */
+        struct fh_pairing pairing;
 };
 
 /* What the observer callbacks need while one hook runs. */
@@ -63,17 +59,6 @@ static void on_idle(void *userdata) {
         struct capture *c = userdata;
 
         fh_log_flush(c->log);
-}
-
-/* A termination signal that arrived while no hook was running. SIGCHLD
- * from a hook abandoned earlier is consumed and ignored. */
-static int pending_interrupt(int signal_fd) {
-        struct signalfd_siginfo ssi;
-
-        while (read(signal_fd, &ssi, sizeof ssi) == sizeof ssi)
-                if (ssi.ssi_signo != SIGCHLD)
-                        return (int) ssi.ssi_signo;
-        return 0;
 }
 
 static void log_dropped(struct fh_log *log, const struct capture *cap) {
@@ -156,83 +141,12 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         return true;
 }
 
-static void record(struct fh_state_hook *h, const struct fh_result *r, bool refused) {
-        char outcome[256];
-
-        g_free(h->outcome);
-        if (refused) {
-                h->outcome = g_strdup("refused by the trust policy");
-                return;
-        }
-        /* Once held (by an earlier freeze never thawed), held until a
-         * thaw releases it, whatever this run does. */
-        h->ran = h->ran || r->error == 0;
-        h->status = fh_result_status(r);
-        h->duration_usec = r->duration_usec;
-        if (r->error < 0)
-                h->outcome = g_strdup_printf("not run: cannot %s: %s", r->failed_step, g_strerror(-r->error));
-        else {
-                fh_result_describe(r, outcome, sizeof outcome);
-                h->outcome = g_strdup(outcome);
-        }
-}
-
-static void save(struct ctx *c, struct fh_state_record *rec) {
-        int r;
-
-        if (!c->state_dir)
-                return;
-        r = fh_state_write(c->state_dir, rec);
-        if (r < 0) {
-                /* No record rather than a stale one: the thaw then runs
-                 * every current hook and tells them FSFREEZE_FROZE=unknown. */
-                (void) fh_state_remove(c->state_dir, rec->phase);
-                g_autofree char *dir = fh_escape_dup(c->state_dir);
-                fh_log_message(c->log, LOG_WARNING, "state-error", "cannot write the %s record in %s: %s",
-                               fh_phase_to_string(rec->phase), dir, g_strerror(-r));
-        }
-}
-
-static int64_t now_realtime_usec(void) {
-        return g_get_real_time();
-}
-
-/* Since 'start' (monotonic, 0: unknown), or -1. */
-static int64_t run_duration(int64_t start) {
-        int64_t end;
-
-        if (start <= 0 || fh_now_monotonic_usec(&end) < 0)
-                return -1;
-        return end - start;
-}
-
-/* Whether a hook's thaw has happened, as far as it ever can: it ran to its
- * own end (exited, failed, or timed out and killed: running it again would
- * hang again), or it is gone (removed since the scan). Not when the trust
- * policy refused it ('ran' false: the log says how to fix it, and the
- * fixed hook must still be told that it froze), nor when it could not be
- * opened for another reason or our own set-up failed (no descriptor, no
- * pipe, no fork), nor when we cut it short because the
- * dispatcher itself was told to stop: its application may still be
- * locked, and thaw hooks are written to run twice (qemu-ga runs them
- * after every thaw request), so the next thaw runs it again. */
-static bool thaw_done(bool ran, const struct fh_result *r) {
-        if (!ran)
-                return false;
-        /* A hook that still exited 0 had finished its work: the signal
-         * came as it ended (it may even have sent it). */
-        if (r->interrupted_by && (r->signal != 0 || r->exit_status != 0))
-                return false;
-        /* failed_step is NULL when the open failed, before any step. */
-        return r->error == 0 || (!r->failed_step && r->error == -ENOENT);
-}
-
 /* A signal that stops the release of what froze: what is not released by
  * then stays recorded as held, for the next thaw. */
 static int stop_signal(struct ctx *c, const struct fh_result *last) {
         if (last && last->interrupted_by)
                 return last->interrupted_by;
-        return pending_interrupt(c->o->signal_fd);
+        return fh_pending_interrupt(c->o->signal_fd);
 }
 
 /* on-failure=abort: release, in reverse, every hook the record says ran
@@ -262,9 +176,9 @@ static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record 
                 ran = run_one(c, &item, FH_PHASE_THAW, &result);
                 last = &result;
                 c->sum->n_thawed += ran;
-                if (thaw_done(ran, &result)) {
+                if (fh_pairing_thaw_done(ran, &result)) {
                         h->released = true;
-                        save(c, rec);
+                        fh_pairing_save(&c->pairing, rec);
                 }
         }
         fh_log_set_phase(c->log, FH_PHASE_FREEZE);
@@ -283,27 +197,6 @@ static void abort_hook(struct ctx *c, const char *name, const char *what, struct
         g_autofree char *shown = fh_escape_dup(name), *why = g_strdup_printf("%s %s", shown, what);
 
         abort_freeze(c, why, rec);
-}
-
-/* A thaw paired with a freeze has dealt with hook 'name': the freeze
- * record says so at once, so that a thaw cut short (a signal, SIGKILL)
- * leaves exactly the others awaiting the next thaw. */
-static void release(struct ctx *c, struct fh_state_record *freeze, const char *name) {
-        struct fh_state_hook *h = fh_state_record_find(freeze, name);
-        g_autofree char *dir = NULL;
-        int r;
-
-        if (!h || !fh_state_hook_held(freeze, h))
-                return;
-        fh_state_release(freeze, h);
-        if (!c->state_dir || (r = fh_state_write(c->state_dir, freeze)) == 0 || c->release_error)
-                return;
-        /* Kept as it was: the next thaw then releases some hooks again,
-         * which a thaw must bear, rather than none. */
-        c->release_error = r;
-        dir = fh_escape_dup(c->state_dir);
-        fh_log_message(c->log, LOG_WARNING, "state-error", "cannot record the release of the freeze in %s: %s",
-                       dir, g_strerror(-r));
 }
 
 static void log_plan(struct ctx *c, const struct fh_plan *plan) {
@@ -359,33 +252,6 @@ static void log_summary(struct ctx *c, int64_t start) {
                                "%s: done in %s: %u run, %u failed%s", phase, took, s->n_run, s->n_failed, refused);
 }
 
-/* The state directory, if it can be used: it is created if missing, and as
- * root it must be trusted, or a forged record could keep a thaw from
- * releasing what froze. */
-static const char *usable_state_dir(struct ctx *c) {
-        g_autofree char *problem = NULL, *dir = fh_escape_dup(c->s->state_dir);
-
-        /* Judged before it is created too: root must not create it where
-         * a user's symlink points. */
-        if (c->o->trust && fh_trust_check_new_dir(c->o->trust, c->s->state_dir, &problem) == -EPERM) {
-                fh_log_message(c->log, LOG_ERR, "untrusted", "state directory %s is not trusted: %s: freeze and "
-                               "thaw are not paired", dir, problem);
-                return NULL;
-        }
-        g_clear_pointer(&problem, g_free);
-        if (g_mkdir_with_parents(c->s->state_dir, 0755) < 0) {
-                fh_log_message(c->log, LOG_WARNING, "state-error", "cannot create state directory %s: %s: freeze "
-                               "and thaw are not paired", dir, g_strerror(errno));
-                return NULL;
-        }
-        if (c->o->trust && fh_trust_check_dir(c->o->trust, c->s->state_dir, &problem) < 0) {
-                fh_log_message(c->log, LOG_ERR, "untrusted", "state directory %s is not trusted: %s: freeze and "
-                               "thaw are not paired", dir, problem);
-                return NULL;
-        }
-        return c->s->state_dir;
-}
-
 static unsigned count_runnable(const struct fh_plan *plan) {
         unsigned n = 0;
 
@@ -415,15 +281,6 @@ static void log_start(struct ctx *c, const struct fh_plan *plan) {
 
 static bool abort_policy(const struct ctx *c) {
         return c->o->phase == FH_PHASE_FREEZE && c->s->on_failure == FH_ON_FAILURE_ABORT && !c->sum->aborted;
-}
-
-static void mark_not_run(struct fh_state_record *rec, const char *name, const char *why) {
-        struct fh_state_hook *h = fh_state_record_find(rec, name);
-
-        if (h) {
-                g_free(h->outcome);
-                h->outcome = g_strdup(why);
-        }
 }
 
 /* A hook directory that exists but could not be listed: its hooks cannot
@@ -468,7 +325,7 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         /* Gone, masked: no later thaw can do better. One
                          * refused can be fixed, and then still holds. */
                         if (freeze && !c->sum->interrupted_by && !item->refused)
-                                release(c, freeze, item->name);
+                                fh_pairing_release(&c->pairing, freeze, item->name);
                         /* A refused hook leaves its application unprepared,
                          * like a failed one. */
                         if (item->refused && abort_policy(c))
@@ -476,9 +333,9 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         continue;
                 }
                 if (c->sum->interrupted_by || c->sum->aborted ||
-                    (c->sum->interrupted_by = pending_interrupt(c->o->signal_fd))) {
+                    (c->sum->interrupted_by = fh_pending_interrupt(c->o->signal_fd))) {
                         c->sum->n_not_run++;
-                        mark_not_run(rec, item->name, c->sum->aborted ? "not run: the freeze was aborted"
+                        fh_pairing_mark_not_run(rec, item->name, c->sum->aborted ? "not run: the freeze was aborted"
                                                                        : "not run: interrupted");
                         continue;
                 }
@@ -490,9 +347,9 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 h = fh_state_record_find(rec, item->name);
                 ran = run_one(c, item, c->o->phase, &result);
                 if (h)
-                        record(h, &result, !ran);
-                if (freeze && thaw_done(ran, &result))
-                        release(c, freeze, item->name);
+                        fh_pairing_record(h, &result, !ran);
+                if (freeze && fh_pairing_thaw_done(ran, &result))
+                        fh_pairing_release(&c->pairing, freeze, item->name);
                 if (!ran) {
                         c->sum->n_refused++;
                 } else {
@@ -511,61 +368,21 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 abort_freeze(c, "the freeze was interrupted", rec);
 }
 
-/* The record of a freeze that no thaw has released, or NULL. */
-static struct fh_state_record *unthawed_freeze(struct ctx *c) {
-        struct fh_state_record *old = NULL;
-
-        if (!c->state_dir || fh_state_read(c->state_dir, FH_PHASE_FREEZE, &old) < 0)
-                return NULL;
-        if (!old->awaiting_thaw)
-                g_clear_pointer(&old, fh_state_record_free);
-        return old;
-}
-
-/* A freeze that was never thawed (qemu-ga froze nothing and sent no thaw,
- * say) still has hooks holding something: the next thaw must release them
- * too. Those this freeze does not run are carried into the new record,
- * before its own hooks; those it runs again keep their hold whatever
- * happens to them now (this freeze may be stopped before it reaches them,
- * or fail to start them). Call after the planned hooks are in 'rec'. */
-static void carry_over(struct ctx *c, const struct fh_state_record *old, struct fh_state_record *rec) {
-        unsigned n = 0;
-
-        for (guint k = 0; k < old->hooks->len; k++) {
-                const struct fh_state_hook *h = old->hooks->pdata[k];
-                struct fh_state_hook *now = fh_state_record_find(rec, h->name);
-
-                if (!fh_state_hook_held(old, h))
-                        continue;
-                if (!now) {
-                        /* Before this freeze's own hooks: they froze first. */
-                        now = fh_state_record_add(rec, h->name, h->path);
-                        g_ptr_array_insert(rec->hooks, (gint) n++,
-                                           g_ptr_array_steal_index(rec->hooks, rec->hooks->len - 1));
-                }
-                now->ran = true;
-                g_free(now->outcome);
-                now->outcome = g_strdup("ran in an earlier freeze that was never thawed");
-        }
-        fh_log_message(c->log, LOG_WARNING, "unthawed", "the previous freeze was never thawed: %u of its hooks are "
-                       "not in this one and will be thawed with it", n);
-}
-
 /* After each phase, the outcome for the host (and the fleet) to read. */
 static void publish(struct ctx *c) {
         int r;
 
-        if (!c->state_dir)
+        if (!c->pairing.dir)
                 return;
-        r = fh_outcome_write_status(c->state_dir);
+        r = fh_outcome_write_status(c->pairing.dir);
         if (r < 0) {
-                g_autofree char *dir = fh_escape_dup(c->state_dir);
+                g_autofree char *dir = fh_escape_dup(c->pairing.dir);
                 fh_log_message(c->log, LOG_WARNING, "state-error", "cannot write %s in %s: %s", FH_STATUS_FILE, dir,
                                g_strerror(-r));
         }
         if (!c->s->metrics_file)
                 return;
-        r = fh_outcome_write_metrics(c->s->metrics_file, c->state_dir, &(struct fh_outcome_phase) {
+        r = fh_outcome_write_metrics(c->s->metrics_file, c->pairing.dir, &(struct fh_outcome_phase) {
                 .phase = c->o->phase,
                 .n_failed = c->sum->n_failed + c->sum->n_refused + c->sum->n_not_run,
                 .deadline_fired = c->o->deadline_fired != NULL,
@@ -575,45 +392,6 @@ static void publish(struct ctx *c) {
                 fh_log_message(c->log, LOG_WARNING, "metrics-error", "cannot write the metrics file %s: %s", file,
                                g_strerror(-r));
         }
-}
-
-/* One dispatcher at a time per state directory: a thaw by hand while
- * qemu-ga's freeze runs would pair with a record still being written. It
- * waits for the other, while still answering signals, up to a minute. */
-#define LOCK_WAIT_MSEC 60000
-
-static int lock_state_dir(struct ctx *c) {
-        g_autofree char *path = g_build_filename(c->state_dir, "lock", NULL);
-        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        bool said = false;
-
-        if (fd < 0) {
-                int error = errno;
-                g_autofree char *shown = fh_escape_dup(path);
-
-                fh_log_message(c->log, LOG_WARNING, "lock", "going on without the state lock (cannot open %s: %s)",
-                               shown, g_strerror(error));
-                return -1;
-        }
-        for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
-                struct pollfd p = { .fd = c->o->signal_fd, .events = POLLIN };
-
-                if (c->sum->interrupted_by)
-                        break;
-                if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MSEC) {
-                        fh_log_message(c->log, LOG_WARNING, "lock", "going on without the state lock (%s)",
-                                       waited >= LOCK_WAIT_MSEC ? "the other dispatcher still runs"
-                                                                 : g_strerror(errno));
-                        break;
-                }
-                if (!said)
-                        fh_log_message(c->log, LOG_NOTICE, "lock", "another fsfreeze-hook is running: waiting for it");
-                said = true;
-                fh_log_flush(c->log);
-                if (c->o->signal_fd >= 0 && poll(&p, 1, 50) > 0)
-                        c->sum->interrupted_by = pending_interrupt(c->o->signal_fd);
-        }
-        return fd;
 }
 
 /* A signal while waiting for the state lock: nothing has run, and the
@@ -630,81 +408,53 @@ static void stopped_at_lock(struct ctx *c, int64_t start) {
         log_summary(c, start);
 }
 
-/* The hooks of a paired thaw's freeze that it could not release. */
-static unsigned still_held(const struct fh_state_record *freeze) {
-        unsigned n = 0;
-
-        for (guint k = 0; freeze && k < freeze->hooks->len; k++)
-                n += fh_state_hook_held(freeze, freeze->hooks->pdata[k]);
-        return n;
-}
-
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret) {
         struct ctx c = { .o = o, .s = o->settings, .log = log, .sum = ret };
         g_autoptr(fh_plan) plan = NULL;
-        g_autoptr(fh_state_record) rec = fh_state_record_new(o->phase);
+        g_autoptr(fh_state_record) rec = NULL;
         int64_t start = 0;
         int lock_fd = -1;
 
         *ret = (struct fh_dispatch_summary) { 0 };
         fh_log_set_phase(log, o->phase);
         (void) fh_now_monotonic_usec(&start);
-        c.state_dir = usable_state_dir(&c);
-        if (c.state_dir && !o->deadline_fired)
-                lock_fd = lock_state_dir(&c);
+        fh_pairing_open(&c.pairing, c.s, o->trust, log);
+        if (c.pairing.dir && !o->deadline_fired)
+                lock_fd = fh_pairing_lock(&c.pairing, o->signal_fd, &c.sum->interrupted_by);
         if (c.sum->interrupted_by) {
                 stopped_at_lock(&c, start);
                 if (lock_fd >= 0)
                         close(lock_fd);
                 return;
         }
-        if (o->phase == FH_PHASE_THAW && !o->deadline_fired && fh_freeze_deadline_settle(c.state_dir, log)) {
+        if (o->phase == FH_PHASE_THAW && !o->deadline_fired && fh_freeze_deadline_settle(c.pairing.dir, log)) {
                 publish(&c);
                 if (lock_fd >= 0)
                         close(lock_fd);
                 return;
         }
-        plan = fh_plan_build(o->phase, c.s, o->trust, c.state_dir);
+        plan = fh_plan_build(o->phase, c.s, o->trust, c.pairing.dir);
         log_plan(&c, plan);
         log_start(&c, plan);
 
-        rec->started_usec = now_realtime_usec();
-        rec->on_failure = g_strdup(fh_on_failure_to_string(c.s->on_failure));
-        rec->awaiting_thaw = o->phase == FH_PHASE_FREEZE;
-        for (guint k = 0; k < plan->items->len; k++) {
-                const struct fh_plan_item *item = plan->items->pdata[k];
-                if (item->run)
-                        fh_state_record_add(rec, item->name, item->path);
-        }
-        if (o->phase == FH_PHASE_FREEZE && c.state_dir) {
-                g_autoptr(fh_state_record) old = unthawed_freeze(&c);
-
-                /* The older record stays until this one replaces it (a
-                 * rename): killed before that, the thaw still pairs with
-                 * it; should this one fail to be written, save() removes
-                 * it, so that no thaw pairs with a stale one. */
-                if (old)
-                        carry_over(&c, old, rec);
-        }
+        rec = fh_pairing_start_record(&c.pairing, c.s, plan);
         /* Written before the first hook runs: if we are killed half-way, a
          * thaw still finds every hook that may have frozen, and --status
          * shows a thaw that never finished. */
-        save(&c, rec);
+        fh_pairing_save(&c.pairing, rec);
         /* Before the first hook: nothing slow while the applications hold
          * their locks. */
         if (o->phase == FH_PHASE_FREEZE)
-                fh_freeze_deadline_arm(c.state_dir, c.s, o->rerun_argv, log);
+                fh_freeze_deadline_arm(c.pairing.dir, c.s, o->rerun_argv, log);
 
         run_plan(&c, plan, rec);
         if (c.sum->aborted)
-                fh_freeze_deadline_disarm(c.state_dir, log);
+                fh_freeze_deadline_disarm(c.pairing.dir, log);
 
-        rec->finished_usec = now_realtime_usec();
-        rec->duration_usec = run_duration(start);
-        save(&c, rec);
+        fh_pairing_finish_record(&c.pairing, rec, start);
         log_summary(&c, start);
         if (o->deadline_fired)
-                fh_freeze_deadline_log_fired(log, o->deadline_fired, still_held(plan->freeze));
+                fh_freeze_deadline_log_fired(log, o->deadline_fired, fh_pairing_still_held(plan->freeze));
         publish(&c);
         if (lock_fd >= 0)
                 close(lock_fd);

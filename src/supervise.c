@@ -387,3 +387,14 @@ void fh_run_hook(const struct fh_run_request *req, const struct fh_run_observer 
         supervise(run);
         finish(run, start_usec);
 }
+
+/* A termination signal that arrived while no hook was running. SIGCHLD
+ * from a hook abandoned earlier is consumed and ignored. */
+int fh_pending_interrupt(int signal_fd) {
+        struct signalfd_siginfo ssi;
+
+        while (read(signal_fd, &ssi, sizeof ssi) == sizeof ssi)
+                if (ssi.ssi_signo != SIGCHLD)
+                        return (int) ssi.ssi_signo;
+        return 0;
+}
