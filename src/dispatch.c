@@ -5,12 +5,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "dispatch.h"
 #include "escape.h"
 #include "freeze_deadline.h"
 #include "outcome.h"
 #include "pairing.h"
-#include "parse.h"
 #include "plan.h"
 #include "spawn.h"
 #include "state.h"
@@ -26,49 +26,7 @@ struct ctx {
         struct fh_pairing pairing;
 };
 
-/* What the observer callbacks need while one hook runs. */
-struct capture {
-        struct fh_log *log;
-        uint64_t max_output;
-        uint64_t dropped;       /* bytes read past the limit, as the hook printed them */
-};
 
-static void on_chunk(void *userdata) {
-        struct capture *c = userdata;
-
-        fh_log_refresh_clock(c->log);
-}
-
-static bool on_output(void *userdata, enum fh_stream stream, const char *line, size_t len, bool continued) {
-        struct capture *c = userdata;
-
-        /* Past the limit (the log counts the bytes it writes) the output
-         * is still read, so the hook never blocks on a full pipe, but only
-         * counted (by on_discarded, this line included). Whole lines or
-         * none. */
-        return fh_log_hook_output(c->log, stream, line, len, continued);
-}
-
-static void on_discarded(void *userdata, size_t bytes) {
-        struct capture *c = userdata;
-
-        c->dropped += bytes;
-}
-
-static void on_idle(void *userdata) {
-        struct capture *c = userdata;
-
-        fh_log_flush(c->log);
-}
-
-static void log_dropped(struct fh_log *log, const struct capture *cap) {
-        char limit[32];
-
-        fh_format_size(cap->max_output, limit, sizeof limit);
-        fh_log_message(log, LOG_WARNING, "output-dropped",
-                       "output over the limit of %s: %" G_GUINT64_FORMAT " more bytes read and not logged "
-                       "(see max-output)", limit, cap->dropped);
-}
 
 static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase) {
         fh_env_set(c->o->env, "FSFREEZE_PHASE", fh_phase_to_string(phase));
@@ -88,10 +46,7 @@ static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh
 static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase, struct fh_result *ret) {
         struct fh_exec_file file = { .fd = -1 };
         char *argv[] = { item->path, (char *) fh_phase_to_string(phase), NULL };
-        struct capture cap = { .log = c->log, .max_output = c->s->max_output };
-        const struct fh_run_observer obs = {
-                .chunk = on_chunk, .output = on_output, .discarded = on_discarded, .idle = on_idle, .userdata = &cap,
-        };
+        struct fh_capture cap = { 0 };
         g_autofree char *reason = NULL, *problem = NULL;
         int r;
 
@@ -117,7 +72,7 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         }
 
         set_hook_env(c, item, phase);
-        fh_log_set_output_limit(c->log, c->s->max_output);
+        fh_capture_start(&cap, c->log, c->s->max_output);
         fh_log_hook_start(c->log, item->path, item->name);
         fh_run_hook(&(struct fh_run_request) {
                 .file = &file,
@@ -128,11 +83,10 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
                 .timeout_usec = item->timeout_msec * USEC_PER_MSEC,
                 .kill_grace_usec = c->s->kill_grace_msec * USEC_PER_MSEC,
                 .ignored = c->o->ignored,
-        }, &obs, ret);
+        }, &cap.observer, ret);
         fh_exec_file_close(&file);
 
-        if (cap.dropped > 0)
-                log_dropped(c->log, &cap);
+        fh_capture_finish(&cap);
         if (ret->error < 0) {
                 reason = g_strdup_printf("cannot %s: %s", ret->failed_step, g_strerror(-ret->error));
                 fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
