@@ -186,15 +186,11 @@ static void check_shell_syntax(struct report *r, struct fh_trust *trust, const c
 }
 
 /* Whether the hook passes the trust policy, said as a problem (strict
- * modes) or a note. The hook and its #! interpreter are judged. */
-static bool check_trust(struct report *r, struct fh_trust *trust, const char *shown, int fd, const char *problem_text,
-                        bool strict) {
-        g_autofree char *interp_problem = NULL;
-
-        if (!problem_text && fh_trust_check_interpreter(trust, fd, FH_DEFAULT_PATH, &interp_problem) == 0)
-                return true;
+ * modes) or a note. 'problem_text' is what the policy found wrong with the
+ * hook or its #! interpreter, or NULL. */
+static bool check_trust(struct report *r, const char *shown, const char *problem_text, bool strict) {
         if (!problem_text)
-                problem_text = interp_problem;
+                return true;
         if (strict)
                 problem(r, "%s: refused by the trust policy: %s", shown, problem_text);
         else
@@ -207,27 +203,25 @@ static bool check_trust(struct report *r, struct fh_trust *trust, const char *sh
  * that is not trusted is linted by reading it only: no shell ever runs
  * on it. Returns whether it would run. */
 static bool check_runnable(struct report *r, const struct fh_plan_item *item, struct fh_trust *trust, bool strict) {
-        g_autofree char *shown = fh_escape_dup(item->path), *name = g_path_get_basename(item->path);
-        g_autofree char *problem_text = NULL, *lint = NULL;
+        g_autofree char *shown = fh_escape_dup(item->path), *problem_text = NULL, *lint = NULL;
         struct fh_exec_file file = { .fd = -1 };
         bool trusted;
         char head[HEAD_SIZE];
-        struct stat st;
         ssize_t len;
-        int ret, fd;
+        int ret;
 
-        ret = fh_trust_open_in(trust, item->dir, name, O_RDONLY | O_NONBLOCK, &fd, &st, &problem_text);
+        /* Not strict here: a hook that is not trusted is still opened, to
+         * be linted by reading it. */
+        ret = fh_exec_file_open_hook(trust, item->dir, item->path, false, NULL, &file, &problem_text);
         if (ret == -EPERM) {
                 problem(r, "%s: refused by the trust policy: %s", shown, problem_text);
                 return false;
         }
-        if (ret == 0)
-                ret = fh_exec_file_adopt(fd, &file);
         if (ret < 0) {
                 problem(r, "%s: cannot be opened: %s", shown, g_strerror(-ret));
                 return false;
         }
-        trusted = check_trust(r, trust, shown, file.fd, problem_text, strict);
+        trusted = check_trust(r, shown, problem_text, strict);
         len = pread(file.fd, head, sizeof head, 0);
         if (len >= 0)
                 lint = fh_check_interpreter(item->path, head, (size_t) len, FH_DEFAULT_PATH);
