@@ -20,6 +20,11 @@ int fh_now_monotonic_usec(int64_t *ret_usec);
  * broken down. */
 int fh_format_timestamp(const struct timespec *ts, char buf[static FH_TIMESTAMP_MAX]);
 
+/* Same, for 'usec' microseconds since the epoch (as g_get_real_time()
+ * gives, and the state records keep); 'unknown' if it is not set (<= 0)
+ * or cannot be broken down. Each caller words the unknown its own way. */
+void fh_format_usec_timestamp(int64_t usec, const char *unknown, char buf[static FH_TIMESTAMP_MAX]);
+
 /* Same, for the current wall-clock time. Never fails: on a clock error the
  * buffer holds a placeholder so that a log line is still written. */
 void fh_format_timestamp_now(char buf[static FH_TIMESTAMP_MAX]);

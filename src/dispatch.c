@@ -222,11 +222,8 @@ static void log_start(struct ctx *c, const struct fh_plan *plan) {
                 fh_log_message(c->log, LOG_INFO, "start", "freeze: %u hooks to run", n);
         else if (plan->freeze) {
                 char when[FH_TIMESTAMP_MAX];
-                struct timespec ts = { .tv_sec = plan->freeze->started_usec / USEC_PER_SEC,
-                                       .tv_nsec = plan->freeze->started_usec % USEC_PER_SEC * 1000 };
 
-                if (fh_format_timestamp(&ts, when) < 0)
-                        g_strlcpy(when, "an unknown time", sizeof when);
+                fh_format_usec_timestamp(plan->freeze->started_usec, "an unknown time", when);
                 fh_log_message(c->log, LOG_INFO, "start", "thaw: %u hooks to release, those the freeze of %s ran",
                                n, when);
         } else

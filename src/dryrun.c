@@ -50,11 +50,8 @@ static void print_header(FILE *out, const struct fh_plan *plan) {
         fprintf(out, "%s: hooks in %s, in run order (dry run: nothing is executed)\n", phase, dirs->str);
         if (plan->freeze) {
                 char when[FH_TIMESTAMP_MAX];
-                struct timespec ts = { .tv_sec = plan->freeze->started_usec / USEC_PER_SEC,
-                                       .tv_nsec = plan->freeze->started_usec % USEC_PER_SEC * 1000 };
 
-                if (fh_format_timestamp(&ts, when) < 0)
-                        g_strlcpy(when, "an unknown time", sizeof when);
+                fh_format_usec_timestamp(plan->freeze->started_usec, "an unknown time", when);
                 fprintf(out, "thaw: pairs with the freeze of %s: the hooks it ran, in reverse\n", when);
         }
         for (guint k = 0; k < plan->dir_problems->len; k++)

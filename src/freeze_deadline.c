@@ -8,10 +8,7 @@
 #include "timeutil.h"
 
 static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
-        struct timespec ts = { .tv_sec = usec / USEC_PER_SEC, .tv_nsec = usec % USEC_PER_SEC * 1000 };
-
-        if (usec <= 0 || fh_format_timestamp(&ts, buf) < 0)
-                g_strlcpy(buf, "an unknown time", FH_TIMESTAMP_MAX);
+        fh_format_usec_timestamp(usec, "an unknown time", buf);
 }
 
 static char *describe_timer(const struct fh_deadline *d) {

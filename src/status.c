@@ -14,10 +14,7 @@
 #include "timeutil.h"
 
 static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
-        struct timespec ts = { .tv_sec = usec / USEC_PER_SEC, .tv_nsec = usec % USEC_PER_SEC * 1000 };
-
-        if (usec <= 0 || fh_format_timestamp(&ts, buf) < 0)
-                g_strlcpy(buf, "unknown", FH_TIMESTAMP_MAX);
+        fh_format_usec_timestamp(usec, "unknown", buf);
 }
 
 /* How long a finished run took: by the monotonic clock where the record

@@ -33,6 +33,13 @@ int fh_format_timestamp(const struct timespec *ts, char buf[static FH_TIMESTAMP_
         return 0;
 }
 
+void fh_format_usec_timestamp(int64_t usec, const char *unknown, char buf[static FH_TIMESTAMP_MAX]) {
+        struct timespec ts = { .tv_sec = usec / USEC_PER_SEC, .tv_nsec = usec % USEC_PER_SEC * 1000 };
+
+        if (usec <= 0 || fh_format_timestamp(&ts, buf) < 0)
+                snprintf(buf, FH_TIMESTAMP_MAX, "%s", unknown);
+}
+
 void fh_format_timestamp_now(char buf[static FH_TIMESTAMP_MAX]) {
         struct timespec ts;
 

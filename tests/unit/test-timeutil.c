@@ -39,6 +39,21 @@ static void test_timestamp_offsets(void **state) {
         assert_string_equal(buf, "2026-11-22T23:34:25.999-03:30");
 }
 
+static void test_usec_timestamp(void **state) {
+        char buf[FH_TIMESTAMP_MAX];
+
+        setenv("TZ", "UTC0", 1);
+        tzset();
+        fh_format_usec_timestamp(INT64_C(1795403065123456), "unknown", buf);
+        assert_string_equal(buf, "2026-11-23T03:04:25.123+00:00");
+        /* Not set: each caller's own words, never 1970 or a negative
+         * fraction. */
+        fh_format_usec_timestamp(0, "an unknown time", buf);
+        assert_string_equal(buf, "an unknown time");
+        fh_format_usec_timestamp(-1500000, "unknown", buf);
+        assert_string_equal(buf, "unknown");
+}
+
 static void test_format_duration(void **state) {
         char buf[32];
 
@@ -63,6 +78,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_timestamp_utc),
                 cmocka_unit_test(test_timestamp_offsets),
+                cmocka_unit_test(test_usec_timestamp),
                 cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_monotonic_advances),
         };
