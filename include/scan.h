@@ -80,6 +80,11 @@ struct fh_dir_scan {
         int error;              /* 0, or -errno: -ENOENT if it does not exist */
 };
 
+/* What went wrong with the directory, for a message: "does not exist", or
+ * what reading it said; NULL if nothing did. The caller words the rest
+ * and chooses the severity (a missing directory is no error). */
+const char *fh_dir_scan_error(const struct fh_dir_scan *d);
+
 /* Scans 'dirs' (lowest priority first) and merges them by name, as systemd
  * merges its configuration directories: an entry in a later directory
  * overrides the entries of the same name in earlier ones (they are listed

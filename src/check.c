@@ -287,11 +287,12 @@ int fh_check(FILE *out, const struct fh_settings *s, const char *config_path, GP
         for (guint k = 0; k < plan->dirs->len; k++) {
                 const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
                 g_autofree char *dir = fh_escape_dup(d->dir);
+                const char *why = fh_dir_scan_error(d);
 
                 if (d->error == -ENOENT)
-                        fprintf(out, "note: hook directory %s does not exist\n", dir);
-                else if (d->error < 0)
-                        problem(&r, "%s: cannot be read: %s", dir, g_strerror(-d->error));
+                        fprintf(out, "note: hook directory %s %s\n", dir, why);
+                else if (why)
+                        problem(&r, "%s: cannot be read: %s", dir, why);
         }
         for (guint k = 0; k < plan->dir_problems->len; k++)
                 problem(&r, "%s", (const char *) plan->dir_problems->pdata[k]);

@@ -157,14 +157,15 @@ static void log_plan(struct ctx *c, const struct fh_plan *plan) {
         for (guint k = 0; k < plan->dirs->len; k++) {
                 const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
                 g_autofree char *dir = fh_escape_dup(d->dir);
+                const char *why = fh_dir_scan_error(d);
 
                 /* The built-in vendor directory exists only where a package
                  * ships hooks: its absence is normal. */
                 if (d->error == -ENOENT && g_strcmp0(d->dir, c->s->vendor_dir) != 0)
-                        fh_log_message(c->log, LOG_INFO, "no-hook-dir", "hook directory %s does not exist", dir);
+                        fh_log_message(c->log, LOG_INFO, "no-hook-dir", "hook directory %s %s", dir, why);
                 else if (d->error < 0 && d->error != -ENOENT)
                         fh_log_message(c->log, LOG_WARNING, "hook-dir-error", "cannot read hook directory %s: %s",
-                                       dir, g_strerror(-d->error));
+                                       dir, why);
         }
         for (guint k = 0; k < plan->dir_problems->len; k++)
                 fh_log_message(c->log, c->s->strict_modes ? LOG_ERR : LOG_WARNING, "untrusted", "%s",

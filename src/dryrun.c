@@ -41,11 +41,11 @@ static void print_header(FILE *out, const struct fh_plan *plan) {
         for (guint k = 0; k < plan->dirs->len; k++) {
                 const struct fh_dir_scan *d = &g_array_index(plan->dirs, struct fh_dir_scan, k);
                 g_autofree char *shown = fh_escape_dup(d->dir);
+                const char *why = fh_dir_scan_error(d);
 
                 g_string_append_printf(dirs, "%s%s", k ? ", " : "", shown);
-                if (d->error < 0)
-                        g_string_append_printf(dirs, " (%s)", d->error == -ENOENT ? "does not exist"
-                                                                                 : g_strerror(-d->error));
+                if (why)
+                        g_string_append_printf(dirs, " (%s)", why);
         }
         fprintf(out, "%s: hooks in %s, in run order (dry run: nothing is executed)\n", phase, dirs->str);
         if (plan->freeze) {

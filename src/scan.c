@@ -217,6 +217,12 @@ static void override(struct fh_hook *later, struct fh_hook *earlier) {
         g_ptr_array_add(later->overridden, g_strdup(earlier->path));
 }
 
+const char *fh_dir_scan_error(const struct fh_dir_scan *d) {
+        if (d->error == 0)
+                return NULL;
+        return d->error == -ENOENT ? "does not exist" : g_strerror(-d->error);
+}
+
 void fh_scan_dirs(char *const *dirs, GPtrArray **ret_hooks, GArray **ret_dirs) {
         g_autoptr(GHashTable) by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                                                (GDestroyNotify) fh_hook_free);

@@ -197,6 +197,16 @@ static void test_describe_skip(void **state) {
         assert_true(fh_verdict_is_notable(FH_VERDICT_BROKEN_SYMLINK));
 }
 
+static void test_dir_scan_error(void **state) {
+        struct fh_dir_scan ok = { .dir = (char *) "/a", .error = 0 };
+        struct fh_dir_scan missing = { .dir = (char *) "/b", .error = -ENOENT };
+        struct fh_dir_scan denied = { .dir = (char *) "/c", .error = -EACCES };
+
+        assert_null(fh_dir_scan_error(&ok));
+        assert_string_equal(fh_dir_scan_error(&missing), "does not exist");
+        assert_string_equal(fh_dir_scan_error(&denied), g_strerror(EACCES));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ignored_suffixes_match_qemu),
@@ -206,6 +216,7 @@ int main(void) {
                 cmocka_unit_test(test_scan_order_is_bytewise),
                 cmocka_unit_test(test_scan_missing_directory),
                 cmocka_unit_test(test_describe_skip),
+                cmocka_unit_test(test_dir_scan_error),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
