@@ -46,9 +46,9 @@ void fh_pairing_record(struct fh_state_hook *h, const struct fh_result *r, bool 
 /* The hook 'name' was not run, for 'why'. */
 void fh_pairing_mark_not_run(struct fh_state_record *rec, const char *name, const char *why);
 
-/* Whether a hook's thaw has happened, as far as it ever can ('started':
+/* Whether a hook's thaw has happened, as far as it ever can ('allowed':
  * not refused by the trust policy). */
-bool fh_pairing_thaw_done(bool started, const struct fh_result *r);
+bool fh_pairing_thaw_done(bool allowed, const struct fh_result *r);
 /* A thaw paired with 'freeze' has dealt with hook 'name': recorded at once. */
 void fh_pairing_release(struct fh_pairing *p, struct fh_state_record *freeze, const char *name);
 /* The hooks of a paired thaw's freeze (NULL: none) that it could not release. */

@@ -41,8 +41,8 @@ static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh
 }
 
 /* Runs one hook in 'phase'. Returns false if the trust policy refused it;
- * true otherwise, also when it could not be opened or started (then
- * ret->error < 0): the callers' 'ran' means "not refused", not "started". */
+ * true ('allowed') otherwise, also when it could not be opened or started
+ * (then ret->error < 0). */
 static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase, struct fh_result *ret) {
         struct fh_exec_file file = { .fd = -1 };
         char *argv[] = { item->path, (char *) fh_phase_to_string(phase), NULL };
@@ -123,14 +123,14 @@ static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record 
                         .name = h->name, .path = h->path, .dir = dir, .run = true, .froze = "yes",
                         .timeout_msec = fh_settings_timeout(c->s, h->name, false),
                 };
-                bool ran;
+                bool allowed;
 
                 if (!h->ran || h->released || (sig = stop_signal(c, last)))
                         continue;
-                ran = run_one(c, &item, FH_PHASE_THAW, &result);
+                allowed = run_one(c, &item, FH_PHASE_THAW, &result);
                 last = &result;
-                c->sum->n_thawed += ran;
-                if (fh_pairing_thaw_done(ran, &result)) {
+                c->sum->n_thawed += allowed;
+                if (fh_pairing_thaw_done(allowed, &result)) {
                         h->released = true;
                         fh_pairing_save(&c->pairing, rec);
                 }
@@ -268,7 +268,7 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 struct fh_plan_item *item = plan->items->pdata[k];
                 struct fh_state_hook *h = NULL;
                 struct fh_result result;
-                bool ran;
+                bool allowed;
 
                 if (!item->run) {
                         if (item->notable)
@@ -297,12 +297,12 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                                        item->name, from, to);
                 }
                 h = fh_state_record_find(rec, item->name);
-                ran = run_one(c, item, c->o->phase, &result);
+                allowed = run_one(c, item, c->o->phase, &result);
                 if (h)
-                        fh_pairing_record(h, &result, !ran);
-                if (freeze && fh_pairing_thaw_done(ran, &result))
+                        fh_pairing_record(h, &result, !allowed);
+                if (freeze && fh_pairing_thaw_done(allowed, &result))
                         fh_pairing_release(&c->pairing, freeze, item->name);
-                if (!ran) {
+                if (!allowed) {
                         c->sum->n_refused++;
                 } else {
                         c->sum->n_run++;
@@ -310,9 +310,9 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                         if (result.interrupted_by)
                                 c->sum->interrupted_by = result.interrupted_by;
                 }
-                if (abort_policy(c) && (!ran || fh_result_failed(&result)))
+                if (abort_policy(c) && (!allowed || fh_result_failed(&result)))
                         abort_hook(c, item->name,
-                                   result.interrupted_by ? "was interrupted" : !ran ? "was refused" : "failed", rec);
+                                   result.interrupted_by ? "was interrupted" : !allowed ? "was refused" : "failed", rec);
         }
         /* Stopped between two hooks: under abort, an incomplete freeze is a
          * failed one, and what froze must be released. */

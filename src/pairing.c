@@ -213,15 +213,15 @@ void fh_pairing_mark_not_run(struct fh_state_record *rec, const char *name, cons
 /* Whether a hook's thaw has happened, as far as it ever can: it ran to its
  * own end (exited, failed, or timed out and killed: running it again would
  * hang again), or it is gone (removed since the scan). Not when the trust
- * policy refused it ('started' false: the log says how to fix it, and the
+ * policy refused it ('allowed' false: the log says how to fix it, and the
  * fixed hook must still be told that it froze), nor when it could not be
  * opened for another reason or our own set-up failed (no descriptor, no
  * pipe, no fork), nor when we cut it short because the
  * dispatcher itself was told to stop: its application may still be
  * locked, and thaw hooks are written to run twice (qemu-ga runs them
  * after every thaw request), so the next thaw runs it again. */
-bool fh_pairing_thaw_done(bool started, const struct fh_result *r) {
-        if (!started)
+bool fh_pairing_thaw_done(bool allowed, const struct fh_result *r) {
+        if (!allowed)
                 return false;
         /* A hook that still exited 0 had finished its work: the signal
          * came as it ended (it may even have sent it). */
