@@ -312,7 +312,8 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                 }
                 if (abort_policy(c) && (!allowed || fh_result_failed(&result)))
                         abort_hook(c, item->name,
-                                   result.interrupted_by ? "was interrupted" : !allowed ? "was refused" : "failed", rec);
+                                   result.interrupted_by ? "was interrupted" : !allowed ? "was refused" : "failed",
+                                   rec);
         }
         /* Stopped between two hooks: under abort, an incomplete freeze is a
          * failed one, and what froze must be released. */
