@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <signal.h>
-#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -25,8 +23,6 @@ struct ctx {
         struct fh_dispatch_summary *sum;
         struct fh_pairing pairing;
 };
-
-
 
 static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase) {
         fh_env_set(c->o->env, "FSFREEZE_PHASE", fh_phase_to_string(phase));
