@@ -343,7 +343,7 @@ static int stop_unit(const char *unit) {
  * open: qemu-ga 9.1+ reads the hook's output until every writer is gone.
  * Only 'keep_fd' (close-on-exec) stays until the exec, which tells the
  * dispatcher that we run as ourselves. */
-static _Noreturn void become_sleeper(char **argv, int keep_fd) {
+static _Noreturn void become_sleeper(const char *exe, char **argv, int keep_fd) {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
         int fd;
@@ -367,6 +367,11 @@ static _Noreturn void become_sleeper(char **argv, int keep_fd) {
                 (void) dup2(0, 1);
                 (void) dup2(0, 2);
         }
+        /* Our binary by its name, read before the fork: under a tool that
+         * runs us (valgrind), /proc/self/exe is the tool. If an upgrade
+         * removed that file, the running image is still there. */
+        if (exe)
+                execv(exe, argv);
         execv("/proc/self/exe", argv);
         _exit(127);
 }
@@ -377,6 +382,7 @@ static _Noreturn void become_sleeper(char **argv, int keep_fd) {
  * exec: once it reads its end, a thaw that follows at once finds it
  * with its own command line, which is how it recognises it. */
 static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
+        g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
         struct timespec now;
         g_auto(GStrv) argv = NULL;
         pid_t pid, sleeper = 0;
@@ -394,7 +400,7 @@ static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
                 (void) setsid();
                 grandchild = fork();
                 if (grandchild == 0)
-                        become_sleeper(argv, p[1]);
+                        become_sleeper(exe, argv, p[1]);
                 (void) !write(p[1], &grandchild, sizeof grandchild);
                 _exit(0);
         }
@@ -439,6 +445,11 @@ static int stop_process(const struct fh_deadline *d) {
         if (d->pid <= 0)
                 return 0;
         fd = (int) syscall(SYS_pidfd_open, d->pid, 0);
+        /* No pidfds (a kernel before 5.3, or valgrind): the check and the
+         * signal are a few system calls apart, and the pid would have to
+         * be reused by then. */
+        if (fd < 0 && errno == ENOSYS)
+                return is_sleeper(d->pid, d->id) && kill(d->pid, SIGTERM) < 0 && errno != ESRCH ? -errno : 0;
         if (fd < 0)
                 return errno == ESRCH ? 0 : -errno;
         if (is_sleeper(d->pid, d->id) && syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
