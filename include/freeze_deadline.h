@@ -22,6 +22,12 @@ void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, 
 /* A thaw, or an aborted freeze: the deadline is no longer needed. */
 void fh_freeze_deadline_disarm(const char *state_dir, struct fh_log *log);
 
+/* Whether a thaw now would release nothing, because the deadline fired and
+ * released every hook of its freeze and no thaw came since: the dry run
+ * says so, as the thaw will (fh_freeze_deadline_settle). The deadline's
+ * record in *ret when true. */
+bool fh_freeze_deadline_released_all(const char *state_dir, struct fh_deadline **ret);
+
 /* A thaw from the host: true if the deadline already thawed the freeze it
  * would pair with and released its hooks; then the thaw must release
  * nothing, and this has logged why and recorded the late thaw. Otherwise

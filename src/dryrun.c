@@ -2,7 +2,9 @@
 #include <errno.h>
 
 #include "dryrun.h"
+#include "deadline.h"
 #include "escape.h"
+#include "freeze_deadline.h"
 #include "plan.h"
 #include "spawn.h"
 #include "timeutil.h"
@@ -58,6 +60,20 @@ static void print_header(FILE *out, const struct fh_plan *plan) {
                 fprintf(out, "%s\n", (const char *) plan->dir_problems->pdata[k]);
 }
 
+/* As the thaw decides (fh_freeze_deadline_settle): after the freeze
+ * deadline released everything, a thaw runs no hook. */
+static bool already_released(FILE *out, const char *state_dir) {
+        g_autoptr(fh_deadline) d = NULL;
+        char when[FH_TIMESTAMP_MAX];
+
+        if (!fh_freeze_deadline_released_all(state_dir, &d))
+                return false;
+        fh_format_usec_timestamp(d->fired_usec, "an unknown time", when);
+        fprintf(out, "thaw: the freeze deadline already thawed %d filesystems and released the hooks at %s: "
+                "a thaw now runs no hook\n", d->thawed, when);
+        return true;
+}
+
 void fh_print_plan(FILE *out, enum fh_phase phase, const struct fh_settings *s, struct fh_trust *trust) {
         const char *state_dir = s->state_dir;
         g_autoptr(fh_plan) plan = NULL;
@@ -72,6 +88,8 @@ void fh_print_plan(FILE *out, enum fh_phase phase, const struct fh_settings *s, 
                         problem);
                 state_dir = NULL;
         }
+        if (phase == FH_PHASE_THAW && already_released(out, state_dir))
+                return;
         plan = fh_plan_build(phase, s, trust, state_dir);
         print_header(out, plan);
         /* With several directories, say where each entry comes from. */

@@ -76,6 +76,21 @@ static bool freeze_still_held(const char *state_dir) {
         return fh_state_read(state_dir, FH_PHASE_FREEZE, &freeze) == 0 && freeze->awaiting_thaw;
 }
 
+/* The fire released every hook, and no thaw has come since: one now has
+ * nothing left to release. */
+static bool released_all(const char *state_dir, const struct fh_deadline *d) {
+        return d->fired && d->late_thaw_usec <= 0 && !freeze_still_held(state_dir);
+}
+
+bool fh_freeze_deadline_released_all(const char *state_dir, struct fh_deadline **ret) {
+        g_autoptr(fh_deadline) d = NULL;
+
+        if (!state_dir || fh_deadline_read(state_dir, &d) < 0 || !released_all(state_dir, d))
+                return false;
+        *ret = g_steal_pointer(&d);
+        return true;
+}
+
 bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
         g_autoptr(fh_deadline) d = NULL;
         char when[FH_TIMESTAMP_MAX], late[32];
@@ -93,7 +108,7 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log) {
                 return false;
         /* The fire thawed the filesystems but was killed before its
          * thaw hooks had all run: this thaw releases the rest. */
-        if (freeze_still_held(state_dir)) {
+        if (!released_all(state_dir, d)) {
                 format_time(d->fired_usec, when);
                 fh_log_message(log, LOG_WARNING, "deadline-late-thaw", "thaw: the freeze deadline thawed %d "
                                "filesystems at %s but did not release every hook: this thaw releases the rest",

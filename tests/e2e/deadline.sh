@@ -177,6 +177,12 @@ python3 -c 'import json,sys; d=json.loads(sys.argv[1])["deadline"]; assert d["fi
 # The same document, for the host to read through the agent.
 [ "$(cat "$STATE/status.json")" = "$json" ] || fail "status.json differs from --status --json"
 
+echo "== the dry run of the late thaw says what the thaw will do: nothing"
+"$BIN" --dry-run thaw | tee "$TMP/dry"
+grep -q "^thaw: the freeze deadline already thawed 1 filesystems and released the hooks at .*: a thaw now runs no hook$" \
+    "$TMP/dry" || fail "--dry-run thaw does not say that the deadline released everything"
+grep -q "^run " "$TMP/dry" && fail "--dry-run thaw lists hooks that the thaw will not run"
+
 echo "== the host's late thaw returns and releases nothing twice"
 reply=$(qga '{"execute":"guest-fsfreeze-thaw"}') || fail "the late thaw failed: $reply"
 [ "$reply" = '{"return": 0}' ] || fail "expected zero filesystems thawed by qemu-ga, got $reply"
