@@ -897,39 +897,49 @@ static const char full_state_script[] =
         "head -c 12288 /dev/zero > \"$STATE/filler\" || exit 1\n"
         "exec \"$BIN\" \"--config=$CONF\" freeze\n";
 
-static void test_state_short_write_errno(void **state) {
-        struct fx *f = *state;
-        g_autofree char *unshare = NULL, *log = NULL;
-        g_auto(GStrv) env = NULL, lines = NULL;
+/* Runs 'script' as root in a private mount namespace, with STATE, BIN and
+ * CONF set, after 'n' hooks named NNN'suffix' are written; returns
+ * the log, in which every "cannot write" line must name ENOSPC: a short
+ * write sets no errno, and the ENOENT that the unlink of a stale PATH.new
+ * leaves in errno must never be shown. */
+static char *run_on_full_state(struct fx *f, const char *script, int n, const char *suffix) {
+        g_autofree char *unshare = mount_namespace_tool();
+        g_auto(GStrv) env = g_get_environ(), lines = NULL;
+        char *log;
         struct tl_run r;
 
-        if (!(unshare = mount_namespace_tool()))
-                skip();
-        env = g_get_environ();
+        if (!unshare)
+                return NULL;
         g_mkdir(f->state, 0755);
         write_conf(f, NULL);
-        /* Forty hooks: a record of about 6 KiB, where one page is left. */
-        for (int i = 0; i < 40; i++) {
-                g_autofree char *name = g_strdup_printf("%02d-hook-with-a-rather-long-name-to-fill-the-record", i);
+        for (int i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("%03d%s", i, suffix);
                 g_free(tl_write_hook(f->hooks, name, "exit 0"));
         }
         env = g_environ_setenv(env, "STATE", f->state, TRUE);
         env = g_environ_setenv(env, "BIN", tl_binary(), TRUE);
         env = g_environ_setenv(env, "CONF", f->conf, TRUE);
-        char *argv[] = { unshare, "-m", "--propagation", "private", "sh", "-c", (char *) full_state_script, NULL };
+        char *argv[] = { unshare, "-m", "--propagation", "private", "sh", "-c", (char *) script, NULL };
         tl_run(argv, env, 120000, &r);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         log = tl_read_file(f->log);
         assert_non_null(log);
-        assert_true(tl_count_lines_with(log, "cannot write the freeze record in") >= 1);
-        /* Each of them names ENOSPC, and so do the freeze deadline's record
-         * and status.json, which cannot be written either: never the ENOENT
-         * that the unlink of a stale PATH.new leaves in errno. */
         lines = g_strsplit(log, "\n", -1);
         for (char **l = lines; *l; l++)
                 if (strstr(*l, "cannot write"))
                         assert_non_null(strstr(*l, ": No space left on device"));
+        return log;
+}
+
+static void test_state_short_write_errno(void **state) {
+        /* Forty hooks: a record of about 6 KiB, where one page is left. */
+        g_autofree char *log = run_on_full_state(*state, full_state_script, 40,
+                                                 "-hook-with-a-rather-long-name-to-fill-the-record");
+
+        if (!log)
+                skip();
+        assert_true(tl_count_lines_with(log, "cannot write the freeze record in") >= 1);
 }
 
 /* status.json is larger than the freeze record. A first freeze measures
@@ -949,36 +959,11 @@ static const char short_status_script[] =
         "exec \"$BIN\" \"--config=$CONF\" --freeze-deadline=0 freeze\n";
 
 static void test_status_short_write_errno(void **state) {
-        struct fx *f = *state;
-        g_autofree char *unshare = NULL, *log = NULL;
-        g_auto(GStrv) env = NULL, lines = NULL;
-        struct tl_run r;
+        g_autofree char *log = run_on_full_state(*state, short_status_script, 200, "");
 
-        if (!(unshare = mount_namespace_tool()))
+        if (!log)
                 skip();
-        env = g_get_environ();
-        g_mkdir(f->state, 0755);
-        write_conf(f, NULL);
-        for (int i = 0; i < 200; i++) {
-                g_autofree char *name = g_strdup_printf("%03d", i);
-                g_free(tl_write_hook(f->hooks, name, "exit 0"));
-        }
-        env = g_environ_setenv(env, "STATE", f->state, TRUE);
-        env = g_environ_setenv(env, "BIN", tl_binary(), TRUE);
-        env = g_environ_setenv(env, "CONF", f->conf, TRUE);
-        char *argv[] = { unshare, "-m", "--propagation", "private", "sh", "-c", (char *) short_status_script, NULL };
-        tl_run(argv, env, 120000, &r);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        log = tl_read_file(f->log);
-        assert_non_null(log);
-        if (tl_count_lines_with(log, "cannot write status.json in") != 1)
-                print_message("%s", log);
         assert_int_equal(tl_count_lines_with(log, "cannot write status.json in"), 1);
-        lines = g_strsplit(log, "\n", -1);
-        for (char **l = lines; *l; l++)
-                if (strstr(*l, "cannot write"))
-                        assert_non_null(strstr(*l, ": No space left on device"));
 }
 
 /* --- 5. max-output bounds what the log gets ------------------------------------ */
