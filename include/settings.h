@@ -61,6 +61,15 @@ struct fh_settings {
         int64_t freeze_deadline_msec;   /* 0: none */
         char *metrics_file;             /* node_exporter textfile; NULL: none */
         GHashTable *hooks;              /* name -> struct fh_hook_settings */
+        unsigned platform_scripts;      /* 1 << enum fh_platform: whose quiesce scripts we also run */
+        /* Who ran us (not settings, but what every part needs to know):
+         * -1 qemu-ga or a shell, else the enum fh_platform whose agent did
+         * (from argv[0] or --caller); its extra argument, if any (VMware's
+         * scriptArg, Google's disk list); --root=DIR for every platform
+         * path (NULL: the running system). */
+        int caller;
+        char *caller_arg;
+        char *root;
 };
 
 /* The default hook directory: fsfreeze-hook.d beside the path we were

@@ -91,6 +91,7 @@ void fh_settings_init(struct fh_settings *s, const char *argv0) {
                 .strict_modes = true,
                 .freeze_deadline_msec = FH_DEFAULT_FREEZE_DEADLINE_MSEC,
                 .hooks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
+                .caller = -1,
         };
         s->hook_dirs = g_new0(char *, 3);
         s->hook_dirs[0] = g_strdup(DEFAULT_VENDOR_HOOKS_DIR);
@@ -103,6 +104,8 @@ void fh_settings_done(struct fh_settings *s) {
         g_free(s->log_file);
         g_free(s->state_dir);
         g_free(s->metrics_file);
+        g_free(s->caller_arg);
+        g_free(s->root);
         if (s->hooks)
                 g_hash_table_unref(s->hooks);
         memset(s, 0, sizeof *s);
