@@ -25,7 +25,8 @@ int fh_caller_from_argv0(const char *argv0, int *ret_phase) {
         if (strstr(argv0, "/vmware-tools/backupScripts.d/") || g_str_equal(base, "pre-freeze-script") ||
             g_str_equal(base, "post-thaw-script"))
                 return FH_PLATFORM_VMWARE;
-        if (g_str_has_suffix(argv0, "/google/snapshots/pre.sh") || g_str_has_suffix(argv0, "/google/snapshots/post.sh")) {
+        if (g_str_has_suffix(argv0, "/google/snapshots/pre.sh") ||
+            g_str_has_suffix(argv0, "/google/snapshots/post.sh")) {
                 *ret_phase = g_str_equal(base, "pre.sh") ? FH_PHASE_FREEZE : FH_PHASE_THAW;
                 return FH_PLATFORM_GCE;
         }
