@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "caller.h"
 #include "phase.h"
 #include "settings.h"
 
@@ -16,6 +17,8 @@ enum fh_action {
         FH_ACTION_HELP,
         FH_ACTION_VERSION,
         FH_ACTION_DEADLINE_FIRE,        /* internal: the freeze deadline fires */
+        FH_ACTION_ATTACH,               /* --attach=PLATFORM */
+        FH_ACTION_DETACH,               /* --detach=PLATFORM */
 };
 
 struct fh_cli {
@@ -26,6 +29,12 @@ struct fh_cli {
         char *deadline_id;      /* --deadline-fire=ID */
         int64_t deadline_sleep_until;   /* --deadline-sleep-until=USEC (boot clock), 0: none */
         struct fh_layer layer;  /* the options, which override the file */
+        /* Issue 13: the other platforms. */
+        int platform;           /* --attach/--detach=PLATFORM, or -1 */
+        char *root;             /* --root=DIR, or NULL */
+        int forced_caller;      /* --caller=PLATFORM, or -1 */
+        struct fh_caller caller;        /* who ran us (a run, a dry run) */
+        int args_start;         /* argv index of the first argument after the options */
 };
 
 /* Exit status of a usage error, as util-linux and qemu-ga use. */

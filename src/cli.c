@@ -11,6 +11,7 @@
 #include "deadline.h"
 #include "defaults.h"
 #include "parse.h"
+#include "platform.h"
 
 enum {
         OPT_NO_JOURNAL = 0x100,
@@ -25,6 +26,10 @@ enum {
         OPT_METRICS_FILE,
         OPT_DEADLINE_FIRE,
         OPT_DEADLINE_SLEEP_UNTIL,
+        OPT_ATTACH,
+        OPT_DETACH,
+        OPT_ROOT,
+        OPT_CALLER,
 };
 
 static const struct option long_options[] = {
@@ -48,6 +53,10 @@ static const struct option long_options[] = {
         /* Internal: how the freeze deadline runs us (see deadline.h). */
         { "deadline-fire", required_argument, NULL, OPT_DEADLINE_FIRE },
         { "deadline-sleep-until", required_argument, NULL, OPT_DEADLINE_SLEEP_UNTIL },
+        { "attach", required_argument, NULL, OPT_ATTACH },
+        { "detach", required_argument, NULL, OPT_DETACH },
+        { "root", required_argument, NULL, OPT_ROOT },
+        { "caller", required_argument, NULL, OPT_CALLER },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { 0 }
@@ -128,6 +137,35 @@ static int seconds_option(const char *name, const char *value, int64_t *ret, cha
         *ret_error = g_strdup_printf("invalid %s '%s': expected seconds, e.g. 30 or 0.5, at most 86400", name,
                                      value);
         return -EINVAL;
+}
+
+/* The options of issue 13: the other platforms' agents. */
+static int platform_option(struct fh_cli *cli, int c, const char *arg, char **ret_error) {
+        int p;
+
+        if (c == OPT_ROOT) {
+                if (*arg != '/') {
+                        *ret_error = g_strdup_printf("invalid root '%s': expected an absolute path", arg);
+                        return -EINVAL;
+                }
+                g_free(cli->root);
+                cli->root = g_strdup(arg);
+                return 0;
+        }
+        if (c != OPT_ATTACH && c != OPT_DETACH && c != OPT_CALLER)
+                return -EINVAL;
+        p = fh_platform_from_string(arg);
+        if (p < 0) {
+                *ret_error = g_strdup_printf("unknown platform '%s': expected vmware, nutanix, gce or azure", arg);
+                return -EINVAL;
+        }
+        if (c == OPT_CALLER) {
+                cli->forced_caller = p;
+                return 0;
+        }
+        cli->platform = p;
+        cli->action = c == OPT_ATTACH ? FH_ACTION_ATTACH : FH_ACTION_DETACH;
+        return 0;
 }
 
 static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) {
@@ -226,7 +264,7 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 return 0;
         }
         }
-        return -EINVAL;
+        return platform_option(cli, c, arg, ret_error);
 }
 
 static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_error) {
@@ -259,8 +297,8 @@ static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_e
 
 static int parse_arguments(int argc, char **argv, struct fh_cli *cli, char **ret_error) {
         bool wants_phase = cli->action == FH_ACTION_RUN || cli->action == FH_ACTION_DRY_RUN;
-        int r;
 
+        cli->args_start = optind;
         if (cli->deadline_sleep_until > 0 && cli->action != FH_ACTION_DEADLINE_FIRE) {
                 *ret_error = g_strdup("--deadline-sleep-until goes with --deadline-fire");
                 return -EINVAL;
@@ -280,20 +318,11 @@ static int parse_arguments(int argc, char **argv, struct fh_cli *cli, char **ret
                 *ret_error = g_strdup("--json goes with --status");
                 return -EINVAL;
         }
-        if (optind >= argc) {
-                *ret_error = g_strdup("missing phase: freeze or thaw");
+        /* qemu-ga's "freeze" or "thaw", or another platform's call. */
+        if (fh_caller_recognise(argv[0], cli->forced_caller, argv + optind, argc - optind, &cli->caller,
+                                ret_error) < 0)
                 return -EINVAL;
-        }
-        if (optind + 1 < argc) {
-                *ret_error = g_strdup_printf("unexpected argument '%s'", argv[optind + 1]);
-                return -EINVAL;
-        }
-        r = fh_phase_from_string(argv[optind]);
-        if (r < 0) {
-                *ret_error = g_strdup_printf("unknown phase '%s': expected freeze or thaw", argv[optind]);
-                return -EINVAL;
-        }
-        cli->phase = r;
+        cli->phase = cli->caller.phase;
         return 0;
 }
 
@@ -302,6 +331,9 @@ int fh_cli_parse(int argc, char **argv, struct fh_cli *ret, char **ret_error) {
                 .action = FH_ACTION_RUN,
                 .phase = -1,
                 .config = g_strdup(DEFAULT_CONFIG),
+                .platform = -1,
+                .forced_caller = -1,
+                .caller = { .platform = -1, .phase = -1 },
         };
 
         fh_layer_init(&cli.layer);
@@ -321,5 +353,7 @@ fail:
 void fh_cli_done(struct fh_cli *cli) {
         g_clear_pointer(&cli->config, g_free);
         g_clear_pointer(&cli->deadline_id, g_free);
+        g_clear_pointer(&cli->root, g_free);
+        fh_caller_done(&cli->caller);
         fh_layer_done(&cli->layer);
 }

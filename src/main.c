@@ -19,6 +19,8 @@
 
 #include <glib.h>
 
+#include "attach.h"
+#include "caller.h"
 #include "check.h"
 #include "cli.h"
 #include "config.h"
@@ -98,13 +100,33 @@ static int open_config(struct fh_trust *trust, const char *path, GPtrArray *warn
         return -EPERM;
 }
 
+/* Which platform's agent ran us (-1: qemu-ga or a shell): for a run, as
+ * the parser recognised it; for the freeze deadline's fire, which runs
+ * our command line again without its arguments, from --caller or argv[0]. */
+static int who_ran_us(const struct fh_cli *cli, const char *argv0) {
+        int phase;
+
+        if (cli->action == FH_ACTION_RUN || cli->action == FH_ACTION_DRY_RUN)
+                return cli->caller.platform;
+        if (cli->action != FH_ACTION_DEADLINE_FIRE)
+                return -1;
+        return cli->forced_caller >= 0 ? cli->forced_caller : fh_caller_from_argv0(argv0, &phase);
+}
+
 /* Defaults, then the configuration file, then the command line. */
 static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh_trust *trust,
                           struct fh_settings *ret, GPtrArray *warnings) {
+        int caller = who_ran_us(cli, argv0);
         struct fh_layer file;
         int fd;
 
-        fh_settings_init(ret, argv0);
+        /* Run by another platform's agent, argv[0] is its entry point
+         * (backupScripts.d/..., pre.sh): "beside it" is nobody's hook
+         * directory; the administrator's is the build's default. */
+        fh_settings_init(ret, caller >= 0 ? NULL : argv0);
+        ret->caller = caller;
+        ret->caller_arg = g_strdup(cli->caller.arg);
+        ret->root = g_strdup(cli->root);
         fh_layer_init(&file);
         fd = open_config(trust, cli->config, warnings);
         if (fd != -EPERM && fh_config_load_fd(fd, cli->config, &file, warnings) == 0)
@@ -204,6 +226,23 @@ static void trust_search_path(struct fh_trust *trust, const struct fh_settings *
                 fh_env_unset(env, "PATH");      /* never "": that is the working directory */
 }
 
+/* Who called, for the hooks: FSFREEZE_CALLER (qemu-ga or the platform),
+ * FSFREEZE_CALLER_ARG (VMware's scriptArg, Google's disk list; unset if
+ * none) and, on a thaw, FSFREEZE_THAW_REASON: freeze-failed for VMware's
+ * freezeFail, else thaw. Never inherited from whoever ran us. The freeze
+ * deadline's thaw leaves the reason to the dispatcher. */
+static void caller_env(const struct fh_cli *cli, const struct fh_settings *s, struct fh_env *env, bool fired) {
+        fh_env_set(env, "FSFREEZE_CALLER", fh_caller_name(s->caller));
+        if (s->caller_arg)
+                fh_env_set(env, "FSFREEZE_CALLER_ARG", s->caller_arg);
+        else
+                fh_env_unset(env, "FSFREEZE_CALLER_ARG");
+        if (cli->phase == FH_PHASE_THAW && !fired)
+                fh_env_set(env, "FSFREEZE_THAW_REASON", cli->caller.freeze_failed ? "freeze-failed" : "thaw");
+        else
+                fh_env_unset(env, "FSFREEZE_THAW_REASON");
+}
+
 /* --status as root: records in a directory others could write may be
  * forged. */
 static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
@@ -218,17 +257,27 @@ static int print_status(struct fh_trust *trust, const struct fh_settings *s, boo
         return fh_print_status(stdout, s->state_dir, json);
 }
 
+/* --status: the records, then (as text) each platform's entry point. */
+static int print_status_and_platforms(struct fh_trust *trust, const struct fh_settings *s, bool json) {
+        int status = print_status(trust, s, json);
+
+        if (!json)
+                fh_attach_print_status(stdout, s->root);
+        return status;
+}
+
 static void print_warnings(GPtrArray *warnings) {
         for (guint i = 0; i < warnings->len; i++)
                 fprintf(stderr, "fsfreeze-hook: warning: %s\n", (const char *) warnings->pdata[i]);
 }
 
 /* What the freeze deadline needs to run us again: our command line
- * without the phase, which the parser has moved to the end. */
-static char **rerun_argv(int argc, char **argv) {
-        char **r = g_new0(char *, argc);
+ * without the arguments (the phase, and another platform's scriptArg or
+ * disk list), which the parser has moved to the end. */
+static char **rerun_argv(int args_start, char **argv) {
+        char **r = g_new0(char *, args_start + 1);
 
-        for (int i = 0; i < argc - 1; i++)
+        for (int i = 0; i < args_start; i++)
                 r[i] = g_strdup(argv[i]);
         return r;
 }
@@ -259,6 +308,7 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
         for (guint i = 0; i < warnings->len; i++)
                 fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
         trust_search_path(trust, settings, env, path_problems);
+        caller_env(cli, settings, env, fired != NULL);
         for (guint i = 0; i < path_problems->len; i++)
                 fh_log_message(log, LOG_WARNING, "untrusted", "%s: %s", (const char *) path_problems->pdata[i],
                                settings->strict_modes ? "dropped from the hooks' PATH"
@@ -346,7 +396,7 @@ int main(int argc, char **argv) {
                 break;
         case FH_ACTION_STATUS:
                 print_warnings(warnings);
-                status = print_status(trust, &settings, cli.json);
+                status = print_status_and_platforms(trust, &settings, cli.json);
                 break;
         case FH_ACTION_CHECK:
                 status = fh_check(stdout, &settings, cli.config, warnings);
@@ -354,8 +404,14 @@ int main(int argc, char **argv) {
         case FH_ACTION_DEADLINE_FIRE:
                 status = fire(&cli, &settings, trust, warnings);
                 break;
+        case FH_ACTION_ATTACH:
+                status = fh_attach(stdout, stderr, settings.root, cli.platform, trust);
+                break;
+        case FH_ACTION_DETACH:
+                status = fh_detach(stdout, stderr, settings.root, cli.platform, trust);
+                break;
         default: {
-                g_auto(GStrv) rerun = rerun_argv(argc, argv);
+                g_auto(GStrv) rerun = rerun_argv(cli.args_start, argv);
                 status = run(&cli, &settings, trust, warnings, rerun, NULL);
                 break;
         }

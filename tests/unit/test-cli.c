@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "defaults.h"
 #include "env.h"
+#include "platform.h"
 #include "testlib.h"
 
 static int parse(struct fh_cli *cli, char **error, ...) {
@@ -146,6 +147,52 @@ static void test_usage_errors(void **state) {
         }
 }
 
+/* Issue 13: --attach/--detach/--root and the other platforms' calls. */
+static void test_attach_and_callers(void **state) {
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL;
+        struct fh_cli cli;
+
+        assert_int_equal(parse(&cli, &e1, "fsfreeze-hook", "--attach=gce", "--root=/img", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_ATTACH);
+        assert_int_equal(cli.platform, FH_PLATFORM_GCE);
+        assert_string_equal(cli.root, "/img");
+        assert_int_equal(cli.caller.platform, -1);
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e1, "fsfreeze-hook", "--detach=azure", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_DETACH);
+        assert_int_equal(cli.platform, FH_PLATFORM_AZURE);
+        assert_null(cli.root);
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e2, "fsfreeze-hook", "--attach=hyperv", NULL), -EINVAL);
+        assert_non_null(strstr(e2, "unknown platform 'hyperv'"));
+        assert_int_equal(parse(&cli, &e3, "fsfreeze-hook", "--caller=esx", "freeze", NULL), -EINVAL);
+        assert_non_null(strstr(e3, "unknown platform 'esx'"));
+        assert_int_equal(parse(&cli, &e4, "fsfreeze-hook", "--attach=vmware", "freeze", NULL), -EINVAL);
+        assert_non_null(strstr(e4, "unexpected argument 'freeze'"));
+
+        /* Google's agent: pre.sh "DISKS"; options may come first. */
+        assert_int_equal(parse(&cli, &e5, "/etc/google/snapshots/pre.sh", "--config=/x", "1/2,3/4", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_RUN);
+        assert_int_equal(cli.phase, FH_PHASE_FREEZE);
+        assert_int_equal(cli.caller.platform, FH_PLATFORM_GCE);
+        assert_string_equal(cli.caller.arg, "1/2,3/4");
+        /* What the freeze deadline runs again: the options, no argument. */
+        assert_int_equal(cli.args_start, 2);
+        fh_cli_done(&cli);
+        /* A Nutanix wrapper: --caller=nutanix freeze. */
+        assert_int_equal(parse(&cli, &e5, "/usr/sbin/fsfreeze-hook", "--caller=nutanix", "freeze", NULL), 0);
+        assert_int_equal(cli.caller.platform, FH_PLATFORM_NUTANIX);
+        assert_int_equal(cli.phase, FH_PHASE_FREEZE);
+        fh_cli_done(&cli);
+        /* vmtoolsd's freezeFail: a thaw. */
+        assert_int_equal(parse(&cli, &e5, "/etc/vmware-tools/backupScripts.d/fsfreeze-hook", "freezeFail", "", NULL),
+                         0);
+        assert_int_equal(cli.phase, FH_PHASE_THAW);
+        assert_true(cli.caller.freeze_failed);
+        assert_int_equal(cli.args_start, 1);
+        fh_cli_done(&cli);
+}
+
 static void test_help_and_version_need_no_phase(void **state) {
         g_autofree char *error = NULL;
         struct fh_cli cli;
@@ -207,6 +254,7 @@ int main(void) {
                 cmocka_unit_test(test_usage_errors),
                 cmocka_unit_test(test_help_and_version_need_no_phase),
                 cmocka_unit_test(test_commands_take_no_phase),
+                cmocka_unit_test(test_attach_and_callers),
                 cmocka_unit_test(test_env_adds_path_only_when_missing),
                 cmocka_unit_test(test_env_unset_keeps_the_rest),
         };

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "attach.h"
+#include "defaults.h"
+#include "escape.h"
+
+/* The path the entry points name: the binary as installed in the image. */
+#define INSTALLED PROGRAM_DIR "/fsfreeze-hook"
+#define VMWARE_LINK "/etc/vmware-tools/backupScripts.d/fsfreeze-hook"
+/* Ours to choose: Azure's default plugin path is /etc/azure
+ * (VMSnapshotPluginHost.conf's pluginPath0). */
+#define AZURE_PRE "/etc/azure/fsfreeze-hook-pre"
+#define AZURE_POST "/etc/azure/fsfreeze-hook-post"
+/* Enough for any wrapper or configuration of ours; more is not ours. */
+#define READ_MAX (64 * 1024)
+
+enum kind {
+        KIND_LINK,              /* a symlink to INSTALLED */
+        KIND_WRAPPER,           /* a 0700 sh script that execs it */
+        KIND_AZURE_CONFIG,      /* Azure's script configuration (JSON) */
+};
+
+struct entry {
+        const char *path;       /* in the image */
+        enum kind kind;
+        const char *phase;      /* a wrapper's: freeze or thaw */
+        mode_t dir_mode;        /* its directory's, when we create it */
+};
+
+static const char *const state_names[_FH_ATTACH_STATE_MAX] = {
+        [FH_ATTACH_ABSENT] = "absent",
+        [FH_ATTACH_OURS] = "ours",
+        [FH_ATTACH_PARTIAL] = "partial",
+        [FH_ATTACH_FOREIGN] = "foreign",
+};
+
+const char *fh_attach_state_to_string(enum fh_attach_state s) {
+        return s < _FH_ATTACH_STATE_MAX ? state_names[s] : NULL;
+}
+
+/* Each platform's files, in the order they are installed (removed in
+ * reverse: Azure's configuration names the wrappers, so it comes last). */
+static guint entries(enum fh_platform p, struct entry ret[static 3]) {
+        const struct fh_platform_info *i = fh_platform_info(p);
+
+        switch (p) {
+        case FH_PLATFORM_VMWARE:
+                ret[0] = (struct entry) { VMWARE_LINK, KIND_LINK, NULL, 0755 };
+                return 1;
+        case FH_PLATFORM_GCE:
+                ret[0] = (struct entry) { i->pre_script, KIND_LINK, NULL, 0700 };
+                ret[1] = (struct entry) { i->post_script, KIND_LINK, NULL, 0700 };
+                return 2;
+        case FH_PLATFORM_NUTANIX:
+                ret[0] = (struct entry) { i->pre_script, KIND_WRAPPER, "freeze", 0755 };
+                ret[1] = (struct entry) { i->post_script, KIND_WRAPPER, "thaw", 0755 };
+                return 2;
+        case FH_PLATFORM_AZURE:
+                /* Until the JSON reader is merged: nothing. */
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+/* --- what we write ---------------------------------------------------------- */
+
+/* LF only, POSIX sh (dash runs Azure's): Nutanix refuses control
+ * characters, Azure runs it with "sh WRAPPER params...". */
+static char *wrapper_text(enum fh_platform p, const char *phase) {
+        const char *name = fh_platform_to_string(p);
+
+        return g_strdup_printf("#!/bin/sh\n" FH_ATTACH_MARKER "%s: remove with fsfreeze-hook --detach=%s\n"
+                               "exec " INSTALLED " --caller=%s %s \"$@\"\n", name, name, name, phase);
+}
+
+/* Until the JSON reader is merged: none is ours, none is written. */
+static char *azure_config_text(void) {
+        return g_strdup("");
+}
+
+static bool azure_config_is_ours(const char *text, size_t len) {
+        return false;
+}
+
+static char *expected_text(enum fh_platform p, const struct entry *e) {
+        return e->kind == KIND_WRAPPER ? wrapper_text(p, e->phase) : azure_config_text();
+}
+
+static mode_t expected_mode(const struct entry *e) {
+        return e->kind == KIND_WRAPPER ? 0700 : 0600;
+}
+
+/* --- walking the image without following links -------------------------------- */
+
+/* Opens 'dir' (absolute, in the image) below 'root_fd' one component at a
+ * time with O_NOFOLLOW, creating missing ones if 'create' (the last with
+ * 'mode', the others 0755). A symlink on the way is never followed: an
+ * image's absolute link points out of it, and a planted one anywhere.
+ * Returns an O_PATH descriptor, or -ENOENT, or -ELOOP/-ENOTDIR with
+ * *ret_where, the image path of the component. */
+static int open_dir(int root_fd, const char *dir, bool create, mode_t mode, char **ret_where) {
+        g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
+        g_autoptr(GString) where = g_string_new("");
+        int fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
+
+        for (guint i = 0; fd >= 0 && parts[i]; i++) {
+                bool last = !parts[i + 1];
+                struct stat st;
+                int next;
+
+                if (!*parts[i])
+                        continue;
+                g_string_append_printf(where, "/%s", parts[i]);
+                if (create && mkdirat(fd, parts[i], last ? mode : 0755) < 0 && errno != EEXIST)
+                        next = -errno;
+                else
+                        next = openat(fd, parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0 && errno == ENOTDIR) {
+                        next = fstatat(fd, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)
+                                       ? -ELOOP : -ENOTDIR;
+                        *ret_where = g_strdup(where->str);
+                } else if (next < 0)
+                        next = -errno;
+                close(fd);
+                fd = next;
+        }
+        return fd;
+}
+
+static int open_root(const char *root) {
+        int fd = open(root && *root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* --- what is there -------------------------------------------------------------- */
+
+enum found {
+        FOUND_ABSENT,
+        FOUND_OURS,
+        FOUND_STALE,            /* ours, but not what we would write now */
+        FOUND_FOREIGN,
+};
+
+static char *read_entry(int dir_fd, const char *name, size_t *ret_len) {
+        g_autofree char *buf = g_malloc(READ_MAX + 1);
+        int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        ssize_t n = -1;
+
+        if (fd >= 0) {
+                n = read(fd, buf, READ_MAX + 1);
+                close(fd);
+        }
+        if (n < 0 || n > READ_MAX)
+                return NULL;
+        buf[n] = 0;
+        *ret_len = (size_t) n;
+        return g_steal_pointer(&buf);
+}
+
+static bool wrapper_is_ours(const char *text) {
+        const char *nl = strchr(text, '\n');
+
+        return nl && g_str_has_prefix(nl + 1, FH_ATTACH_MARKER);
+}
+
+/* What is at entry 'e' in 'dir_fd'; for a foreign one *ret_why says what
+ * it is. */
+static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, char **ret_why) {
+        g_autofree char *base = g_path_get_basename(e->path), *text = NULL, *want = NULL;
+        struct stat st;
+        size_t len = 0;
+
+        if (fstatat(dir_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return FOUND_ABSENT;
+        if (e->kind == KIND_LINK) {
+                if (S_ISLNK(st.st_mode)) {
+                        char buf[4096];
+                        ssize_t n = readlinkat(dir_fd, base, buf, sizeof buf - 1);
+
+                        if (n >= 0 && (buf[n] = 0, g_str_equal(buf, INSTALLED)))
+                                return FOUND_OURS;
+                        *ret_why = g_strdup_printf("a symlink to %s", n >= 0 ? buf : "?");
+                } else
+                        *ret_why = g_strdup(S_ISREG(st.st_mode) ? "a file" : "not a symlink");
+                return FOUND_FOREIGN;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                *ret_why = g_strdup(S_ISLNK(st.st_mode) ? "a symlink (not followed)" : "not a regular file");
+                return FOUND_FOREIGN;
+        }
+        text = read_entry(dir_fd, base, &len);
+        if (!text || (e->kind == KIND_WRAPPER ? !wrapper_is_ours(text) : !azure_config_is_ours(text, len))) {
+                *ret_why = g_strdup(e->kind == KIND_WRAPPER ? "a script without fsfreeze-hook's marker line"
+                                                            : "a configuration that does not name fsfreeze-hook");
+                return FOUND_FOREIGN;
+        }
+        want = expected_text(p, e);
+        if (!g_str_equal(text, want) || (st.st_mode & 07777) != expected_mode(e) || st.st_uid != geteuid())
+                return FOUND_STALE;
+        return FOUND_OURS;
+}
+
+/* One entry as found: its directory (an O_PATH fd, or -errno) and what
+ * is there. */
+struct look {
+        int dir_fd;
+        enum found found;
+        char *problem;          /* foreign or unreachable: the file, what it is */
+};
+
+static void look_done(struct look *l) {
+        if (l->dir_fd >= 0)
+                close(l->dir_fd);
+        g_clear_pointer(&l->problem, g_free);
+}
+
+static void look_at(int root_fd, const char *root, enum fh_platform p, const struct entry *e, bool create,
+                    struct look *ret) {
+        g_autofree char *dir = g_path_get_dirname(e->path), *where = NULL, *why = NULL;
+        g_autofree char *shown = NULL, *full = NULL;
+
+        *ret = (struct look) { .found = FOUND_ABSENT };
+        ret->dir_fd = open_dir(root_fd, dir, create, e->dir_mode, &where);
+        if (ret->dir_fd == -ELOOP || ret->dir_fd == -ENOTDIR) {
+                full = fh_platform_path(root, where);
+                shown = fh_escape_dup(full);
+                ret->problem = g_strdup_printf("%s is %s: not followed", shown,
+                                               ret->dir_fd == -ELOOP ? "a symlink" : "not a directory");
+                ret->found = FOUND_FOREIGN;
+                return;
+        }
+        if (ret->dir_fd < 0)
+                return;         /* missing: nothing there */
+        ret->found = probe(ret->dir_fd, p, e, &why);
+        if (ret->found == FOUND_FOREIGN) {
+                full = fh_platform_path(root, e->path);
+                shown = fh_escape_dup(full);
+                ret->problem = g_strdup_printf("%s is not ours (%s)", shown, why);
+        }
+}
+
+enum fh_attach_state fh_attach_state(const char *root, enum fh_platform p, char **ret_problem) {
+        struct entry e[3];
+        guint n = entries(p, e), ours = 0;
+        int root_fd = open_root(root);
+
+        for (guint i = 0; root_fd >= 0 && i < n; i++) {
+                struct look l;
+
+                look_at(root_fd, root, p, &e[i], false, &l);
+                if (l.found == FOUND_FOREIGN) {
+                        *ret_problem = g_steal_pointer(&l.problem);
+                        look_done(&l);
+                        close(root_fd);
+                        return FH_ATTACH_FOREIGN;
+                }
+                ours += l.found != FOUND_ABSENT;
+                look_done(&l);
+        }
+        if (root_fd >= 0)
+                close(root_fd);
+        return ours == 0 ? FH_ATTACH_ABSENT : ours == n ? FH_ATTACH_OURS : FH_ATTACH_PARTIAL;
+}
+
+bool fh_attach_agent_installed(const char *root, enum fh_platform p) {
+        const struct fh_platform_info *i = fh_platform_info(p);
+
+        for (const char *const *a = i ? i->agents : NULL; a && *a; a++) {
+                g_autofree char *path = fh_platform_path(root, *a);
+
+                if (access(path, F_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* --- writing ---------------------------------------------------------------------- */
+
+/* Writes 'text' to a new temporary file in 'dir_fd' with 'mode', then
+ * renames it to 'name': never over anything unless 'replace' (our own
+ * stale file), so a file that appeared meanwhile is not lost. */
+static int write_entry(int dir_fd, const char *name, const char *text, mode_t mode, bool replace) {
+        g_autofree char *tmp = NULL;
+        size_t len = strlen(text);
+        int fd = -1, r = 0;
+
+        for (int tries = 0; fd < 0 && tries < 16; tries++) {
+                g_free(tmp);
+                tmp = g_strdup_printf(".%s.%08x", name, g_random_int());
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        if (fd < 0)
+                return -EEXIST;
+        if (write(fd, text, len) != (ssize_t) len || fchmod(fd, mode) < 0 || fsync(fd) < 0)
+                r = errno ? -errno : -EIO;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat2(dir_fd, tmp, dir_fd, name, replace ? 0 : RENAME_NOREPLACE) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+static int install(int dir_fd, enum fh_platform p, const struct entry *e, bool replace) {
+        g_autofree char *base = g_path_get_basename(e->path), *text = NULL;
+
+        if (e->kind == KIND_LINK)
+                return symlinkat(INSTALLED, dir_fd, base) < 0 ? -errno : 0;
+        text = expected_text(p, e);
+        return write_entry(dir_fd, base, text, expected_mode(e), replace);
+}
+
+/* What to do about somebody else's file in our place. */
+static void refuse(FILE *err, enum fh_platform p, const char *problem) {
+        const char *name = fh_platform_to_string(p);
+
+        fprintf(err, "fsfreeze-hook: %s: not replaced (fix: it is somebody else's; to have its work done under "
+                "every caller, make it a hook in " DEFAULT_HOOKS_DIR " (see fsfreeze-hook(8)) and remove it, or "
+                "move it away; then run fsfreeze-hook --attach=%s again)\n", problem, name);
+}
+
+/* As root: the directory must be one the trust policy accepts, or what we
+ * install there could be replaced by whoever else may write it. */
+static int trusted_dir(FILE *err, struct fh_trust *trust, const char *root, const struct entry *e) {
+        g_autofree char *dir = g_path_get_dirname(e->path), *full = NULL, *problem = NULL;
+
+        if (!trust)
+                return 0;
+        full = fh_platform_path(root, dir);
+        if (fh_trust_check_new_dir(trust, full, &problem) != -EPERM)
+                return 0;
+        fprintf(err, "fsfreeze-hook: %s: nothing written there\n", problem);
+        return -EPERM;
+}
+
+/* Everything looked at first: either all of it is installed, or nothing. */
+static int check_all(FILE *err, int root_fd, const char *root, enum fh_platform p, const struct entry *e, guint n,
+                     bool *ret_done) {
+        bool refused = false, done = true;
+
+        for (guint i = 0; i < n; i++) {
+                struct look l;
+
+                look_at(root_fd, root, p, &e[i], false, &l);
+                if (l.found == FOUND_FOREIGN) {
+                        refuse(err, p, l.problem);
+                        refused = true;
+                }
+                done &= l.found == FOUND_OURS;
+                look_done(&l);
+        }
+        *ret_done = done;
+        return refused ? -EEXIST : 0;
+}
+
+int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct fh_trust *trust) {
+        const char *name = fh_platform_to_string(p);
+        struct entry e[3];
+        guint n = entries(p, e);
+        int root_fd = open_root(root), status = 0;
+        bool done;
+
+        if (root_fd < 0) {
+                fprintf(err, "fsfreeze-hook: root %s: %s\n", root, g_strerror(-root_fd));
+                return 1;
+        }
+        if (n == 0) {
+                fprintf(err, "fsfreeze-hook: --attach=%s is not supported yet\n", name);
+                close(root_fd);
+                return 1;
+        }
+        if (check_all(err, root_fd, root, p, e, n, &done) < 0 || done) {
+                if (done)
+                        fprintf(out, "%s: already attached\n", name);
+                close(root_fd);
+                return done ? 0 : 1;
+        }
+        for (guint i = 0; i < n && status == 0; i++) {
+                g_autofree char *full = fh_platform_path(root, e[i].path), *shown = fh_escape_dup(full);
+                struct look l;
+                int r = trusted_dir(err, trust, root, &e[i]);
+
+                if (r < 0) {
+                        status = 1;
+                        break;
+                }
+                look_at(root_fd, root, p, &e[i], true, &l);
+                if (l.found == FOUND_FOREIGN) {
+                        refuse(err, p, l.problem);
+                        r = -EEXIST;
+                } else if (l.dir_fd < 0)
+                        r = l.dir_fd;
+                else if (l.found != FOUND_OURS)
+                        r = install(l.dir_fd, p, &e[i], l.found == FOUND_STALE);
+                if (r < 0 && r != -EEXIST)
+                        fprintf(err, "fsfreeze-hook: %s: cannot install: %s\n", shown, g_strerror(-r));
+                else if (r == 0 && l.found != FOUND_OURS)
+                        fprintf(out, "%s: %s %s\n", name, l.found == FOUND_STALE ? "updated" : "installed", shown);
+                status = r < 0;
+                look_done(&l);
+        }
+        close(root_fd);
+        if (status == 0)
+                fprintf(out, "%s: attached: its agent now runs fsfreeze-hook, which runs the hooks of "
+                        DEFAULT_HOOKS_DIR "\n", name);
+        return status;
+}
+
+int fh_detach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct fh_trust *trust) {
+        const char *name = fh_platform_to_string(p);
+        struct entry e[3];
+        guint n = entries(p, e), removed = 0;
+        int root_fd = open_root(root), status = 0;
+
+        if (root_fd < 0) {
+                fprintf(err, "fsfreeze-hook: root %s: %s\n", root, g_strerror(-root_fd));
+                return 1;
+        }
+        for (guint i = n; i-- > 0;) {
+                g_autofree char *full = fh_platform_path(root, e[i].path), *shown = fh_escape_dup(full);
+                g_autofree char *base = g_path_get_basename(e[i].path);
+                struct look l;
+
+                look_at(root_fd, root, p, &e[i], false, &l);
+                if (l.found == FOUND_FOREIGN)
+                        fprintf(out, "%s: %s: left alone\n", name, l.problem);
+                else if (l.found != FOUND_ABSENT && unlinkat(l.dir_fd, base, 0) < 0) {
+                        fprintf(err, "fsfreeze-hook: %s: cannot remove: %s\n", shown, g_strerror(errno));
+                        status = 1;
+                } else if (l.found != FOUND_ABSENT) {
+                        fprintf(out, "%s: removed %s\n", name, shown);
+                        removed++;
+                }
+                look_done(&l);
+        }
+        close(root_fd);
+        if (removed == 0 && status == 0)
+                fprintf(out, "%s: not attached\n", name);
+        return status;
+}
+
+/* --- status ------------------------------------------------------------------------ */
+
+static const char *state_text(enum fh_attach_state s) {
+        switch (s) {
+        case FH_ATTACH_OURS:
+                return "attached";
+        case FH_ATTACH_PARTIAL:
+                return "partly attached (fix: fsfreeze-hook --attach again)";
+        default:
+                return "not attached";
+        }
+}
+
+void fh_attach_print_status(FILE *out, const char *root) {
+        fprintf(out, "Platforms:\n");
+        for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
+                g_autofree char *problem = NULL;
+                enum fh_attach_state s = fh_attach_state(root, p, &problem);
+
+                fprintf(out, "  %s: %s%s%s; agent %s\n", fh_platform_to_string(p), state_text(s),
+                        problem ? ": " : "", problem ? problem : "",
+                        fh_attach_agent_installed(root, p) ? "installed" : "not installed");
+        }
+}
