@@ -54,5 +54,10 @@ bool fh_attach_agent_installed(const char *root, enum fh_platform p);
 int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct fh_trust *trust);
 int fh_detach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct fh_trust *trust);
 
+/* One line about platform 'p': "vmware: attached; agent installed",
+ * "gce: not attached: FILE is not ours (a file); agent not installed",
+ * "gce: partly attached (fix: ...)" (g_free). */
+char *fh_attach_describe(const char *root, enum fh_platform p, enum fh_attach_state *ret_state);
+
 /* Each platform's state, for --status ("Platforms:" lines) and --check. */
 void fh_attach_print_status(FILE *out, const char *root);

@@ -454,25 +454,34 @@ int fh_detach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
 
 /* --- status ------------------------------------------------------------------------ */
 
-static const char *state_text(enum fh_attach_state s) {
+static char *state_text(enum fh_attach_state s, enum fh_platform p) {
         switch (s) {
         case FH_ATTACH_OURS:
-                return "attached";
+                return g_strdup("attached");
         case FH_ATTACH_PARTIAL:
-                return "partly attached (fix: fsfreeze-hook --attach again)";
+                return g_strdup_printf("partly attached (fix: fsfreeze-hook --attach=%s)", fh_platform_to_string(p));
         default:
-                return "not attached";
+                return g_strdup("not attached");
         }
+}
+
+char *fh_attach_describe(const char *root, enum fh_platform p, enum fh_attach_state *ret_state) {
+        g_autofree char *problem = NULL, *state = NULL;
+        enum fh_attach_state s = fh_attach_state(root, p, &problem);
+
+        state = state_text(s, p);
+        if (ret_state)
+                *ret_state = s;
+        return g_strdup_printf("%s: %s%s%s; agent %s", fh_platform_to_string(p), state,
+                               problem ? ": " : "", problem ? problem : "",
+                               fh_attach_agent_installed(root, p) ? "installed" : "not installed");
 }
 
 void fh_attach_print_status(FILE *out, const char *root) {
         fprintf(out, "Platforms:\n");
         for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
-                g_autofree char *problem = NULL;
-                enum fh_attach_state s = fh_attach_state(root, p, &problem);
+                g_autofree char *line = fh_attach_describe(root, p, NULL);
 
-                fprintf(out, "  %s: %s%s%s; agent %s\n", fh_platform_to_string(p), state_text(s),
-                        problem ? ": " : "", problem ? problem : "",
-                        fh_attach_agent_installed(root, p) ? "installed" : "not installed");
+                fprintf(out, "  %s\n", line);
         }
 }

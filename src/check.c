@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "check.h"
 #include "env.h"
 #include "escape.h"
@@ -275,6 +276,20 @@ static void check_hook_groups(struct report *r, const struct fh_settings *s, con
         }
 }
 
+/* The other platforms' entry points (--attach): one that is partly there
+ * is a problem (its agent would run half a pair); the rest is said. */
+static void check_platforms(struct report *r, const struct fh_settings *s) {
+        for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
+                enum fh_attach_state state;
+                g_autofree char *line = fh_attach_describe(s->root, p, &state);
+
+                if (state == FH_ATTACH_PARTIAL)
+                        problem(r, "platform %s", line);
+                else
+                        fprintf(r->out, "note: platform %s\n", line);
+        }
+}
+
 int fh_check(FILE *out, const struct fh_settings *s, const char *config_path, GPtrArray *config_warnings) {
         struct report r = { .out = out };
         g_autoptr(fh_trust) trust = fh_trust_new(0);
@@ -313,6 +328,7 @@ int fh_check(FILE *out, const struct fh_settings *s, const char *config_path, GP
                         fprintf(out, "note: %s will be skipped: %s\n", shown, item->why);
         }
         check_hook_groups(&r, s, plan, config_path);
+        check_platforms(&r, s);
 
         if (r.problems)
                 fprintf(out, "%u problem%s found; %u hook%s would run\n", r.problems, r.problems == 1 ? "" : "s",

@@ -63,6 +63,16 @@ static void cmd(struct fx *f, struct tl_run *r, const char *command) {
         tl_run(argv, NULL, 60000, r);
 }
 
+/* --check on an empty hook directory: only the platforms to report. */
+static void check(struct fx *f, struct tl_run *r) {
+        g_autofree char *hooks = g_build_filename(f->top, "hooks", NULL);
+        char *argv[] = { (char *) tl_binary(), "--config=/dev/null", f->state_opt, f->root_opt, "-d", hooks, "--check",
+                         NULL };
+
+        g_mkdir(hooks, 0755);
+        tl_run(argv, NULL, 60000, r);
+}
+
 static char *in_root(struct fx *f, const char *path) {
         return g_build_filename(f->top, path, NULL);
 }
@@ -136,6 +146,11 @@ static void test_vmware(void **state) {
         assert_non_null(strstr(r.out, "vmware: attached"));
         assert_non_null(strstr(r.out, "agent not installed"));
         tl_run_clear(&r);
+        check(f, &r);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "note: platform vmware: attached; agent not installed\n"));
+        assert_non_null(strstr(r.out, "note: platform gce: not attached; agent not installed\n"));
+        tl_run_clear(&r);
 
         cmd(f, &r, "--detach=vmware");
         assert_int_equal(r.status, 0);
@@ -152,7 +167,7 @@ static void test_vmware(void **state) {
  * as the agent creates it (snapshot_listener.go:186-191). */
 static void test_gce(void **state) {
         struct fx *f = *state;
-        g_autofree char *pre = NULL, *post = NULL;
+        g_autofree char *pre = NULL, *post = NULL, *post_path = NULL;
         struct tl_run r = { 0 };
 
         cmd(f, &r, "--attach=gce");
@@ -168,6 +183,21 @@ static void test_gce(void **state) {
         cmd(f, &r, "--attach=gce");
         assert_int_equal(r.status, 0);
         assert_non_null(strstr(r.out, "already attached"));
+        tl_run_clear(&r);
+        /* One of the pair gone: --check says how to repair it; the agent
+         * installed (its binary in the image), --status says so. */
+        post_path = in_root(f, "/etc/google/snapshots/post.sh");
+        assert_int_equal(unlink(post_path), 0);
+        plant(f, "/usr/bin/google_guest_agent", "", 0755);
+        check(f, &r);
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.out, "gce: partly attached (fix: fsfreeze-hook --attach=gce)"));
+        tl_run_clear(&r);
+        cmd(f, &r, "--status");
+        assert_non_null(strstr(r.out, "gce: partly attached (fix: fsfreeze-hook --attach=gce); agent installed"));
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=gce");
+        assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         cmd(f, &r, "--detach=gce");
         assert_int_equal(r.status, 0);
