@@ -61,3 +61,7 @@ char *fh_attach_describe(const char *root, enum fh_platform p, enum fh_attach_st
 
 /* Each platform's state, for --status ("Platforms:" lines) and --check. */
 void fh_attach_print_status(FILE *out, const char *root);
+/* The same as the JSON array of --status --json's "platforms": objects
+ * with "name", "entry_point" (absent, ours, partial, foreign),
+ * "agent_installed" and "problem" (a string or null). */
+void fh_attach_status_json(GString *s, const char *root);

@@ -18,3 +18,6 @@ int fh_print_status(FILE *out, const char *state_dir, bool json);
  * written to STATE_DIR/status.json after each phase. *ret_status as the
  * exit status of fh_print_status(). */
 char *fh_status_json(const char *state_dir, int *ret_status);
+/* The same, with the other platforms' files of the image at 'root'
+ * (--root=DIR; NULL: the running system) under "platforms". */
+char *fh_status_json_root(const char *state_dir, const char *root, int *ret_status);

@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "defaults.h"
 #include "escape.h"
+#include "json.h"
 
 /* The path the entry points name: the binary as installed in the image. */
 #define INSTALLED PROGRAM_DIR "/fsfreeze-hook"
@@ -64,8 +65,10 @@ static guint entries(enum fh_platform p, struct entry ret[static 3]) {
                 ret[1] = (struct entry) { i->post_script, KIND_WRAPPER, "thaw", 0755 };
                 return 2;
         case FH_PLATFORM_AZURE:
-                /* Until the JSON reader is merged: nothing. */
-                return 0;
+                ret[0] = (struct entry) { AZURE_PRE, KIND_WRAPPER, "freeze", 0755 };
+                ret[1] = (struct entry) { AZURE_POST, KIND_WRAPPER, "thaw", 0755 };
+                ret[2] = (struct entry) { i->config, KIND_AZURE_CONFIG, NULL, 0755 };
+                return 3;
         default:
                 return 0;
         }
@@ -82,13 +85,39 @@ static char *wrapper_text(enum fh_platform p, const char *phase) {
                                "exec " INSTALLED " --caller=%s %s \"$@\"\n", name, name, name, phase);
 }
 
-/* Until the JSON reader is merged: none is ours, none is written. */
+/* Azure's script configuration (keys: azure-linux-extensions VMBackup
+ * ScriptRunner.py get_config): our wrappers, no parameters (the
+ * template's ["", ""] would pass two empty ones), no retries (they do
+ * nothing anyway), the host's own cap as the timeout (the extension never
+ * kills a script; our time limits bound the hooks), the backup going on
+ * if a hook fails (as under qemu-ga), and the extension's own freeze. */
 static char *azure_config_text(void) {
-        return g_strdup("");
+        g_autofree char *name = fh_json_quote(FH_ATTACH_PLUGIN_NAME);
+        g_autofree char *pre = fh_json_quote(AZURE_PRE), *post = fh_json_quote(AZURE_POST);
+
+        return g_strdup_printf("{\n"
+                               "    \"pluginName\": %s,\n"
+                               "    \"preScriptLocation\": %s,\n"
+                               "    \"postScriptLocation\": %s,\n"
+                               "    \"preScriptParams\": [],\n"
+                               "    \"postScriptParams\": [],\n"
+                               "    \"preScriptNoOfRetries\": 0,\n"
+                               "    \"postScriptNoOfRetries\": 0,\n"
+                               "    \"timeoutInSeconds\": 1800,\n"
+                               "    \"continueBackupOnFailure\": true,\n"
+                               "    \"fsFreezeEnabled\": true\n"
+                               "}\n", name, pre, post);
 }
 
+/* Ours: JSON whose "pluginName" is ours. */
 static bool azure_config_is_ours(const char *text, size_t len) {
-        return false;
+        g_autoptr(fh_json) doc = NULL;
+        const char *name;
+
+        if (fh_json_parse(text, len, &doc, NULL) < 0)
+                return false;
+        name = fh_json_string(fh_json_member(doc, "pluginName"));
+        return name && g_str_equal(name, FH_ATTACH_PLUGIN_NAME);
 }
 
 static char *expected_text(enum fh_platform p, const struct entry *e) {
@@ -377,11 +406,6 @@ int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
                 fprintf(err, "fsfreeze-hook: root %s: %s\n", root, g_strerror(-root_fd));
                 return 1;
         }
-        if (n == 0) {
-                fprintf(err, "fsfreeze-hook: --attach=%s is not supported yet\n", name);
-                close(root_fd);
-                return 1;
-        }
         if (check_all(err, root_fd, root, p, e, n, &done) < 0 || done) {
                 if (done)
                         fprintf(out, "%s: already attached\n", name);
@@ -484,4 +508,21 @@ void fh_attach_print_status(FILE *out, const char *root) {
 
                 fprintf(out, "  %s\n", line);
         }
+}
+
+void fh_attach_status_json(GString *s, const char *root) {
+        g_string_append_c(s, '[');
+        for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
+                g_autofree char *problem = NULL, *shown = NULL, *quoted = NULL;
+                enum fh_attach_state st = fh_attach_state(root, p, &problem);
+
+                /* Already escaped as the log shows names: valid UTF-8. */
+                quoted = problem ? fh_json_quote(problem) : NULL;
+                g_string_append_printf(s, "%s{\"name\": \"%s\", \"entry_point\": \"%s\", \"agent_installed\": %s, "
+                                       "\"problem\": %s}", p ? ", " : "", fh_platform_to_string(p),
+                                       fh_attach_state_to_string(st),
+                                       fh_attach_agent_installed(root, p) ? "true" : "false",
+                                       quoted ? quoted : "null");
+        }
+        g_string_append_c(s, ']');
 }

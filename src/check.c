@@ -286,7 +286,7 @@ static void check_platforms(struct report *r, const struct fh_settings *s) {
                 if (state == FH_ATTACH_PARTIAL)
                         problem(r, "platform %s", line);
                 else
-                        fprintf(r->out, "note: platform %s\n", line);
+                        fprintf(r->out, "platform %s\n", line);
         }
 }
 

@@ -246,7 +246,8 @@ static void caller_env(const struct fh_cli *cli, const struct fh_settings *s, st
 /* --status as root: records in a directory others could write may be
  * forged. */
 static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
-        g_autofree char *problem = NULL, *shown = NULL;
+        g_autofree char *problem = NULL, *shown = NULL, *doc = NULL;
+        int status;
 
         if (trust && fh_trust_check_new_dir(trust, s->state_dir, &problem) == -EPERM) {
                 shown = fh_escape_dup(s->state_dir);
@@ -254,17 +255,17 @@ static int print_status(struct fh_trust *trust, const struct fh_settings *s, boo
                         shown, problem);
                 return EXIT_FAILURE;
         }
-        return fh_print_status(stdout, s->state_dir, json);
-}
-
-/* --status: the records, then (as text) each platform's entry point. */
-static int print_status_and_platforms(struct fh_trust *trust, const struct fh_settings *s, bool json) {
-        int status = print_status(trust, s, json);
-
-        if (!json)
+        /* Then each platform's entry point, of the image at --root. */
+        if (!json) {
+                status = fh_print_status(stdout, s->state_dir, false);
                 fh_attach_print_status(stdout, s->root);
+                return status;
+        }
+        doc = fh_status_json_root(s->state_dir, s->root, &status);
+        fputs(doc, stdout);
         return status;
 }
+
 
 static void print_warnings(GPtrArray *warnings) {
         for (guint i = 0; i < warnings->len; i++)
@@ -396,7 +397,7 @@ int main(int argc, char **argv) {
                 break;
         case FH_ACTION_STATUS:
                 print_warnings(warnings);
-                status = print_status_and_platforms(trust, &settings, cli.json);
+                status = print_status(trust, &settings, cli.json);
                 break;
         case FH_ACTION_CHECK:
                 status = fh_check(stdout, &settings, cli.config, warnings);

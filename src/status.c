@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "attach.h"
 #include "escape.h"
 #include "freeze_deadline.h"
 #include "state.h"
@@ -189,7 +190,7 @@ static void json_record(GString *s, const struct fh_state_record *r) {
         g_string_append(s, "]}");
 }
 
-static GString *json_document(const char *state_dir, struct fh_state_record *freeze, int rf,
+static GString *json_document(const char *state_dir, const char *root, struct fh_state_record *freeze, int rf,
                               struct fh_state_record *thaw, int rt) {
         GString *s = g_string_new("{\"version\": " G_STRINGIFY(FH_STATUS_VERSION) ", \"state_dir\": ");
 
@@ -201,6 +202,8 @@ static GString *json_document(const char *state_dir, struct fh_state_record *fre
         json_record(s, thaw);
         g_string_append(s, ", \"deadline\": ");
         fh_freeze_deadline_json(s, state_dir);
+        g_string_append(s, ", \"platforms\": ");
+        fh_attach_status_json(s, root);
         g_string_append_printf(s, ", \"errors\": [%s%s%s]}\n", rf == -EBADMSG ? "\"freeze record unreadable\"" : "",
                                rf == -EBADMSG && rt == -EBADMSG ? ", " : "",
                                rt == -EBADMSG ? "\"thaw record unreadable\"" : "");
@@ -215,6 +218,10 @@ static int read_record(const char *state_dir, enum fh_phase phase, struct fh_sta
 }
 
 char *fh_status_json(const char *state_dir, int *ret_status) {
+        return fh_status_json_root(state_dir, NULL, ret_status);
+}
+
+char *fh_status_json_root(const char *state_dir, const char *root, int *ret_status) {
         g_autoptr(fh_state_record) freeze = NULL;
         g_autoptr(fh_state_record) thaw = NULL;
         int rf = read_record(state_dir, FH_PHASE_FREEZE, &freeze);
@@ -222,7 +229,7 @@ char *fh_status_json(const char *state_dir, int *ret_status) {
 
         if (ret_status)
                 *ret_status = rf == -EBADMSG || rt == -EBADMSG;
-        return g_string_free(json_document(state_dir, freeze, rf, thaw, rt), FALSE);
+        return g_string_free(json_document(state_dir, root, freeze, rf, thaw, rt), FALSE);
 }
 
 int fh_print_status(FILE *out, const char *state_dir, bool json) {

@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "defaults.h"
+#include "json.h"
 #include "testlib.h"
 
 #define INSTALLED PROGRAM_DIR "/fsfreeze-hook"
@@ -58,7 +59,8 @@ static int teardown(void **state) {
 
 /* The binary with --root=TOP and one command ("--attach=gce", ...). */
 static void cmd(struct fx *f, struct tl_run *r, const char *command) {
-        char *argv[] = { (char *) tl_binary(), "--config=/dev/null", f->state_opt, f->root_opt, (char *) command, NULL };
+        char *argv[] = { (char *) tl_binary(), "--config=/dev/null", f->state_opt, f->root_opt, (char *) command,
+                         NULL };
 
         tl_run(argv, NULL, 60000, r);
 }
@@ -148,8 +150,8 @@ static void test_vmware(void **state) {
         tl_run_clear(&r);
         check(f, &r);
         assert_int_equal(r.status, 0);
-        assert_non_null(strstr(r.out, "note: platform vmware: attached; agent not installed\n"));
-        assert_non_null(strstr(r.out, "note: platform gce: not attached; agent not installed\n"));
+        assert_int_equal(tl_count_lines_with(r.out, "platform vmware: attached; agent not installed"), 1);
+        assert_int_equal(tl_count_lines_with(r.out, "platform gce: not attached; agent not installed"), 1);
         tl_run_clear(&r);
 
         cmd(f, &r, "--detach=vmware");
@@ -331,6 +333,131 @@ static void test_detach_leaves_foreign(void **state) {
         tl_run_clear(&r);
 }
 
+static const struct fh_json *member(const struct fh_json *v, const char *key) {
+        const struct fh_json *m = fh_json_member(v, key);
+
+        assert_non_null(m);
+        return m;
+}
+
+/* Azure: ScriptRunner.py runs `sh preScriptLocation params...` from
+ * /etc/azure/VMSnapshotScriptPluginConfig.json (PluginHost.py:136-146:
+ * the JSON root's, owner digit even, group and other 0; the scripts
+ * root's, group and other 0). The template's params ["", ""] would add
+ * two empty arguments: ours has none. */
+static void test_azure(void **state) {
+        struct fx *f = *state;
+        const char *conf_path = "/etc/azure/VMSnapshotScriptPluginConfig.json";
+        g_autofree char *pre = NULL, *conf = NULL;
+        g_autoptr(fh_json) doc = NULL;
+        struct tl_run r = { 0 };
+
+        cmd(f, &r, "--attach=azure");
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        pre = read_in_root(f, "/etc/azure/fsfreeze-hook-pre");
+        assert_string_equal(pre, "#!/bin/sh\n"
+                                 "# fsfreeze-hook --attach=azure: remove with fsfreeze-hook --detach=azure\n"
+                                 "exec " INSTALLED " --caller=azure freeze \"$@\"\n");
+        assert_int_equal(mode_of(f, "/etc/azure/fsfreeze-hook-pre"), 0700);
+        assert_int_equal(mode_of(f, "/etc/azure/fsfreeze-hook-post"), 0700);
+        assert_int_equal(mode_of(f, conf_path), 0600);
+        conf = read_in_root(f, conf_path);
+        assert_int_equal(fh_json_parse(conf, strlen(conf), &doc, NULL), 0);
+        assert_string_equal(fh_json_string(member(doc, "pluginName")), "fsfreeze-hook");
+        assert_string_equal(fh_json_string(member(doc, "preScriptLocation")), "/etc/azure/fsfreeze-hook-pre");
+        assert_string_equal(fh_json_string(member(doc, "postScriptLocation")), "/etc/azure/fsfreeze-hook-post");
+        assert_int_equal(fh_json_type(member(doc, "preScriptParams")), FH_JSON_ARRAY);
+        assert_int_equal(fh_json_length(member(doc, "preScriptParams")), 0);
+        assert_int_equal(fh_json_length(member(doc, "postScriptParams")), 0);
+
+        cmd(f, &r, "--attach=azure");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "already attached"));
+        tl_run_clear(&r);
+        cmd(f, &r, "--detach=azure");
+        assert_int_equal(r.status, 0);
+        assert_false(exists(f, conf_path));
+        assert_false(exists(f, "/etc/azure/fsfreeze-hook-pre"));
+        assert_false(exists(f, "/etc/azure/fsfreeze-hook-post"));
+        tl_run_clear(&r);
+}
+
+/* Somebody's Azure configuration (the template of
+ * MicrosoftAzureBackup/VMSnapshotPluginConfig, their own scripts) is not
+ * replaced, and no wrapper is left behind; one that is not JSON at all is
+ * not ours either. */
+static void test_azure_refuses_foreign(void **state) {
+        struct fx *f = *state;
+        const char *theirs = "{\n    \"pluginName\" : \"ScriptRunner\",\n"
+                             "    \"preScriptLocation\" : \"/opt/app/pre.sh\",\n"
+                             "    \"postScriptLocation\" : \"/opt/app/post.sh\",\n"
+                             "    \"preScriptParams\" : [\"\", \"\"],\n    \"postScriptParams\" : [\"\", \"\"]\n}\n";
+        g_autofree char *after = NULL;
+        struct tl_run r = { 0 };
+
+        plant(f, "/etc/azure/VMSnapshotScriptPluginConfig.json", theirs, 0600);
+        cmd(f, &r, "--attach=azure");
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.err, "VMSnapshotScriptPluginConfig.json"));
+        assert_non_null(strstr(r.err, "fix:"));
+        after = read_in_root(f, "/etc/azure/VMSnapshotScriptPluginConfig.json");
+        assert_string_equal(after, theirs);
+        assert_false(exists(f, "/etc/azure/fsfreeze-hook-pre"));
+        tl_run_clear(&r);
+        cmd(f, &r, "--detach=azure");
+        assert_int_equal(r.status, 0);
+        g_free(after);
+        after = read_in_root(f, "/etc/azure/VMSnapshotScriptPluginConfig.json");
+        assert_string_equal(after, theirs);
+        tl_run_clear(&r);
+
+        plant(f, "/etc/azure/VMSnapshotScriptPluginConfig.json", "pluginName fsfreeze-hook", 0600);
+        cmd(f, &r, "--attach=azure");
+        assert_int_equal(r.status, 1);
+        tl_run_clear(&r);
+}
+
+/* --status --json: "platforms", one object per platform. */
+static void test_status_json(void **state) {
+        struct fx *f = *state;
+        g_autoptr(fh_json) doc = NULL;
+        const struct fh_json *platforms, *p;
+        struct tl_run r = { 0 };
+
+        cmd(f, &r, "--attach=nutanix");
+        tl_run_clear(&r);
+        plant(f, "/etc/google/snapshots/pre.sh", "#!/bin/sh\n", 0755);
+        plant(f, "/usr/sbin/waagent", "", 0755);
+        {
+                char *argv[] = { (char *) tl_binary(), "--config=/dev/null", f->state_opt, f->root_opt, "--status",
+                                 "--json", NULL };
+
+                tl_run(argv, NULL, 60000, &r);
+        }
+        assert_int_equal(r.status, 0);
+        assert_int_equal(fh_json_parse(r.out, strlen(r.out), &doc, NULL), 0);
+        platforms = member(doc, "platforms");
+        assert_int_equal(fh_json_length(platforms), 4);
+        p = fh_json_at(platforms, 1);
+        assert_string_equal(fh_json_string(member(p, "name")), "nutanix");
+        assert_string_equal(fh_json_string(member(p, "entry_point")), "ours");
+        assert_int_equal(fh_json_type(member(p, "problem")), FH_JSON_NULL);
+        p = fh_json_at(platforms, 2);
+        assert_string_equal(fh_json_string(member(p, "name")), "gce");
+        assert_string_equal(fh_json_string(member(p, "entry_point")), "foreign");
+        assert_non_null(strstr(fh_json_string(member(p, "problem")), "pre.sh is not ours"));
+        p = fh_json_at(platforms, 3);
+        assert_string_equal(fh_json_string(member(p, "entry_point")), "absent");
+        {
+                bool installed = false;
+
+                assert_int_equal(fh_json_bool(member(p, "agent_installed"), &installed), 0);
+                assert_true(installed);
+        }
+        tl_run_clear(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
@@ -339,6 +466,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_planted_symlink_not_followed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detach_leaves_foreign, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_refuses_foreign, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
