@@ -35,6 +35,7 @@
 #include <glib/gstdio.h>
 
 #include "defaults.h"
+#include "json.h"
 #include "testlib.h"
 
 #define INSTALLED PROGRAM_DIR "/fsfreeze-hook"
@@ -421,6 +422,114 @@ static void test_nutanix(void **state) {
                                  "10-a thaw caller=nutanix arg=unset reason=thaw\n");
 }
 
+/* --- Azure ---------------------------------------------------------------- */
+
+/* The VM backup extension (Azure/azure-linux-extensions VMBackup
+ * main/ScriptRunner.py:76-117, 204-264): it reads the script location and
+ * params from /etc/azure/VMSnapshotScriptPluginConfig.json, runs
+ * subprocess.Popen(['sh', location, *params], stdout=PIPE, stderr=PIPE),
+ * polls for the exit and never reads either pipe, never kills. Its daemon
+ * was started by WALinuxAgent (azurelinuxagent/ga/exthandlers.py
+ * 138-148, 2074-2135) from the extension's directory with
+ * AZURE_GUEST_AGENT_* and ConfigSequenceNumber in the environment. Returns
+ * the exit status; *ret_piped is what reached the two pipes, read only
+ * after the exit (as nobody ever does). */
+static int azure_run(struct fx *f, const char *location_key, const char *params_key, size_t *ret_piped) {
+        g_autofree char *conf_path = in_root(f, "/etc/azure/VMSnapshotScriptPluginConfig.json");
+        g_autofree char *text = tl_read_file(conf_path);
+        g_autofree char *ext = g_build_filename(f->top, "Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9",
+                                                NULL);
+        g_autoptr(fh_json) doc = NULL;
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) envp = g_ptr_array_new_with_free_func(g_free);
+        const struct fh_json *params;
+        int out[2], err[2], status;
+        char buf[4096];
+        size_t piped = 0;
+        pid_t pid;
+
+        assert_non_null(text);
+        assert_int_equal(fh_json_parse(text, strlen(text), &doc, NULL), 0);
+        g_ptr_array_add(argv, g_strdup("sh"));
+        g_ptr_array_add(argv, in_root(f, fh_json_string(fh_json_member(doc, location_key))));
+        params = fh_json_member(doc, params_key);
+        for (guint i = 0; i < fh_json_length(params); i++)
+                g_ptr_array_add(argv, g_strdup(fh_json_string(fh_json_at(params, i))));
+        g_ptr_array_add(argv, NULL);
+        for (char **e = environ; *e; e++)
+                g_ptr_array_add(envp, g_strdup(*e));
+        g_ptr_array_add(envp, g_strdup_printf("AZURE_GUEST_AGENT_EXTENSION_PATH=%s", ext));
+        g_ptr_array_add(envp, g_strdup("AZURE_GUEST_AGENT_EXTENSION_VERSION=1.0.9"));
+        g_ptr_array_add(envp, g_strdup("AZURE_GUEST_AGENT_WIRE_PROTOCOL_ADDRESS=168.63.129.16"));
+        g_ptr_array_add(envp, g_strdup("ConfigSequenceNumber=3"));
+        g_ptr_array_add(envp, NULL);
+        g_mkdir(ext, 0755);
+
+        assert_int_equal(pipe2(out, O_CLOEXEC | O_NONBLOCK), 0);
+        assert_int_equal(pipe2(err, O_CLOEXEC | O_NONBLOCK), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (chdir(ext) < 0)
+                        _exit(126);
+                dup2(out[1], 1);
+                dup2(err[1], 2);
+                /* Python's pipes are blocking on the child's side. */
+                fcntl(1, F_SETFL, 0);
+                fcntl(2, F_SETFL, 0);
+                execvpe("sh", (char **) argv->pdata, (char **) envp->pdata);
+                _exit(127);
+        }
+        close(out[1]);
+        close(err[1]);
+        /* The extension polls (ScriptsExecutionPollTimeSeconds); a writer
+         * blocked on a full pipe would never exit: the deadline fails. */
+        assert_true(tl_await_exit(pid, DEADLINE_MS));
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        for (int fd_i = 0; fd_i < 2; fd_i++) {
+                int fd = fd_i ? err[0] : out[0];
+                ssize_t n;
+
+                while ((n = read(fd, buf, sizeof buf)) > 0)
+                        piped += (size_t) n;
+                close(fd);
+        }
+        *ret_piped = piped;
+        return status;
+}
+
+/* Hooks that write far more than a pipe holds (64 KiB) to stdout and
+ * stderr: the run ends, their output is in the log, and what reaches the
+ * extension's unread pipes is nothing (a few warnings at most). */
+static void test_azure(void **state) {
+        struct fx *f = *state;
+        g_autofree char *out = NULL, *log = NULL;
+        size_t piped = 0;
+        int status;
+
+        recording_hook(f, "10-a");
+        g_free(tl_write_hook(f->hooks, "20-loud", "head -c 262144 /dev/zero | tr '\\0' o\n"
+                                                  "head -c 262144 /dev/zero | tr '\\0' e >&2"));
+        attach(f, "azure");
+        g_free(aim_wrapper(f, "/etc/azure/fsfreeze-hook-pre"));
+        g_free(aim_wrapper(f, "/etc/azure/fsfreeze-hook-post"));
+
+        status = azure_run(f, "preScriptLocation", "preScriptParams", &piped);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(piped, 0);
+        status = azure_run(f, "postScriptLocation", "postScriptParams", &piped);
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(piped, 0);
+        out = read_out(f);
+        assert_string_equal(out, "10-a freeze caller=azure arg=unset reason=unset\n"
+                                 "10-a thaw caller=azure arg=unset reason=thaw\n");
+        log = tl_read_file(f->log);
+        assert_non_null(log);
+        assert_non_null(strstr(log, "20-loud"));
+        assert_non_null(strstr(log, "oooooooo"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
@@ -428,6 +537,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_gce_timeout_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_default_admin_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nutanix, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
