@@ -458,6 +458,27 @@ static void test_status_json(void **state) {
         tl_run_clear(&r);
 }
 
+/* As root, a directory the trust policy refuses is not written into: a
+ * group that can write /usr/local/sbin could replace the wrapper that the
+ * agent runs as root. */
+static void test_untrusted_dir(void **state) {
+        struct fx *f = *state;
+        g_autofree char *sbin = in_root(f, "/usr/local/sbin");
+        struct tl_run r = { 0 };
+
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(g_mkdir_with_parents(sbin, 0755), 0);
+        assert_int_equal(chmod(sbin, 0775), 0);
+        cmd(f, &r, "--attach=nutanix");
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.err, "/usr/local/sbin"));
+        assert_non_null(strstr(r.err, "writable by group"));
+        assert_false(exists(f, "/usr/local/sbin/pre_freeze"));
+        assert_false(exists(f, "/usr/local/sbin/post_thaw"));
+        tl_run_clear(&r);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
@@ -469,6 +490,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
