@@ -141,6 +141,8 @@ static int open_dir(int root_fd, const char *dir, bool create, mode_t mode, char
         g_autoptr(GString) where = g_string_new("");
         int fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 3);
 
+        if (fd < 0)
+                return -errno;
         for (guint i = 0; fd >= 0 && parts[i]; i++) {
                 bool last = !parts[i + 1];
                 struct stat st;
@@ -153,7 +155,7 @@ static int open_dir(int root_fd, const char *dir, bool create, mode_t mode, char
                         next = -errno;
                 else
                         next = openat(fd, parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (next < 0 && errno == ENOTDIR) {
+                if (next < 0 && (errno == ENOTDIR || errno == ELOOP)) {
                         next = fstatat(fd, parts[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)
                                        ? -ELOOP : -ENOTDIR;
                         *ret_where = g_strdup(where->str);

@@ -266,7 +266,6 @@ static int print_status(struct fh_trust *trust, const struct fh_settings *s, boo
         return status;
 }
 
-
 static void print_warnings(GPtrArray *warnings) {
         for (guint i = 0; i < warnings->len; i++)
                 fprintf(stderr, "fsfreeze-hook: warning: %s\n", (const char *) warnings->pdata[i]);

@@ -251,6 +251,39 @@ static void test_vmware(void **state) {
         }
 }
 
+/* Waits (bounded) until f->out has 'lines' lines. */
+static char *await_lines(struct fx *f, unsigned lines) {
+        gint64 end = g_get_monotonic_time() + DEADLINE_MS * 1000LL;
+        char *out = read_out(f);
+
+        while (tl_count_lines_with(out, "caller=") < lines && g_get_monotonic_time() < end) {
+                g_free(out);
+                g_usleep(20000);
+                out = read_out(f);
+        }
+        return out;
+}
+
+/* The freeze deadline under vmtoolsd: a freeze with a scriptArg and no
+ * thaw (the host never finished the quiesce). The deadline runs our
+ * command line again without its arguments, so the fire is not taken for
+ * a usage error because of VMware's "freeze" "nightly", and it releases
+ * the hooks. */
+static void test_vmware_deadline(void **state) {
+        struct fx *f = *state;
+        g_autofree char *link = NULL, *out = NULL, *conf = NULL;
+
+        conf = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\njournal=false\n"
+                               "freeze-deadline=0.5\n", f->hooks, f->log, f->state);
+        g_free(tl_write_file(f->top, "conf", conf, 0644));
+        recording_hook(f, "10-a");
+        attach(f, "vmware");
+        link = aim_link(f, "/etc/vmware-tools/backupScripts.d/fsfreeze-hook");
+        assert_int_equal(vmtoolsd_run(link, "freeze", "nightly"), 0);
+        out = await_lines(f, 2);
+        assert_non_null(strstr(out, "10-a freeze caller=vmware arg=nightly reason=unset\n10-a thaw caller=vmware"));
+}
+
 /* --- Google --------------------------------------------------------------- */
 
 /* The guest agent's run (GoogleCloudPlatform/guest-agent
@@ -533,6 +566,7 @@ static void test_azure(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vmware_deadline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gce, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gce_timeout_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_default_admin_dir, setup, teardown),
