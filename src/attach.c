@@ -218,9 +218,12 @@ static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, c
                         char buf[4096];
                         ssize_t n = readlinkat(dir_fd, base, buf, sizeof buf - 1);
 
+                        g_autofree char *shown = NULL;
+
                         if (n >= 0 && (buf[n] = 0, g_str_equal(buf, INSTALLED)))
                                 return FOUND_OURS;
-                        *ret_why = g_strdup_printf("a symlink to %s", n >= 0 ? buf : "?");
+                        shown = fh_escape_dup(n >= 0 ? buf : "?");
+                        *ret_why = g_strdup_printf("a symlink to %s", shown);
                 } else
                         *ret_why = g_strdup(S_ISREG(st.st_mode) ? "a file" : "not a symlink");
                 return FOUND_FOREIGN;
