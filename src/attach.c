@@ -361,9 +361,9 @@ static int install(int dir_fd, enum fh_platform p, const struct entry *e, bool r
 static void refuse(FILE *err, enum fh_platform p, const char *problem) {
         const char *name = fh_platform_to_string(p);
 
-        fprintf(err, "fsfreeze-hook: %s: not replaced (fix: it is somebody else's; to have its work done under "
-                "every caller, make it a hook in " DEFAULT_HOOKS_DIR " (see fsfreeze-hook(8)) and remove it, or "
-                "move it away; then run fsfreeze-hook --attach=%s again)\n", problem, name);
+        fprintf(err, "fsfreeze-hook: %s: not replaced (fix: it is somebody else's: make what it does a hook in "
+                DEFAULT_HOOKS_DIR " (see fsfreeze-hook(8)) and move it away, then run fsfreeze-hook --attach=%s "
+                "again)\n", problem, name);
 }
 
 /* As root: the directory must be one the trust policy accepts, or what we
