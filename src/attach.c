@@ -443,8 +443,9 @@ int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
         }
         close(root_fd);
         if (status == 0)
-                fprintf(out, "%s: attached: its agent now runs fsfreeze-hook, which runs the hooks of "
-                        DEFAULT_HOOKS_DIR "\n", name);
+                fprintf(out, "%s: attached: %s runs fsfreeze-hook, which runs the admin hook directory (%s)%s\n",
+                        name, fh_platform_info(p)->title, DEFAULT_HOOKS_DIR " unless hook-dirs= names others",
+                        fh_attach_agent_installed(root, p) ? "" : "; the agent is not installed (yet)");
         return status;
 }
 
