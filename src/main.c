@@ -31,6 +31,7 @@
 #include "env.h"
 #include "escape.h"
 #include "log.h"
+#include "platform.h"
 #include "spawn.h"
 #include "status.h"
 #include "trust.h"
@@ -243,6 +244,22 @@ static void caller_env(const struct fh_cli *cli, const struct fh_settings *s, st
                 fh_env_unset(env, "FSFREEZE_THAW_REASON");
 }
 
+/* Run by another platform's agent: the log says which, with what. */
+static void log_caller(struct fh_log *log, const struct fh_cli *cli, const struct fh_settings *s, bool fired) {
+        g_autofree char *arg = NULL, *shown = NULL;
+
+        if (s->caller < 0)
+                return;
+        if (s->caller_arg) {
+                shown = fh_escape_dup(s->caller_arg);
+                arg = g_strdup_printf(", argument '%s'", shown);
+        }
+        fh_log_message(log, LOG_INFO, "caller", "%s: run by %s (%s)%s%s",
+                       fh_phase_to_string(fired ? FH_PHASE_THAW : (enum fh_phase) cli->phase),
+                       fh_platform_info(s->caller)->title, fh_platform_to_string(s->caller), arg ? arg : "",
+                       cli->caller.freeze_failed ? ", after freezeFail: a later script's freeze failed" : "");
+}
+
 /* --status as root: records in a directory others could write may be
  * forged. */
 static int print_status(struct fh_trust *trust, const struct fh_settings *s, bool json) {
@@ -309,6 +326,7 @@ static int run(const struct fh_cli *cli, const struct fh_settings *settings, str
                 fh_log_message(log, LOG_WARNING, "config-warning", "%s", (const char *) warnings->pdata[i]);
         trust_search_path(trust, settings, env, path_problems);
         caller_env(cli, settings, env, fired != NULL);
+        log_caller(log, cli, settings, fired != NULL);
         for (guint i = 0; i < path_problems->len; i++)
                 fh_log_message(log, LOG_WARNING, "untrusted", "%s: %s", (const char *) path_problems->pdata[i],
                                settings->strict_modes ? "dropped from the hooks' PATH"

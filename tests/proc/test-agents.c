@@ -239,6 +239,16 @@ static void test_vmware(void **state) {
                                  "20-b freeze caller=vmware arg=nightly reason=unset\n"
                                  "20-b thaw caller=vmware arg=nightly reason=freeze-failed\n"
                                  "10-a thaw caller=vmware arg=nightly reason=freeze-failed\n");
+        /* The log says who called, with what. */
+        {
+                g_autofree char *log = tl_read_file(f->log);
+
+                assert_non_null(log);
+                assert_int_equal(tl_count_lines_with(log, ": freeze: run by VMware Tools (vmware), argument 'nightly'"),
+                                 1);
+                assert_int_equal(tl_count_lines_with(log, ": thaw: run by VMware Tools (vmware), argument 'nightly', "
+                                                          "after freezeFail: a later script's freeze failed"), 1);
+        }
         /* freezeFail paired with the freeze: nothing awaits a thaw. */
         {
                 g_autofree char *state_opt = g_strdup_printf("--state-dir=%s", f->state);
