@@ -257,6 +257,21 @@ static void test_vmware(void **state) {
         }
 }
 
+/* Waits (bounded) until the log has a line with 'needle'. */
+static bool await_log(struct fx *f, const char *needle) {
+        gint64 end = g_get_monotonic_time() + DEADLINE_MS * 1000LL;
+
+        for (;;) {
+                g_autofree char *log = tl_read_file(f->log);
+
+                if (log && strstr(log, needle))
+                        return true;
+                if (g_get_monotonic_time() >= end)
+                        return false;
+                g_usleep(20000);
+        }
+}
+
 /* Waits (bounded) until f->out has 'lines' lines. */
 static char *await_lines(struct fx *f, unsigned lines) {
         gint64 end = g_get_monotonic_time() + DEADLINE_MS * 1000LL;
@@ -473,7 +488,12 @@ static void test_nutanix(void **state) {
  * AZURE_GUEST_AGENT_* and ConfigSequenceNumber in the environment. Returns
  * the exit status; *ret_piped is what reached the two pipes, read only
  * after the exit (as nobody ever does). */
-static int azure_run(struct fx *f, const char *location_key, const char *params_key, size_t *ret_piped) {
+struct azure_script {
+        pid_t pid;
+        int out, err;           /* the pipes' read ends, never read while it runs */
+};
+
+static void azure_start(struct fx *f, const char *location_key, const char *params_key, struct azure_script *ret) {
         g_autofree char *conf_path = in_root(f, "/etc/azure/VMSnapshotScriptPluginConfig.json");
         g_autofree char *text = tl_read_file(conf_path);
         g_autofree char *ext = g_build_filename(f->top, "Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9",
@@ -482,10 +502,7 @@ static int azure_run(struct fx *f, const char *location_key, const char *params_
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) envp = g_ptr_array_new_with_free_func(g_free);
         const struct fh_json *params;
-        int out[2], err[2], status;
-        char buf[4096];
-        size_t piped = 0;
-        pid_t pid;
+        int out[2], err[2];
 
         assert_non_null(text);
         assert_int_equal(fh_json_parse(text, strlen(text), &doc, NULL), 0);
@@ -506,9 +523,9 @@ static int azure_run(struct fx *f, const char *location_key, const char *params_
 
         assert_int_equal(pipe2(out, O_CLOEXEC | O_NONBLOCK), 0);
         assert_int_equal(pipe2(err, O_CLOEXEC | O_NONBLOCK), 0);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
+        ret->pid = fork();
+        assert_true(ret->pid >= 0);
+        if (ret->pid == 0) {
                 if (chdir(ext) < 0)
                         _exit(126);
                 dup2(out[1], 1);
@@ -521,12 +538,23 @@ static int azure_run(struct fx *f, const char *location_key, const char *params_
         }
         close(out[1]);
         close(err[1]);
-        /* The extension polls (ScriptsExecutionPollTimeSeconds); a writer
-         * blocked on a full pipe would never exit: the deadline fails. */
-        assert_true(tl_await_exit(pid, DEADLINE_MS));
-        assert_int_equal(waitpid(pid, &status, 0), pid);
+        ret->out = out[0];
+        ret->err = err[0];
+}
+
+/* The extension polls (ScriptsExecutionPollTimeSeconds) for the exit; a
+ * writer blocked on a full pipe would never exit: the deadline fails.
+ * Returns the exit status; *ret_piped is what reached the two pipes,
+ * read only after the exit (as nobody ever does). */
+static int azure_finish(struct azure_script *a, size_t *ret_piped) {
+        char buf[4096];
+        size_t piped = 0;
+        int status;
+
+        assert_true(tl_await_exit(a->pid, DEADLINE_MS));
+        assert_int_equal(waitpid(a->pid, &status, 0), a->pid);
         for (int fd_i = 0; fd_i < 2; fd_i++) {
-                int fd = fd_i ? err[0] : out[0];
+                int fd = fd_i ? a->err : a->out;
                 ssize_t n;
 
                 while ((n = read(fd, buf, sizeof buf)) > 0)
@@ -535,6 +563,13 @@ static int azure_run(struct fx *f, const char *location_key, const char *params_
         }
         *ret_piped = piped;
         return status;
+}
+
+static int azure_run(struct fx *f, const char *location_key, const char *params_key, size_t *ret_piped) {
+        struct azure_script a;
+
+        azure_start(f, location_key, params_key, &a);
+        return azure_finish(&a, ret_piped);
 }
 
 /* Hooks that write far more than a pipe holds (64 KiB) to stdout and
@@ -569,6 +604,39 @@ static void test_azure(void **state) {
         assert_non_null(strstr(log, "oooooooo"));
 }
 
+/* The extension never kills a script that outlives its timeout and runs
+ * post regardless (ScriptRunner.py:211-245, handle.py:502-540), so post
+ * may start while pre still runs: the thaw waits for the freeze (the
+ * state lock) and releases what it froze, in that order. */
+static void test_azure_post_during_pre(void **state) {
+        struct fx *f = *state;
+        g_autofree char *started = g_build_filename(f->top, "started", NULL);
+        g_autofree char *go = g_build_filename(f->top, "go", NULL), *body = NULL, *out = NULL;
+        struct azure_script pre, post;
+        size_t piped = 0;
+
+        body = g_strdup_printf("if [ \"$1\" = freeze ]; then\n"
+                               "  : > '%s'\n"
+                               "  while [ ! -e '%s' ]; do sleep 0.05; done\n"
+                               "fi\n"
+                               "echo \"10-slow $1 reason=${FSFREEZE_THAW_REASON-unset}\" >> '%s'", started, go, f->out);
+        g_free(tl_write_hook(f->hooks, "10-slow", body));
+        attach(f, "azure");
+        g_free(aim_wrapper(f, "/etc/azure/fsfreeze-hook-pre"));
+        g_free(aim_wrapper(f, "/etc/azure/fsfreeze-hook-post"));
+
+        azure_start(f, "preScriptLocation", "preScriptParams", &pre);
+        assert_true(tl_await_file(started, DEADLINE_MS));
+        azure_start(f, "postScriptLocation", "postScriptParams", &post);
+        /* The thaw has found the freeze running, and waits. */
+        assert_true(await_log(f, "another fsfreeze-hook is running: waiting for it"));
+        g_free(tl_write_file(f->top, "go", "", 0644));
+        assert_int_equal(WEXITSTATUS(azure_finish(&pre, &piped)), 0);
+        assert_int_equal(WEXITSTATUS(azure_finish(&post, &piped)), 0);
+        out = read_out(f);
+        assert_string_equal(out, "10-slow freeze reason=unset\n10-slow thaw reason=thaw\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
@@ -578,6 +646,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_default_admin_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nutanix, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_post_during_pre, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
