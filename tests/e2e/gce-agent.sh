@@ -59,6 +59,9 @@
 # Not true yet (reported, not asserted): the hung hook's process group
 # outlives the killed dispatcher until it ends by itself.
 #
+# It takes about 5 s (3 of them the agent's timeout_in_seconds, waited out
+# once); fetching and unpacking the .deb the first time adds a few seconds.
+#
 # Until caller recognition (branch attach) is merged, the dispatcher does
 # not know /etc/google/snapshots/pre.sh: then pre.sh and post.sh are small
 # wrappers that exec it with freeze / thaw, and the assertions about
@@ -342,11 +345,11 @@ grep -Eqx 'post.sh argc=1 arg1=\[\] cwd=/ stdin=/dev/null .*' "$RECORD" ||
 rm "$SNAP/pre.sh" "$SNAP/post.sh" "$RECORD"
 
 # FSFREEZE_GCE_ENTRY=symlink|wrapper forces one (auto: symlinks when the
-# dispatcher has --attach, i.e. caller recognition).
+# dispatcher recognises pre.sh as its argv[0], which a dry run tells).
 entry=${FSFREEZE_GCE_ENTRY:-auto}
 if [ "$entry" = auto ]; then
     entry=wrapper
-    if "$BIN" --help | grep -q -- '--attach='; then entry=symlink; fi
+    if (exec -a /etc/google/snapshots/pre.sh "$BIN" --dry-run "1/2,3/4") >/dev/null 2>&1; then entry=symlink; fi
 fi
 if [ "$entry" = symlink ]; then
     echo "== pre.sh and post.sh: symlinks to $BIN (what --attach=gce makes)"
@@ -354,7 +357,7 @@ if [ "$entry" = symlink ]; then
     ln -s "$BIN" "$SNAP/post.sh"
     ATTACH=1
 else
-    echo "== pre.sh and post.sh: wrappers (this dispatcher has no --attach: caller assertions wait for branch attach)"
+    echo "== pre.sh and post.sh: wrappers (this dispatcher does not know pre.sh: caller assertions wait for branch attach)"
     for s in pre:freeze post:thaw; do
         printf '#!/bin/bash\nexec -a fsfreeze-hook %q %s\n' "$BIN" "${s#*:}" > "$SNAP/${s%%:*}.sh"
         chmod 0755 "$SNAP/${s%%:*}.sh"
@@ -456,6 +459,7 @@ expect_record "10-first freeze
 30-hang thaw
 20-second thaw
 10-first thaw" "the thaw after a freeze the agent killed"
+expect_caller thaw
 "$BIN" --status > "$STATUS"
 grep -q '^Awaiting thaw: no$' "$STATUS" || fail "--status after the releasing post.sh: $(cat "$STATUS")"
 if gone "$(cat "$TMP/hang.pid")"; then
