@@ -105,10 +105,13 @@ find_python() {
     return 1
 }
 
-# The agent's binary, unpacked from the cached .deb (fetched once).
+# The agent's binary, unpacked from the cached .deb (fetched once; under a
+# lock, as the build directories may run this test side by side).
 agent_binary() {
-    local deb dir
+    local deb dir tmp
     mkdir -p "$CACHE"
+    exec 9> "$CACHE/.lock"
+    flock 9
     deb=$(find "$CACHE" -maxdepth 1 -name "google-guest-agent_${VERSION}-*.deb" | sort | tail -n 1)
     if [ -z "$deb" ]; then
         (cd "$CACHE" && apt-get download -q "google-guest-agent" >/dev/null 2>&1) ||
@@ -118,16 +121,17 @@ agent_binary() {
     fi
     dir=$CACHE/$(basename "$deb" .deb)
     if [ ! -x "$dir/usr/bin/google_guest_agent" ]; then
-        rm -rf "$dir.tmp"
-        dpkg-deb -x "$deb" "$dir.tmp"
-        mv "$dir.tmp" "$dir"
+        rm -rf "$dir"
+        tmp=$(mktemp -d "$CACHE/.unpack.XXXXXX")
+        dpkg-deb -x "$deb" "$tmp"
+        mv -T "$tmp" "$dir"
     fi
     echo "$dir/usr/bin/google_guest_agent"
 }
 
 if [ -z "${FSFREEZE_GCE_IN_NS:-}" ]; then
     [ "$(id -u)" = 0 ] || skip "needs root (namespaces, mounts)"
-    for tool in unshare ip mount dpkg-deb apt-get findmnt; do
+    for tool in unshare ip mount dpkg-deb apt-get findmnt flock; do
         command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install util-linux iproute2 mount dpkg apt)"
     done
     PY=$(find_python) || skip "python3-grpcio and python3-grpc-tools are not installed (.ci/setup test)"
