@@ -72,8 +72,10 @@
 # download into a cache and unpacked with dpkg-deb -x. It runs only inside
 # private mount, network and PID namespaces: /sys read-only, /etc an overlay
 # (its writes land in the test directory), no network but loopback, and
-# every process of the namespace is killed when the test ends. Nothing is
-# frozen: the GCE agent never freezes a filesystem itself, and the hooks
+# every process of the namespace is killed when the test ends. Afterwards
+# the test checks from outside that no process of it survived, that no
+# block-device scheduler changed, and that /etc/google and
+# /etc/default/instance_configs.cfg are as before. Nothing is frozen: the GCE agent never freezes a filesystem itself, and the hooks
 # only record how they were run.
 #
 # usage: gce-agent.sh FSFREEZE_HOOK_BINARY DEFAULT_HOOKS_DIR DEFAULT_VENDOR_HOOKS_DIR DEFAULT_CONFIG
@@ -138,6 +140,17 @@ if [ -z "${FSFREEZE_GCE_IN_NS:-}" ]; then
     AGENT=$(agent_binary)
     TMP=$(mktemp -d /tmp/fsfreeze-gce.XXXXXX)
     trap 'rm -rf "$TMP"' EXIT
+    # What the agent would change if it could: the schedulers (it writes
+    # "none" to every blk-mq device) and its files in /etc.
+    schedulers() {
+        local q
+        for q in /sys/block/*/queue/scheduler; do
+            [ -r "$q" ] && echo "$q $(cat "$q")"
+        done
+        return 0
+    }
+    schedulers > "$TMP/schedulers"
+    etc_before=$(ls -d /etc/google /etc/default/instance_configs.cfg 2>/dev/null || true)
     started=$(date +%s%N)
     rc=0
     # Every process started inside carries FSFREEZE_GCE_E2E=$TMP in its
@@ -150,6 +163,17 @@ if [ -z "${FSFREEZE_GCE_IN_NS:-}" ]; then
     survivors=$(grep -lzx "FSFREEZE_GCE_E2E=$TMP" /proc/[0-9]*/environ 2>/dev/null || true)
     if [ -n "$survivors" ]; then
         echo "FAIL: processes of the test survived its namespace: $survivors"
+        rc=1
+    fi
+    # Devices that came or went meanwhile (other tests' loop devices) aside.
+    changed=$(schedulers | grep -Fxvf "$TMP/schedulers" |
+              cut -d' ' -f1 | grep -Ff - "$TMP/schedulers" || true)
+    if [ -n "$changed" ]; then
+        echo "FAIL: block-device schedulers changed outside the namespace (before: $changed)"
+        rc=1
+    fi
+    if [ "$(ls -d /etc/google /etc/default/instance_configs.cfg 2>/dev/null || true)" != "$etc_before" ]; then
+        echo "FAIL: /etc/google or /etc/default/instance_configs.cfg changed outside the namespace"
         rc=1
     fi
     echo "gce-agent: $(( ($(date +%s%N) - started) / 1000000 )) ms"
@@ -474,6 +498,12 @@ fi
 
 if [ -e "$TMP/wrong-dir" ]; then
     fail "hooks ran from fsfreeze-hook.d beside pre.sh, not from $ADMIN_DIR"
+fi
+# With a blk-mq device, the read-only /sys is what kept the agent from its
+# scheduler (agentInit tries it once, seconds ago, beside the listener).
+if compgen -G '/sys/block/*/mq' >/dev/null; then
+    grep -q '^Failed to set IO scheduler: .*read-only file system' "$TMP/agent.log" ||
+        fail "the agent did not meet the read-only /sys"
 fi
 if grep -q 'Error sending response' "$TMP/agent.log"; then
     fail "the agent failed to send a response (the nil-resend loop?)"
