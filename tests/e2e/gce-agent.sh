@@ -57,7 +57,13 @@
 # the freeze never finished and is awaiting its thaw, and the next post.sh
 # releases every hook that froze or may have, in reverse.
 # Not true yet (reported, not asserted): the hung hook's process group
-# outlives the killed dispatcher until it ends by itself.
+# outlives the killed dispatcher until it ends by itself (the agent kills
+# the dispatcher's pid only, and each hook leads its own session); and the
+# killed freeze's record still says "planned" for the hooks that had
+# finished (the record is written before the first hook and at the end),
+# so --status cannot tell which hook hung. With the defaults (our 60 s per
+# hook, the agent's 60 s per script) any hook that hangs ends that way:
+# keep fsfreeze-hook's timeouts well inside timeout_in_seconds.
 #
 # It takes about 5 s (3 of them the agent's timeout_in_seconds, waited out
 # once); fetching and unpacking the .deb the first time adds a few seconds.
