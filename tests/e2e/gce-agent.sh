@@ -114,7 +114,8 @@ find_python() {
 }
 
 # The agent's binary, unpacked from the cached .deb (fetched once; under a
-# lock, as the build directories may run this test side by side).
+# lock, as the build directories may run this test side by side). Prints
+# its path, or why not and returns 77 (skip) or 1.
 agent_binary() {
     local deb dir tmp
     mkdir -p "$CACHE"
@@ -122,17 +123,24 @@ agent_binary() {
     flock 9
     deb=$(find "$CACHE" -maxdepth 1 -name "google-guest-agent_${VERSION}-*.deb" | sort | tail -n 1)
     if [ -z "$deb" ]; then
-        (cd "$CACHE" && apt-get download -q "google-guest-agent" >/dev/null 2>&1) ||
-            skip "cannot download google-guest-agent with apt-get (no network or no Debian 12 sources?)"
+        if ! (cd "$CACHE" && apt-get download -q "google-guest-agent" >/dev/null 2>&1); then
+            echo "cannot download google-guest-agent with apt-get (no network or no Debian 12 sources?)"
+            return 77
+        fi
         deb=$(find "$CACHE" -maxdepth 1 -name "google-guest-agent_${VERSION}-*.deb" | sort | tail -n 1)
-        [ -n "$deb" ] || skip "apt-get download brought no google-guest-agent $VERSION (this test drives Debian 12's)"
+        if [ -z "$deb" ]; then
+            echo "apt-get download brought no google-guest-agent $VERSION (this test drives Debian 12's)"
+            return 77
+        fi
     fi
     dir=$CACHE/$(basename "$deb" .deb)
     if [ ! -x "$dir/usr/bin/google_guest_agent" ]; then
         rm -rf "$dir"
         tmp=$(mktemp -d "$CACHE/.unpack.XXXXXX")
-        dpkg-deb -x "$deb" "$tmp"
-        mv -T "$tmp" "$dir"
+        if ! dpkg-deb -x "$deb" "$tmp" || ! mv -T "$tmp" "$dir"; then
+            echo "cannot unpack $deb (remove it to fetch it again)"
+            return 1
+        fi
     fi
     echo "$dir/usr/bin/google_guest_agent"
 }
@@ -143,7 +151,13 @@ if [ -z "${FSFREEZE_GCE_IN_NS:-}" ]; then
         command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install util-linux iproute2 mount dpkg apt)"
     done
     PY=$(find_python) || skip "python3-grpcio and python3-grpc-tools are not installed (.ci/setup test)"
-    AGENT=$(agent_binary)
+    rc=0
+    AGENT=$(agent_binary) || rc=$?
+    case $rc in
+    0) ;;
+    77) skip "$AGENT" ;;
+    *) echo "FAIL: $AGENT"; exit 1 ;;
+    esac
     TMP=$(mktemp -d /tmp/fsfreeze-gce.XXXXXX)
     trap 'rm -rf "$TMP"' EXIT
     # What the agent would change if it could: the schedulers (it writes
