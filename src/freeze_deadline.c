@@ -182,7 +182,7 @@ static void json_time(GString *s, const char *key, int64_t usec) {
 
 /* Every value is a number, a boolean, a timestamp or a unit name made of
  * [a-z0-9.-]: nothing needs escaping. */
-void fh_freeze_deadline_json(GString *s, const char *state_dir) {
+void fh_freeze_deadline_json(GString *s, const char *state_dir, bool ask_timer) {
         g_autoptr(fh_deadline) d = NULL;
 
         if (fh_deadline_read(state_dir, &d) < 0) {
@@ -191,7 +191,7 @@ void fh_freeze_deadline_json(GString *s, const char *state_dir) {
                                 "\"late_thaw\": null, \"mechanism\": null, \"lost\": false}");
                 return;
         }
-        bool lost = !d->fired && fh_deadline_timer_alive(d) == 0;
+        bool lost = !d->fired && ask_timer && fh_deadline_timer_alive(d) == 0;
 
         g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired || lost ? "false" : "true",
                                d->msec / 1000.0);

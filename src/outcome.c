@@ -21,8 +21,14 @@ static int write_atomically(const char *path, const char *data, size_t len) {
         return fh_runfile_write(path, data, len, 0644);
 }
 
+/* Without asking the deadline's timer: after a freeze, the applications
+ * hold their locks until qemu-ga's FIFREEZE, and a systemd that stalls
+ * would hold them for the bus timeout. The only timer that can be armed
+ * here is the one the freeze has just started (a thaw or an abort removes
+ * it, a fire has fired it); whether it is lost later, only --status can
+ * tell, by asking. */
 int fh_outcome_write_status(const char *state_dir) {
-        g_autofree char *doc = fh_status_json(state_dir, NULL);
+        g_autofree char *doc = fh_status_json(state_dir, false, NULL);
         g_autofree char *path = g_build_filename(state_dir, FH_STATUS_FILE, NULL);
 
         return write_atomically(path, doc, strlen(doc));
