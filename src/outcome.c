@@ -173,5 +173,6 @@ int fh_outcome_write_metrics(const char *path, const char *state_dir, const stru
                 c.hook_failures);
         counter(s, "deadline_thaws_total", "Freezes that no thaw ended in time, thawed by the deadline, since boot.",
                 c.deadline_thaws);
-        return write_atomically(path, s->str, s->len);
+        /* Its directory may be inside a user's (see runfile.h). */
+        return fh_runfile_write_nofollow(path, s->str, s->len, 0644);
 }

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -27,6 +29,14 @@ static int write_all(int fd, const char *data, size_t len) {
         return 0;
 }
 
+static int write_and_close(int fd, const char *data, size_t len) {
+        int r = write_all(fd, data, len);
+
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
 int fh_runfile_write(const char *path, const char *data, size_t len, mode_t mode) {
         g_autofree char *tmp = g_strconcat(path, ".new", NULL);
         int fd, r;
@@ -39,13 +49,73 @@ int fh_runfile_write(const char *path, const char *data, size_t len, mode_t mode
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return -errno;
-        r = write_all(fd, data, len);
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
+        r = write_and_close(fd, data, len);
         if (r == 0 && rename(tmp, path) < 0)
                 r = -errno;
         if (r < 0)
                 (void) unlink(tmp);
+        return r;
+}
+
+/* The same, for entry 'name' of the directory 'dir_fd'. */
+static int write_in(int dir_fd, const char *name, const char *data, size_t len, mode_t mode) {
+        g_autofree char *tmp = g_strconcat(name, ".new", NULL);
+        int fd, r;
+
+        (void) unlinkat(dir_fd, tmp, 0);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_and_close(fd, data, len);
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+/* Absolute 'dir', one real directory at a time from /: a symlink on the
+ * way is -ELOOP. What is opened is the directory that was walked, whatever
+ * is renamed on the way afterwards. */
+static int open_dir_nofollow(const char *dir, int *ret_fd) {
+        g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
+        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        for (char **p = parts; *p; p++) {
+                struct stat st = { 0 };
+                int next;
+
+                if (!**p || strcmp(*p, ".") == 0)
+                        continue;
+                next = openat(fd, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                close(fd);
+                if (next < 0)
+                        return -errno;
+                fd = next;
+                if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        int r = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+
+                        close(fd);
+                        return r;
+                }
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int fh_runfile_write_nofollow(const char *path, const char *data, size_t len, mode_t mode) {
+        g_autofree char *dir = g_path_get_dirname(path), *name = g_path_get_basename(path);
+        int fd = -1, r;
+
+        if (!g_path_is_absolute(path))
+                return -EINVAL;
+        r = open_dir_nofollow(dir, &fd);
+        if (r < 0)
+                return r;
+        r = write_in(fd, name, data, len, mode);
+        close(fd);
         return r;
 }
 
