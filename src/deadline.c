@@ -423,14 +423,28 @@ static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
         return 0;
 }
 
+/* The real uid of 'pid' (a setuid program keeps its caller's), or -1. */
+static int64_t real_uid(pid_t pid) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/status", (int) pid), *text = NULL;
+        const char *line;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL) || !(line = strstr(text, "\nUid:\t")))
+                return -1;
+        return g_ascii_strtoll(line + 6, NULL, 10);
+}
+
 /* Whether 'pid' is the sleeper of 'd': its command line has our option
- * with this deadline's ID, which no other process has. */
+ * with this deadline's ID, and it runs as root (or as us: a freeze run by
+ * hand as a user). Anyone can put the option in a command line, and read
+ * the ID from the record: a user's process that took the pid of a dead
+ * sleeper is not it. */
 static bool is_sleeper(pid_t pid, const char *id) {
         g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int) pid);
         g_autofree char *cmdline = NULL, *want = g_strconcat(FIRE_OPTION, id, NULL);
+        int64_t uid = real_uid(pid);
         gsize len = 0;
 
-        if (!g_file_get_contents(path, &cmdline, &len, NULL))
+        if ((uid != 0 && uid != (int64_t) getuid()) || !g_file_get_contents(path, &cmdline, &len, NULL))
                 return false;
         for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
                 if (strcmp(cmdline + i, want) == 0)

@@ -266,6 +266,57 @@ static void test_status_says_when_the_process_is_gone(void **state) {
         g_free(a.id);
 }
 
+/* Anyone can put "--deadline-fire=ID" in a command line (the ID is in the
+ * deadline's record, readable by all, and in ps). The sleeper died (the
+ * OOM killer), and a user's process took its pid: it is not the sleeper,
+ * --status says LOST, and the thaw does not signal it. */
+static void test_a_users_process_with_the_id_is_not_the_sleeper(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *path = g_build_filename(f->state, "deadline", NULL), *want = NULL;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        struct armed a;
+        struct tl_run r;
+        pid_t impostor;
+
+        if (geteuid() != 0)
+                skip();
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        assert_int_equal(kill(a.pid, SIGKILL), 0);
+        assert_true(tl_await_exit(a.pid, 10000));
+        want = g_strconcat("--deadline-fire=", a.id, NULL);
+        impostor = fork();
+        assert_true(impostor >= 0);
+        if (impostor == 0) {
+                int null = open("/dev/null", O_RDWR);
+
+                if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+                    setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(126);
+                /* f->top: the teardown stops it too, should the test fail. */
+                execl("/bin/sh", "sh", "-c", "sleep 3600; :", "sh", want, f->top, NULL);
+                _exit(127);
+        }
+        for (int64_t end = now_ms() + 10000; !is_sleeper(impostor, a.id) && now_ms() < end;)
+                poll(NULL, 0, 10);
+        assert_true(is_sleeper(impostor, a.id));
+        /* Its pid in the record stands for the reuse of the sleeper's. */
+        assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL));
+        g_key_file_set_integer(kf, "deadline", "pid", impostor);
+        assert_true(g_key_file_save_to_file(kf, path, NULL));
+
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: LOST: its process "), 1);
+        tl_run_clear(&r);
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        assert_true(tl_alive(impostor));
+        kill(impostor, SIGKILL);
+        waitpid(impostor, NULL, 0);
+        g_free(a.id);
+}
+
 /* The fire claimed the deadline (fired=true: the filesystems thawed) and
  * was killed before its thaw hooks had run (qemu-ga restarted with the
  * process in its cgroup, systemctl stop, the OOM killer). The host's late
@@ -331,6 +382,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_status_says_when_the_process_is_gone, tl_fx_setup,
                                                 tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_late_thaw_releases_what_a_killed_fire_did_not, tl_fx_setup,
+                                                tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_a_users_process_with_the_id_is_not_the_sleeper, tl_fx_setup,
                                                 tl_fx_teardown),
         };
 
