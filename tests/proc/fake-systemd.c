@@ -11,7 +11,8 @@
  * for): bind-mounted on /run/systemd in a private mount namespace, it is
  * the systemd the dispatcher finds there. Each call is appended to
  * DIR/calls as "MEMBER UNIT" once it arrives, so that a test can count
- * what a phase asked. GetUnit answers NoSuchUnit for a unit never started,
+ * what a phase asked; after StartTransientUnit, "WorkingDirectory WD" with
+ * the service's WorkingDirectory= (empty if none was given). GetUnit answers NoSuchUnit for a unit never started,
  * stopped, or when DIR/forget exists (units stopped behind our back);
  * with --stall-get-unit it never answers (a systemd that hangs: the
  * caller waits for its bus timeout). It never fires a timer. Runs until
@@ -52,6 +53,28 @@ static bool forgotten(void) {
         return access(path, F_OK) == 0;
 }
 
+/* StartTransientUnit's arguments after the unit's name: the mode, the
+ * timer's properties, then the service's, of which WorkingDirectory=. */
+static void record_working_directory(sd_bus_message *m) {
+        const char *mode, *service, *key, *wd = "";
+
+        if (sd_bus_message_read(m, "s", &mode) < 0 || sd_bus_message_skip(m, "a(sv)") < 0 ||
+            sd_bus_message_enter_container(m, 'a', "(sa(sv))") <= 0 ||
+            sd_bus_message_enter_container(m, 'r', "sa(sv)") <= 0 || sd_bus_message_read(m, "s", &service) < 0 ||
+            sd_bus_message_enter_container(m, 'a', "(sv)") <= 0)
+                return;
+        while (sd_bus_message_enter_container(m, 'r', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &key) < 0)
+                        return;
+                if (strcmp(key, "WorkingDirectory") == 0 ? sd_bus_message_read(m, "v", "s", &wd) < 0
+                                                          : sd_bus_message_skip(m, "v") < 0)
+                        return;
+                if (sd_bus_message_exit_container(m) < 0)
+                        return;
+        }
+        record("WorkingDirectory", wd);
+}
+
 /* Returns false to stop answering on this connection (a stall). */
 static bool answer(sd_bus_message *m) {
         const char *member = sd_bus_message_get_member(m), *unit = "";
@@ -60,6 +83,7 @@ static bool answer(sd_bus_message *m) {
         record(member, unit);
         if (strcmp(member, "StartTransientUnit") == 0) {
                 g_hash_table_add(units, g_strdup(unit));
+                record_working_directory(m);
                 return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/job/1") >= 0;
         }
         if (strcmp(member, "StopUnit") == 0) {

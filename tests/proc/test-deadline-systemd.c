@@ -31,13 +31,13 @@ struct fx {
         pid_t pid;
 };
 
-/* For before_exec(), which takes no argument. */
-static const char *bind_source;
+/* For before_exec(), which takes no argument; run_from: NULL to stay. */
+static const char *bind_source, *run_from;
 
 /* In the child, before it execs the dispatcher. */
 static void enter_fake_systemd(void) {
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount(bind_source, "/run/systemd", NULL, MS_BIND, NULL) < 0)
+            mount(bind_source, "/run/systemd", NULL, MS_BIND, NULL) < 0 || (run_from && chdir(run_from) < 0))
                 _exit(126);
 }
 
@@ -177,10 +177,43 @@ static void test_status_asks_and_says_lost(void **state) {
         assert_int_equal(tl_count_lines_with(calls, "StopUnit fsfreeze-hook-deadline-"), 1);
 }
 
+/* The timer's service runs from the freeze's working directory only if
+ * root may trust it (see test-deadline.c): systemd resolves it again when
+ * the deadline fires. */
+static void test_service_runs_from_root_not_from_a_users_directory(void **state) {
+        struct fx *f = *state;
+        g_autofree char *users = g_build_filename(f->tl->top, "users", NULL);
+        g_autofree char *calls = NULL, *want = g_strdup_printf("WorkingDirectory -%s", f->tl->top);
+        g_autoptr(GPtrArray) wd = g_ptr_array_new();
+        g_auto(GStrv) lines = NULL;
+        struct tl_run r;
+
+        assert_int_equal(g_mkdir(users, 0755), 0);
+        assert_int_equal(chown(users, 65534, 65534), 0);
+        run_from = users;
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        run_from = f->tl->top;
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        run_from = NULL;
+        calls = tl_read_file(f->calls);
+        assert_non_null(calls);
+        lines = g_strsplit(calls, "\n", -1);
+        for (char **l = lines; *l; l++)
+                if (g_str_has_prefix(*l, "WorkingDirectory"))
+                        g_ptr_array_add(wd, *l);
+        assert_int_equal(wd->len, 2);
+        assert_string_equal(wd->pdata[0], "WorkingDirectory ");
+        assert_string_equal(wd->pdata[1], want);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_freeze_asks_systemd_nothing_after_its_hooks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_asks_and_says_lost, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_service_runs_from_root_not_from_a_users_directory, setup,
+                                                teardown),
         };
 
         if (!can_run()) {
