@@ -2,12 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "nofollow.h"
 #include "runfile.h"
 
 /* Every byte or an error: a short write sets no errno, and the one left
@@ -74,32 +74,16 @@ static int write_in(int dir_fd, const char *name, const char *data, size_t len, 
         return r;
 }
 
-/* Absolute 'dir', one real directory at a time from /: a symlink on the
- * way is -ELOOP. What is opened is the directory that was walked, whatever
- * is renamed on the way afterwards. */
+/* Absolute 'dir', without following any symlink (see nofollow.h). */
 static int open_dir_nofollow(const char *dir, int *ret_fd) {
-        g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
-        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct stat st;
+        int fd, r = fh_open_nofollow(dir, &fd);
 
-        if (fd < 0)
-                return -errno;
-        for (char **p = parts; *p; p++) {
-                struct stat st = { 0 };
-                int next;
-
-                if (!**p || strcmp(*p, ".") == 0)
-                        continue;
-                next = openat(fd, *p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 close(fd);
-                if (next < 0)
-                        return -errno;
-                fd = next;
-                if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        int r = S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
-
-                        close(fd);
-                        return r;
-                }
+                return -ENOTDIR;
         }
         *ret_fd = fd;
         return 0;
