@@ -57,9 +57,10 @@ int fh_deadline_remove(const char *dir);
 /* Starts the timer for 'd', which fires `rerun_argv[0] --deadline-fire=ID
  * rerun_argv[1..]` (the freeze's own command line without its phase, so
  * that the fire reads the same configuration), and records how in 'd'.
+ * The fire runs from our working directory if 'keep_cwd', else from /.
  * Uses systemd where it runs; if that fails, a process, and *ret_why says
  * why systemd was not used (g_free). Returns 0 or -errno. */
-int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why);
+int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, bool keep_cwd, char **ret_why);
 
 /* 'argv' as systemd's ExecStart= must be given it to run exactly it
  * (g_strfreev). */

@@ -38,6 +38,10 @@ bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log);
  * 'held': the hooks it could not release. */
 void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d, unsigned held);
 
-/* --status: one line for a person; a JSON object for tools. */
+/* --status: one line for a person; a JSON object for tools. Both ask
+ * whether the timer still runs (over D-Bus where systemd keeps it, which
+ * can take up to the bus timeout); the JSON object only if 'ask_timer':
+ * without, a deadline armed and not fired is reported armed, as the
+ * freeze that has just started its timer knows it. */
 void fh_freeze_deadline_print(FILE *out, const char *state_dir);
-void fh_freeze_deadline_json(GString *s, const char *state_dir);
+void fh_freeze_deadline_json(GString *s, const char *state_dir, bool ask_timer);

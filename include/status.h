@@ -15,9 +15,11 @@ int fh_print_status(FILE *out, const char *state_dir, bool json);
 #define FH_STATUS_VERSION 1
 
 /* The JSON document of --status --json, newline-terminated (g_free); also
- * written to STATE_DIR/status.json after each phase. *ret_status as the
- * exit status of fh_print_status(). */
-char *fh_status_json(const char *state_dir, int *ret_status);
+ * written to STATE_DIR/status.json after each phase. 'ask_timer': whether
+ * the freeze deadline's timer is asked if it still runs (see
+ * fh_freeze_deadline_json()). *ret_status as the exit status of
+ * fh_print_status(). */
+char *fh_status_json(const char *state_dir, bool ask_timer, int *ret_status);
 /* The same, with the other platforms' files of the image at 'root'
  * (--root=DIR; NULL: the running system) under "platforms". */
-char *fh_status_json_root(const char *state_dir, const char *root, int *ret_status);
+char *fh_status_json_root(const char *state_dir, const char *root, bool ask_timer, int *ret_status);

@@ -242,12 +242,13 @@ static int append_exec_start(const struct bus_api *api, sd_bus_message *m, char 
 
 /* WorkingDirectory=: the freeze's own, as the process fallback keeps it, so
  * that the relative paths of a freeze run by hand still lead where they
- * did; "-": a directory gone by then is no reason not to thaw. */
-static int append_working_directory(const struct bus_api *api, sd_bus_message *m) {
+ * did; "-": a directory gone by then is no reason not to thaw. None (/)
+ * unless 'keep_cwd'. */
+static int append_working_directory(const struct bus_api *api, sd_bus_message *m, bool keep_cwd) {
         g_autofree char *cwd = g_get_current_dir();
         g_autofree char *wd = g_strconcat("-", cwd, NULL);
 
-        if (strcmp(cwd, "/") == 0)
+        if (!keep_cwd || strcmp(cwd, "/") == 0)
                 return 0;
         return api->append(m, "(sv)", "WorkingDirectory", "s", wd);
 }
@@ -255,7 +256,7 @@ static int append_working_directory(const struct bus_api *api, sd_bus_message *m
 /* StartTransientUnit(timer, "fail", timer properties, [(service, service properties)]),
  * as systemd-run --on-active does. */
 static int append_units(const struct bus_api *api, sd_bus_message *m, const struct fh_deadline *d,
-                        const char *service, char **argv) {
+                        const char *service, char **argv, bool keep_cwd) {
         uint64_t usec = (uint64_t) d->msec * USEC_PER_MSEC;
         int r;
 
@@ -270,7 +271,7 @@ static int append_units(const struct bus_api *api, sd_bus_message *m, const stru
             (r = api->append(m, "s", service)) < 0 || (r = api->open_container(m, 'a', "(sv)")) < 0 ||
             (r = api->append(m, "(sv)", "Description", "s", "fsfreeze-hook: thaw a freeze that no thaw ended")) < 0 ||
             (r = api->append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
-            (r = append_working_directory(api, m)) < 0 || (r = append_exec_start(api, m, argv)) < 0)
+            (r = append_working_directory(api, m, keep_cwd)) < 0 || (r = append_exec_start(api, m, argv)) < 0)
                 return r;
         for (int i = 0; i < 3; i++)
                 if ((r = api->close_container(m)) < 0)
@@ -291,7 +292,8 @@ static int call(const struct bus_api *api, sd_bus *bus, sd_bus_message *m, char 
         return r;
 }
 
-static int start_systemd(const struct bus_api *api, struct fh_deadline *d, char *const *rerun_argv, char **ret_why) {
+static int start_systemd(const struct bus_api *api, struct fh_deadline *d, char *const *rerun_argv, bool keep_cwd,
+                         char **ret_why) {
         g_autofree char *service = g_strdup_printf("fsfreeze-hook-deadline-%s.service", d->id);
         g_auto(GStrv) argv = fire_argv(d, rerun_argv, 0);
         sd_bus *bus = NULL;
@@ -303,7 +305,7 @@ static int start_systemd(const struct bus_api *api, struct fh_deadline *d, char 
         r = open_manager(api, &bus);
         if (r >= 0 && !(m = manager_call(api, bus, "StartTransientUnit")))
                 r = -ENOMEM;
-        if (r >= 0 && (r = append_units(api, m, d, service, argv)) >= 0)
+        if (r >= 0 && (r = append_units(api, m, d, service, argv, keep_cwd)) >= 0)
                 r = call(api, bus, m, ret_why);
         else if (r < 0)
                 *ret_why = g_strdup(g_strerror(-r));
@@ -343,7 +345,7 @@ static int stop_unit(const char *unit) {
  * open: qemu-ga 9.1+ reads the hook's output until every writer is gone.
  * Only 'keep_fd' (close-on-exec) stays until the exec, which tells the
  * dispatcher that we run as ourselves. */
-static _Noreturn void become_sleeper(const char *exe, char **argv, int keep_fd) {
+static _Noreturn void become_sleeper(const char *exe, char **argv, int keep_fd, bool keep_cwd) {
         struct sigaction dfl = { .sa_handler = SIG_DFL };
         sigset_t none;
         int fd;
@@ -352,10 +354,12 @@ static _Noreturn void become_sleeper(const char *exe, char **argv, int keep_fd) 
                 (void) sigaction(sig, &dfl, NULL);
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
-        /* The working directory stays: the fire runs the freeze's own
-         * command line again, whose relative paths (a freeze run by hand
-         * with -d hooks, --state-dir=st) mean something only from here.
-         * qemu-ga runs us from / anyway. */
+        /* The working directory stays if the caller says so: the fire runs
+         * the freeze's own command line again, whose relative paths (a
+         * freeze run by hand with -d hooks, --state-dir=st) mean something
+         * only from here. qemu-ga runs us from / anyway. */
+        if (!keep_cwd)
+                (void) chdir("/");
         /* Everything closed first: out of descriptors, /dev/null could
          * not be opened, and the caller's pipe would stay as our stdout. */
         if (close_range(0, (unsigned) keep_fd - 1, 0) < 0 || close_range((unsigned) keep_fd + 1, ~0U, 0) < 0)
@@ -381,7 +385,7 @@ static _Noreturn void become_sleeper(const char *exe, char **argv, int keep_fd) 
  * sleeper's pid back through a pipe, which the sleeper holds until its
  * exec: once it reads its end, a thaw that follows at once finds it
  * with its own command line, which is how it recognises it. */
-static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
+static int start_process(struct fh_deadline *d, char *const *rerun_argv, bool keep_cwd) {
         g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
         struct timespec now;
         g_auto(GStrv) argv = NULL;
@@ -400,7 +404,7 @@ static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
                 (void) setsid();
                 grandchild = fork();
                 if (grandchild == 0)
-                        become_sleeper(exe, argv, p[1]);
+                        become_sleeper(exe, argv, p[1], keep_cwd);
                 (void) !write(p[1], &grandchild, sizeof grandchild);
                 _exit(0);
         }
@@ -423,14 +427,28 @@ static int start_process(struct fh_deadline *d, char *const *rerun_argv) {
         return 0;
 }
 
+/* The real uid of 'pid' (a setuid program keeps its caller's), or -1. */
+static int64_t real_uid(pid_t pid) {
+        g_autofree char *path = g_strdup_printf("/proc/%d/status", (int) pid), *text = NULL;
+        const char *line;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL) || !(line = strstr(text, "\nUid:\t")))
+                return -1;
+        return g_ascii_strtoll(line + 6, NULL, 10);
+}
+
 /* Whether 'pid' is the sleeper of 'd': its command line has our option
- * with this deadline's ID, which no other process has. */
+ * with this deadline's ID, and it runs as root (or as us: a freeze run by
+ * hand as a user). Anyone can put the option in a command line, and read
+ * the ID from the record: a user's process that took the pid of a dead
+ * sleeper is not it. */
 static bool is_sleeper(pid_t pid, const char *id) {
         g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int) pid);
         g_autofree char *cmdline = NULL, *want = g_strconcat(FIRE_OPTION, id, NULL);
+        int64_t uid = real_uid(pid);
         gsize len = 0;
 
-        if (!g_file_get_contents(path, &cmdline, &len, NULL))
+        if ((uid != 0 && uid != (int64_t) getuid()) || !g_file_get_contents(path, &cmdline, &len, NULL))
                 return false;
         for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
                 if (strcmp(cmdline + i, want) == 0)
@@ -505,15 +523,15 @@ int fh_deadline_timer_alive(const struct fh_deadline *d) {
         return d->mechanism == FH_DEADLINE_SYSTEMD ? units_alive(d) : process_alive(d);
 }
 
-int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, char **ret_why) {
+int fh_deadline_start(struct fh_deadline *d, char *const *rerun_argv, bool keep_cwd, char **ret_why) {
         struct bus_api api;
 
         if (!load_bus_api(&api) || api.booted() <= 0)
-                return start_process(d, rerun_argv);
-        if (start_systemd(&api, d, rerun_argv, ret_why) >= 0)
+                return start_process(d, rerun_argv, keep_cwd);
+        if (start_systemd(&api, d, rerun_argv, keep_cwd, ret_why) >= 0)
                 return 0;
         g_clear_pointer(&d->unit, g_free);
-        return start_process(d, rerun_argv);
+        return start_process(d, rerun_argv, keep_cwd);
 }
 
 int fh_deadline_stop(const struct fh_deadline *d) {

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "freeze_deadline.h"
 #include "state.h"
 #include "timeutil.h"
+#include "trust.h"
 
 static void format_time(int64_t usec, char buf[static FH_TIMESTAMP_MAX]) {
         fh_format_usec_timestamp(usec, "an unknown time", buf);
@@ -31,6 +33,28 @@ static void drop(const char *state_dir, struct fh_log *log) {
                 (void) fh_deadline_remove(state_dir);
 }
 
+/* Whether the fire may run from our working directory, where a freeze run
+ * by hand finds its relative paths: as root, only if root may trust it.
+ * systemd resolves it again when the deadline fires, and a user who
+ * controls it could hang that (a FUSE mount) or choose what the fire's
+ * hooks run in. Relative paths in such a directory are refused anyway (by
+ * the trust policy), so running from / then loses nothing. */
+static bool cwd_usable(struct fh_log *log) {
+        g_autofree char *cwd = NULL, *problem = NULL, *shown = NULL;
+        g_autoptr(fh_trust) trust = NULL;
+
+        if (geteuid() != 0)
+                return true;
+        cwd = g_get_current_dir();
+        trust = fh_trust_new(0);
+        if (fh_trust_check_dir(trust, cwd, &problem) == 0)
+                return true;
+        shown = fh_escape_dup(cwd);
+        fh_log_message(log, LOG_NOTICE, "deadline", "the freeze deadline will run from /, not from the working "
+                       "directory %s: %s", shown, problem ? problem : "it cannot be examined");
+        return false;
+}
+
 void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, char *const *rerun_argv,
                             struct fh_log *log) {
         g_autoptr(fh_deadline) d = NULL;
@@ -48,7 +72,7 @@ void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, 
         if (s->freeze_deadline_msec == 0 || !rerun_argv)
                 return;
         d = fh_deadline_new(s->freeze_deadline_msec);
-        r = fh_deadline_start(d, rerun_argv, &why);
+        r = fh_deadline_start(d, rerun_argv, cwd_usable(log), &why);
         if (why)
                 fh_log_message(log, LOG_WARNING, "deadline", "cannot arm the freeze deadline through systemd "
                                "(%s): using a process of our own", why);
@@ -182,7 +206,7 @@ static void json_time(GString *s, const char *key, int64_t usec) {
 
 /* Every value is a number, a boolean, a timestamp or a unit name made of
  * [a-z0-9.-]: nothing needs escaping. */
-void fh_freeze_deadline_json(GString *s, const char *state_dir) {
+void fh_freeze_deadline_json(GString *s, const char *state_dir, bool ask_timer) {
         g_autoptr(fh_deadline) d = NULL;
 
         if (fh_deadline_read(state_dir, &d) < 0) {
@@ -191,7 +215,7 @@ void fh_freeze_deadline_json(GString *s, const char *state_dir) {
                                 "\"late_thaw\": null, \"mechanism\": null, \"lost\": false}");
                 return;
         }
-        bool lost = !d->fired && fh_deadline_timer_alive(d) == 0;
+        bool lost = !d->fired && ask_timer && fh_deadline_timer_alive(d) == 0;
 
         g_string_append_printf(s, "{\"armed\": %s, \"seconds\": %.3f", d->fired || lost ? "false" : "true",
                                d->msec / 1000.0);

@@ -278,7 +278,7 @@ static int print_status(struct fh_trust *trust, const struct fh_settings *s, boo
                 fh_attach_print_status(stdout, s->root);
                 return status;
         }
-        doc = fh_status_json_root(s->state_dir, s->root, &status);
+        doc = fh_status_json_root(s->state_dir, s->root, true, &status);
         fputs(doc, stdout);
         return status;
 }

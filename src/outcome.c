@@ -21,8 +21,14 @@ static int write_atomically(const char *path, const char *data, size_t len) {
         return fh_runfile_write(path, data, len, 0644);
 }
 
+/* Without asking the deadline's timer: after a freeze, the applications
+ * hold their locks until qemu-ga's FIFREEZE, and a systemd that stalls
+ * would hold them for the bus timeout. The only timer that can be armed
+ * here is the one the freeze has just started (a thaw or an abort removes
+ * it, a fire has fired it); whether it is lost later, only --status can
+ * tell, by asking. */
 int fh_outcome_write_status(const char *state_dir) {
-        g_autofree char *doc = fh_status_json(state_dir, NULL);
+        g_autofree char *doc = fh_status_json(state_dir, false, NULL);
         g_autofree char *path = g_build_filename(state_dir, FH_STATUS_FILE, NULL);
 
         return write_atomically(path, doc, strlen(doc));
@@ -167,5 +173,6 @@ int fh_outcome_write_metrics(const char *path, const char *state_dir, const stru
                 c.hook_failures);
         counter(s, "deadline_thaws_total", "Freezes that no thaw ended in time, thawed by the deadline, since boot.",
                 c.deadline_thaws);
-        return write_atomically(path, s->str, s->len);
+        /* Its directory may be inside a user's (see runfile.h). */
+        return fh_runfile_write_nofollow(path, s->str, s->len, 0644);
 }

@@ -190,8 +190,8 @@ static void json_record(GString *s, const struct fh_state_record *r) {
         g_string_append(s, "]}");
 }
 
-static GString *json_document(const char *state_dir, const char *root, struct fh_state_record *freeze, int rf,
-                              struct fh_state_record *thaw, int rt) {
+static GString *json_document(const char *state_dir, const char *root, bool ask_timer, struct fh_state_record *freeze,
+                              int rf, struct fh_state_record *thaw, int rt) {
         GString *s = g_string_new("{\"version\": " G_STRINGIFY(FH_STATUS_VERSION) ", \"state_dir\": ");
 
         json_string(s, state_dir);
@@ -201,7 +201,7 @@ static GString *json_document(const char *state_dir, const char *root, struct fh
         g_string_append(s, ", \"thaw\": ");
         json_record(s, thaw);
         g_string_append(s, ", \"deadline\": ");
-        fh_freeze_deadline_json(s, state_dir);
+        fh_freeze_deadline_json(s, state_dir, ask_timer);
         g_string_append(s, ", \"platforms\": ");
         fh_attach_status_json(s, root);
         g_string_append_printf(s, ", \"errors\": [%s%s%s]}\n", rf == -EBADMSG ? "\"freeze record unreadable\"" : "",
@@ -217,11 +217,11 @@ static int read_record(const char *state_dir, enum fh_phase phase, struct fh_sta
         return r < 0 && r != -EBADMSG ? -ENOENT : r;
 }
 
-char *fh_status_json(const char *state_dir, int *ret_status) {
-        return fh_status_json_root(state_dir, NULL, ret_status);
+char *fh_status_json(const char *state_dir, bool ask_timer, int *ret_status) {
+        return fh_status_json_root(state_dir, NULL, ask_timer, ret_status);
 }
 
-char *fh_status_json_root(const char *state_dir, const char *root, int *ret_status) {
+char *fh_status_json_root(const char *state_dir, const char *root, bool ask_timer, int *ret_status) {
         g_autoptr(fh_state_record) freeze = NULL;
         g_autoptr(fh_state_record) thaw = NULL;
         int rf = read_record(state_dir, FH_PHASE_FREEZE, &freeze);
@@ -229,7 +229,7 @@ char *fh_status_json_root(const char *state_dir, const char *root, int *ret_stat
 
         if (ret_status)
                 *ret_status = rf == -EBADMSG || rt == -EBADMSG;
-        return g_string_free(json_document(state_dir, root, freeze, rf, thaw, rt), FALSE);
+        return g_string_free(json_document(state_dir, root, ask_timer, freeze, rf, thaw, rt), FALSE);
 }
 
 int fh_print_status(FILE *out, const char *state_dir, bool json) {
@@ -239,7 +239,7 @@ int fh_print_status(FILE *out, const char *state_dir, bool json) {
         int rf, rt, status;
 
         if (json) {
-                doc = fh_status_json(state_dir, &status);
+                doc = fh_status_json(state_dir, true, &status);
                 fputs(doc, out);
                 return status;
         }

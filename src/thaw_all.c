@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "nofollow.h"
 #include "thaw_all.h"
 
 static bool is_octal(char c) {
@@ -71,11 +73,34 @@ static bool cannot_freeze(const char *line) {
         return false;
 }
 
-/* Whether a FITHAW on 'path' released at least one freeze. O_NONBLOCK: a
- * FIFO or a device bind-mounted on a file must not block us. */
+/* 'path' as mountinfo gave it, resolved by name again, as root: a user who
+ * can rename a directory on the way (a mount below their home) could have
+ * put a symlink there since, to a device whose open does something
+ * (/dev/watchdog arms the watchdog). A mount point's path holds no symlink
+ * (see nofollow.h), and a filesystem's mount point is a directory, or a
+ * file bind-mounted: nothing else is opened, and what is opened is what
+ * was checked. O_NONBLOCK, O_NOCTTY: should that ever not hold. */
+static int open_mount_point(const char *path) {
+        g_autofree char *again = NULL;
+        struct stat st;
+        int fd, r;
+
+        if (fh_open_nofollow(path, &fd) < 0)
+                return -1;
+        if (fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+                close(fd);
+                return -1;
+        }
+        again = g_strdup_printf("/proc/self/fd/%d", fd);
+        r = open(again, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        close(fd);
+        return r;
+}
+
+/* Whether a FITHAW on 'path' released at least one freeze. */
 static bool thaw_one(const char *path) {
         bool thawed = false;
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        int fd = open_mount_point(path);
         /* The kernel ignores FITHAW's argument, but its number says "int
          * *": a real one keeps checkers such as valgrind from reading 0. */
         int unused = 0;

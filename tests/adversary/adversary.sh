@@ -49,6 +49,9 @@
 #                      its member's symlink or file as the log, a root file
 #                      hard-linked there, or a readable root file of the
 #                      directory renamed over it
+#   metrics-user-parent  the metrics file in a root directory inside a user's
+#                      (Debian's /var/lib/prometheus/node-exporter), swapped
+#                      by the user for a symlink to a root directory
 # Not covered here: a FUSE filesystem (no FUSE server on the test machines;
 # the policy refuses any step on FUSE, see trust.h), bind mounts (root only),
 # a walk deeper than PATH_MAX (unit test: test_resolution_longer_than_path_max;
@@ -443,6 +446,37 @@ if [ "$(cat "$glog")" != other ]; then
     fail "log-group-swap: root appended the hooks' output to a world-readable file"
 fi
 rm -f "$glog"
+
+# --- the metrics file ------------------------------------------------------------
+
+# Debian's layout for node_exporter's textfile collector: /var/lib/prometheus
+# is the prometheus user's, node-exporter in it root's. The metrics file is
+# written there; but the user can swap node-exporter for a symlink to any
+# directory, where root would then create (and replace) the file.
+reset
+prom=$top/prometheus
+mkdir -p "$prom/node-exporter" "$top/protected"
+chown "$uid:$gid" "$prom"
+mf=$prom/node-exporter/fsfreeze-hook.prom
+printf '#!/bin/sh\nexit 0\n' > "$hooks/10-ok"
+chmod 0755 "$hooks/10-ok"
+n=$((n + 1))
+"$bin" --no-journal $base -d "$hooks" -l "$log" --metrics-file="$mf" freeze >/dev/null 2>&1
+[ -f "$mf" ] || fail "metrics-user-parent: no metrics file in the layout as it is"
+as_user mv "$prom/node-exporter" "$prom/moved"
+as_user ln -s "$top/protected" "$prom/node-exporter"
+for phase in freeze thaw; do
+    n=$((n + 1))
+    out=$("$bin" --no-journal $base -d "$hooks" -l "$log" --metrics-file="$mf" $phase 2>&1; cat "$log")
+    if [ -e "$top/protected/fsfreeze-hook.prom" ]; then
+        fail "metrics-user-parent [$phase]: root wrote the metrics file where the user's symlink points"
+        rm -f "$top/protected/fsfreeze-hook.prom"
+    fi
+    case $out in
+    *"cannot write the metrics file $mf: Too many levels of symbolic links"*) ;;
+    *) fail "metrics-user-parent [$phase]: no error naming $mf"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
 
 echo "$n attacks, $failures failed"
 [ "$failures" = 0 ]

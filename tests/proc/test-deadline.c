@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "testlib.h"
 
@@ -266,6 +267,112 @@ static void test_status_says_when_the_process_is_gone(void **state) {
         g_free(a.id);
 }
 
+/* For tl_run_with(), whose hook takes no argument. */
+static const char *run_from;
+
+static void chdir_run_from(void) {
+        if (chdir(run_from) < 0)
+                _exit(126);
+}
+
+/* A freeze with the deadline, run from 'dir' with the fixture's (absolute)
+ * paths; returns the sleeper's working directory. */
+static char *sleeper_cwd_after_freeze_in(struct tl_fx *f, const char *dir) {
+        char *argv[] = { (char *) tl_binary(), f->conf_opt, f->state_opt, "--no-journal", "-d", f->hooks, "-l",
+                         f->log, "--freeze-deadline=3600", "freeze", NULL };
+        g_autofree char *link = NULL;
+        struct armed a;
+        struct tl_run r;
+        char *cwd;
+
+        run_from = dir;
+        tl_run_with(argv, NULL, 120000, chdir_run_from, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        link = g_strdup_printf("/proc/%d/cwd", (int) a.pid);
+        cwd = g_file_read_link(link, NULL);
+        assert_non_null(cwd);
+        g_free(a.id);
+        return cwd;
+}
+
+/* A freeze run by hand as root from a user's directory: the deadline must
+ * not run from there when it fires (systemd resolves the directory again
+ * then, which the user may have turned into a FUSE mount that hangs it;
+ * and the fire's hooks would run in what the user put there). Nothing is
+ * lost: relative paths in such a directory are refused anyway. From a
+ * directory root may trust, it still runs from there, where a hand-run
+ * freeze's relative paths lead. */
+static void test_deadline_runs_from_root_not_from_a_users_directory(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *users = g_build_filename(f->top, "users", NULL);
+        g_autofree char *from_users = NULL, *from_top = NULL, *log = NULL;
+
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(g_mkdir(users, 0755), 0);
+        assert_int_equal(chown(users, 65534, 65534), 0);
+        from_users = sleeper_cwd_after_freeze_in(f, users);
+        assert_string_equal(from_users, "/");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "the freeze deadline will run from /, not from "), 1);
+
+        from_top = sleeper_cwd_after_freeze_in(f, f->top);
+        assert_string_equal(from_top, f->top);
+}
+
+/* Anyone can put "--deadline-fire=ID" in a command line (the ID is in the
+ * deadline's record, readable by all, and in ps). The sleeper died (the
+ * OOM killer), and a user's process took its pid: it is not the sleeper,
+ * --status says LOST, and the thaw does not signal it. */
+static void test_a_users_process_with_the_id_is_not_the_sleeper(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *path = g_build_filename(f->state, "deadline", NULL), *want = NULL;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        struct armed a;
+        struct tl_run r;
+        pid_t impostor;
+
+        if (geteuid() != 0)
+                skip();
+        run(f, &r, "--freeze-deadline=3600", "freeze", NULL);
+        tl_run_clear(&r);
+        a = read_armed(f);
+        assert_int_equal(kill(a.pid, SIGKILL), 0);
+        assert_true(tl_await_exit(a.pid, 10000));
+        want = g_strconcat("--deadline-fire=", a.id, NULL);
+        impostor = fork();
+        assert_true(impostor >= 0);
+        if (impostor == 0) {
+                int null = open("/dev/null", O_RDWR);
+
+                if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+                    setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(126);
+                /* f->top: the teardown stops it too, should the test fail. */
+                execl("/bin/sh", "sh", "-c", "sleep 3600; :", "sh", want, f->top, NULL);
+                _exit(127);
+        }
+        for (int64_t end = now_ms() + 10000; !is_sleeper(impostor, a.id) && now_ms() < end;)
+                poll(NULL, 0, 10);
+        assert_true(is_sleeper(impostor, a.id));
+        /* Its pid in the record stands for the reuse of the sleeper's. */
+        assert_true(g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL));
+        g_key_file_set_integer(kf, "deadline", "pid", impostor);
+        assert_true(g_key_file_save_to_file(kf, path, NULL));
+
+        run(f, &r, "--status", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "Freeze deadline: LOST: its process "), 1);
+        tl_run_clear(&r);
+        run(f, &r, "thaw", NULL);
+        tl_run_clear(&r);
+        assert_true(tl_alive(impostor));
+        kill(impostor, SIGKILL);
+        waitpid(impostor, NULL, 0);
+        g_free(a.id);
+}
+
 /* The fire claimed the deadline (fired=true: the filesystems thawed) and
  * was killed before its thaw hooks had run (qemu-ga restarted with the
  * process in its cgroup, systemctl stop, the OOM killer). The host's late
@@ -331,6 +438,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_status_says_when_the_process_is_gone, tl_fx_setup,
                                                 tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_late_thaw_releases_what_a_killed_fire_did_not, tl_fx_setup,
+                                                tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_a_users_process_with_the_id_is_not_the_sleeper, tl_fx_setup,
+                                                tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_deadline_runs_from_root_not_from_a_users_directory, tl_fx_setup,
                                                 tl_fx_teardown),
         };
 

@@ -58,24 +58,21 @@ static void test_nothing_to_thaw(void **state) {
         fclose(f);
 }
 
-/* Whether fh_thaw_all() opens the mount point of a filesystem of type
- * 'type': inotify sees the open of a directory. The child that reads the
- * stream has no CAP_SYS_ADMIN (nobody, if we are root), so the kernel
- * refuses its FITHAW on the filesystem of /tmp before looking at it. */
-static bool opens_mount_of_type(const char *type) {
-        g_autofree char *dir = g_dir_make_tmp("fsfreeze-thaw-all-XXXXXX", NULL);
-        g_autofree char *text = NULL;
+/* Whether fh_thaw_all() opens 'watched' for a mountinfo line whose mount
+ * point is 'mount_point', of type 'type': inotify sees the open. The child
+ * that reads the stream has no CAP_SYS_ADMIN (nobody, if we are root), so
+ * the kernel refuses its FITHAW on the filesystem of /tmp before looking
+ * at it. */
+static bool opens(const char *mount_point, const char *watched, const char *type) {
+        g_autofree char *text = g_strdup_printf("40 22 0:99 / %s rw - %s server:/export rw\n", mount_point, type);
         char buf[4096];
         int in, status;
         pid_t pid;
         bool opened;
 
-        assert_non_null(dir);
-        assert_int_equal(chmod(dir, 0755), 0);
-        text = g_strdup_printf("40 22 0:99 / %s rw - %s server:/export rw\n", dir, type);
         in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         assert_true(in >= 0);
-        assert_true(inotify_add_watch(in, dir, IN_OPEN) >= 0);
+        assert_true(inotify_add_watch(in, watched, IN_OPEN) >= 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
@@ -91,15 +88,65 @@ static bool opens_mount_of_type(const char *type) {
                 if (f)
                         fclose(f);
                 g_free(g_steal_pointer(&text));
-                g_free(g_steal_pointer(&dir));
                 _exit(ok ? 0 : 1);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         opened = read(in, buf, sizeof buf) > 0;
         close(in);
+        return opened;
+}
+
+static bool opens_mount_of_type(const char *type) {
+        g_autofree char *dir = g_dir_make_tmp("fsfreeze-thaw-all-XXXXXX", NULL);
+        bool opened;
+
+        assert_non_null(dir);
+        assert_int_equal(chmod(dir, 0755), 0);
+        opened = opens(dir, dir, type);
         assert_int_equal(rmdir(dir), 0);
         return opened;
+}
+
+/* The mount points are read from mountinfo, then opened by path as root:
+ * a user who can rename a directory on the way (a mount below their home)
+ * can put a symlink there in between, to a device whose open does
+ * something (/dev/watchdog arms the watchdog), or a device or FIFO of
+ * theirs. A mount point path holds no symlink, and a filesystem's mount
+ * point is a directory (or a file, bind-mounted): anything else is not
+ * opened. */
+static void test_opens_no_symlink_nor_device(void **state) {
+        g_autofree char *top = g_dir_make_tmp("fsfreeze-thaw-all-XXXXXX", NULL);
+        g_autofree char *real = g_build_filename(top, "real", NULL), *sub = g_build_filename(real, "sub", NULL);
+        g_autofree char *link = g_build_filename(top, "link", NULL);
+        g_autofree char *through = g_build_filename(link, "sub", NULL);
+        g_autofree char *fifo = g_build_filename(top, "fifo", NULL);
+        g_autofree char *file = g_build_filename(top, "file", NULL);
+
+        assert_non_null(top);
+        assert_int_equal(chmod(top, 0755), 0);
+        assert_int_equal(mkdir(real, 0755), 0);
+        assert_int_equal(mkdir(sub, 0755), 0);
+        assert_int_equal(symlink(real, link), 0);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_true(g_file_set_contents(file, "", 0, NULL));
+        assert_int_equal(chmod(file, 0644), 0);
+
+        /* The controls: a real directory, and a file (a bind mount). */
+        assert_true(opens(sub, sub, "ext4"));
+        assert_true(opens(file, file, "ext4"));
+        if (opens(link, real, "ext4"))
+                fail_msg("a mount point that is a symlink was followed");
+        if (opens(through, sub, "ext4"))
+                fail_msg("a mount point reached through a symlink was opened");
+        if (opens(fifo, fifo, "ext4"))
+                fail_msg("a FIFO at a mount point was opened");
+        unlink(link);
+        unlink(fifo);
+        unlink(file);
+        rmdir(sub);
+        rmdir(real);
+        assert_int_equal(rmdir(top), 0);
 }
 
 /* A mount point whose open may wait on a daemon or a server that never
@@ -122,6 +169,7 @@ int main(void) {
                 cmocka_unit_test(test_mount_point),
                 cmocka_unit_test(test_nothing_to_thaw),
                 cmocka_unit_test(test_skips_what_cannot_freeze),
+                cmocka_unit_test(test_opens_no_symlink_nor_device),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
