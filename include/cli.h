@@ -26,6 +26,8 @@ struct fh_cli {
         char *deadline_id;      /* --deadline-fire=ID */
         int64_t deadline_sleep_until;   /* --deadline-sleep-until=USEC (boot clock), 0: none */
         struct fh_layer layer;  /* the options, which override the file */
+        char **unknown_platforms;       /* --platform-scripts names that are none, for a warning */
+        char *root;             /* --root=DIR: every platform path under DIR */
 };
 
 /* Exit status of a usage error, as util-linux and qemu-ga use. */

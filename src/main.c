@@ -98,6 +98,20 @@ static int open_config(struct fh_trust *trust, const char *path, GPtrArray *warn
         return -EPERM;
 }
 
+/* Issue 13 part 1: --platform-scripts names that are none, and --root. */
+static void platform_settings(const struct fh_cli *cli, struct fh_settings *s, GPtrArray *warnings) {
+        for (char **n = cli->unknown_platforms; n && *n; n++) {
+                g_autofree char *shown = fh_escape_dup(*n);
+                g_ptr_array_add(warnings, g_strdup_printf("option --platform-scripts: unknown platform '%s' "
+                                                          "(expected vmware, nutanix, gce, azure, all or none): "
+                                                          "ignored", shown));
+        }
+        if (cli->root) {
+                g_free(s->root);
+                s->root = g_strdup(cli->root);
+        }
+}
+
 /* Defaults, then the configuration file, then the command line. */
 static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh_trust *trust,
                           struct fh_settings *ret, GPtrArray *warnings) {
@@ -113,6 +127,7 @@ static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh
                 close(fd);
         fh_layer_done(&file);
         fh_settings_apply(ret, &cli->layer);
+        platform_settings(cli, ret, warnings);
 }
 
 /* A log with another name (a root file hard-linked into a directory a

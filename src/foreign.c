@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "escape.h"
+#include "foreign.h"
+#include "scan.h"
+
+/* The second line of the wrappers --attach installs (see the contract of
+ * issue 13): a script that carries it runs us, and must not be run by us. */
+#define ATTACH_MARKER "# fsfreeze-hook --attach="
+
+/* One entry of a platform, both sides: the script before the snapshot
+ * and the one after (the same file for VMware's backupScripts.d). */
+struct entry {
+        char *name;
+        char *pre, *post;               /* absolute, under --root; NULL: none */
+        char **pre_params, **post_params;       /* Azure */
+        char *problem;                  /* why the entry cannot run at all (Azure's JSON) */
+        bool refused;                   /* 'problem' is the trust policy's */
+};
+
+static void entry_free(gpointer p) {
+        struct entry *e = p;
+
+        g_free(e->name);
+        g_free(e->pre);
+        g_free(e->post);
+        g_strfreev(e->pre_params);
+        g_strfreev(e->post_params);
+        g_free(e->problem);
+        g_free(e);
+}
+
+static struct entry *entry_new(enum fh_platform p, const char *what, char *pre, char *post) {
+        struct entry *e = g_new0(struct entry, 1);
+
+        e->name = g_strdup_printf("%s:%s", fh_platform_to_string(p), what);
+        e->pre = pre;
+        e->post = post;
+        return e;
+}
+
+unsigned fh_foreign_parse(char *const *names, GPtrArray *unknown) {
+        unsigned mask = 0;
+
+        for (char *const *n = names; n && *n; n++) {
+                int p = fh_platform_from_string(*n);
+
+                if (p >= 0)
+                        mask |= 1U << p;
+                else if (strcmp(*n, "all") == 0)
+                        mask = (1U << _FH_PLATFORM_MAX) - 1;
+                else if (strcmp(*n, "none") == 0)
+                        mask = 0;
+                else if (**n)
+                        g_ptr_array_add(unknown, g_strdup(*n));
+        }
+        return mask;
+}
+
+int fh_foreign_platform_of(const char *name) {
+        const char *colon = strchr(name, ':');
+        g_autofree char *prefix = NULL;
+
+        if (!colon)
+                return -1;
+        prefix = g_strndup(name, (gsize) (colon - name));
+        return fh_platform_from_string(prefix) < 0 ? -1 : fh_platform_from_string(prefix);
+}
+
+/* What the agents check: stat() (symlinks followed) says a regular file. */
+static bool is_file(const char *path) {
+        struct stat st;
+
+        return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *rooted(const struct fh_settings *s, const char *path) {
+        return path ? fh_platform_path(s->root, path) : NULL;
+}
+
+/* Whether 'path' is one of our entry points: a link to this very program
+ * (same file as /proc/self/exe), or a wrapper --attach wrote (the marker
+ * on its second line). Running it would run us again. */
+static bool own_entry_point(const char *path) {
+        struct stat st, self;
+        char head[512];
+        const char *nl;
+        ssize_t n;
+        int fd;
+
+        if (stat(path, &st) < 0)
+                return false;
+        if (stat("/proc/self/exe", &self) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+                return true;
+        if (!S_ISREG(st.st_mode))
+                return false;
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        n = pread(fd, head, sizeof head - 1, 0);
+        close(fd);
+        if (n <= 0)
+                return false;
+        head[n] = '\0';
+        nl = strchr(head, '\n');
+        return nl && strncmp(nl + 1, ATTACH_MARKER, strlen(ATTACH_MARKER)) == 0;
+}
+
+/* vmtoolsd: slot 0 for the legacy pair if either file exists, then every
+ * direct entry of backupScripts.d that stat() calls a regular file, in
+ * strcmp order, dotfiles, backups and files without x bit included
+ * (open-vm-tools services/plugins/vmbackup/scriptOps.c:476-538,
+ * lib/file/filePosix.c:3307-3308). */
+static void vmware_entries(const struct fh_settings *s, const struct fh_platform_info *info, GPtrArray *out) {
+        g_autofree char *pre = rooted(s, info->pre_script), *post = rooted(s, info->post_script);
+        g_autofree char *dir = rooted(s, info->script_dir);
+        g_autoptr(GPtrArray) hooks = NULL;
+
+        if (is_file(pre) || is_file(post))
+                g_ptr_array_add(out, entry_new(FH_PLATFORM_VMWARE, "legacy", g_steal_pointer(&pre),
+                                               g_steal_pointer(&post)));
+        if (fh_scan_dir(dir, &hooks) < 0)
+                return;
+        for (guint k = 0; k < hooks->len; k++) {
+                const struct fh_hook *h = hooks->pdata[k];
+
+                if (is_file(h->path))
+                        g_ptr_array_add(out, entry_new(FH_PLATFORM_VMWARE, h->name, g_strdup(h->path),
+                                                       g_strdup(h->path)));
+        }
+}
+
+/* Nutanix's and Google's fixed pair. */
+static void pair_entry(const struct fh_settings *s, enum fh_platform p, const struct fh_platform_info *info,
+                       GPtrArray *out) {
+        g_autofree char *pre = rooted(s, info->pre_script), *post = rooted(s, info->post_script);
+
+        if (is_file(pre) || is_file(post))
+                g_ptr_array_add(out, entry_new(p, "scripts", g_steal_pointer(&pre), g_steal_pointer(&post)));
+}
+
+static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPtrArray *out);
+
+/* The entries of platform 'p', present or not enabled alike. */
+static GPtrArray *platform_entries(const struct fh_settings *s, enum fh_platform p, struct fh_trust *trust) {
+        GPtrArray *out = g_ptr_array_new_with_free_func(entry_free);
+        const struct fh_platform_info *info = fh_platform_info(p);
+
+        switch (p) {
+        case FH_PLATFORM_VMWARE:
+                vmware_entries(s, info, out);
+                break;
+        case FH_PLATFORM_NUTANIX:
+        case FH_PLATFORM_GCE:
+                pair_entry(s, p, info, out);
+                break;
+        case FH_PLATFORM_AZURE:
+                azure_entry(s, trust, out);
+                break;
+        default:
+                break;
+        }
+        return out;
+}
+
+static void not_run(struct fh_plan_item *i, bool notable, char *why) {
+        i->run = false;
+        i->verdict = FH_VERDICT_DISABLED;
+        i->notable = notable;
+        i->why = why;
+}
+
+/* The item of entry 'e' for 'phase'. */
+static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_platform p, const struct entry *e,
+                                       enum fh_phase phase) {
+        bool freeze = phase == FH_PHASE_FREEZE;
+        const char *side = freeze ? e->pre : e->post, *other = freeze ? e->post : e->pre;
+        const char *shown_path = is_file(side) || !other ? side : other;
+        g_autofree char *dir = g_path_get_dirname(shown_path ? shown_path : "/");
+        struct fh_plan_item *i = fh_plan_item_new(e->name, shown_path ? shown_path : "", dir);
+
+        i->platform = p;
+        i->timeout_msec = fh_settings_timeout(s, e->name, freeze);
+        i->via_sh = p == FH_PLATFORM_AZURE;
+        i->params = g_strdupv(freeze ? e->pre_params : e->post_params);
+        if (e->problem) {
+                not_run(i, true, g_strdup(e->problem));
+                i->refused = e->refused;
+                i->verdict = e->refused ? FH_VERDICT_REFUSED : FH_VERDICT_DISABLED;
+        } else if (s->caller == (int) p)
+                not_run(i, false, g_strdup_printf("%s ran us: it runs its own scripts itself",
+                                                   fh_platform_info(p)->title));
+        else if (own_entry_point(shown_path))
+                not_run(i, false, g_strdup("fsfreeze-hook's own entry point"));
+        else if (!fh_settings_enabled(s, e->name)) {
+                g_autofree char *name = fh_escape_dup(e->name);
+                not_run(i, false, g_strdup_printf("disabled (enabled=false in [hook %s])", name));
+        } else if (!is_file(side) && freeze)
+                /* Held all the same: the thaw runs the side that exists. */
+                i->nothing_to_run = true;
+        else if (!is_file(side))
+                not_run(i, false, g_strdup("no thaw script"));
+        return i;
+}
+
+void fh_foreign_plan(const struct fh_settings *s, enum fh_phase phase, struct fh_trust *trust, GPtrArray *items) {
+        for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
+                g_autoptr(GPtrArray) entries = NULL;
+
+                if (!(s->platform_scripts & (1U << p)))
+                        continue;
+                entries = platform_entries(s, p, trust);
+                for (guint k = 0; k < entries->len; k++)
+                        g_ptr_array_add(items, entry_item(s, p, entries->pdata[k], phase));
+        }
+}
+
+struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh_trust *trust, const char *name) {
+        int p = fh_foreign_platform_of(name);
+        g_autoptr(GPtrArray) entries = NULL;
+        g_autofree char *dir = NULL;
+        struct fh_plan_item *i;
+
+        if (p < 0)
+                return NULL;
+        entries = platform_entries(s, p, trust);
+        for (guint k = 0; k < entries->len; k++) {
+                const struct entry *e = entries->pdata[k];
+                if (strcmp(e->name, name) == 0) {
+                        i = entry_item(s, p, e, FH_PHASE_THAW);
+                        i->froze = "yes";
+                        return i;
+                }
+        }
+        /* Gone since the freeze: nothing to thaw it with. */
+        dir = g_strdup("/");
+        i = fh_plan_item_new(name, "", dir);
+        i->platform = p;
+        not_run(i, false, g_strdup("no thaw script"));
+        return i;
+}
+
+GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
+        GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+
+        for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
+                const struct fh_platform_info *info = fh_platform_info(p);
+                g_autoptr(GPtrArray) entries = NULL;
+                unsigned n = 0;
+
+                if (s->platform_scripts & (1U << p))
+                        continue;
+                entries = platform_entries(s, p, NULL);
+                for (guint k = 0; k < entries->len; k++) {
+                        const struct entry *e = entries->pdata[k];
+                        n += !own_entry_point(is_file(e->pre) ? e->pre : e->post);
+                }
+                if (n)
+                        g_ptr_array_add(lines, g_strdup_printf("%s quiesce scripts are present but not run (%u): "
+                                                               "platform-scripts=%s runs them", info->title, n,
+                                                               info->name));
+        }
+        return lines;
+}
+
+/* Azure: until the JSON reader is merged, no entry. */
+static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPtrArray *out) {
+        (void) s;
+        (void) trust;
+        (void) out;
+}
+
+static const char *op_word(enum fh_foreign_op op) {
+        switch (op) {
+        case FH_FOREIGN_FREEZE:
+                return "freeze";
+        case FH_FOREIGN_FREEZE_FAIL:
+                return "freezeFail";
+        default:
+                return "thaw";
+        }
+}
+
+/* A script read, not executed (by the shell that runs it): judged as a
+ * hook is, but no x bit is needed (Azure's agent runs `sh SCRIPT`). */
+static int open_read(struct fh_trust *trust, const struct fh_plan_item *item, bool strict, struct fh_exec_file *ret,
+                     char **ret_problem) {
+        g_autofree char *name = g_path_get_basename(item->path), *problem = NULL;
+        struct fh_exec_file f = { .fd = -1 };
+        int r = 0;
+
+        if (trust) {
+                r = fh_trust_open_in(trust, item->dir, name, O_RDONLY | O_NONBLOCK, &f.fd, &f.st, &problem);
+                if (r == 0 && problem && strict) {
+                        close(f.fd);
+                        r = -EPERM;
+                }
+                if (r == 0 || r == -EPERM)
+                        *ret_problem = g_steal_pointer(&problem);
+                if (r < 0)
+                        return r;
+        } else {
+                f.fd = open(item->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+                if (f.fd < 0 || fstat(f.fd, &f.st) < 0) {
+                        r = -errno;
+                        fh_exec_file_close(&f);
+                        return r;
+                }
+        }
+        if (!S_ISREG(f.st.st_mode)) {
+                fh_exec_file_close(&f);
+                return S_ISDIR(f.st.st_mode) ? -EISDIR : -EINVAL;
+        }
+        *ret = f;
+        return 0;
+}
+
+/* The trusted shell (the running system's, not --root's) that reads a
+ * script: VMware's agent prefers bash (procMgrPosix.c:1694-1757). */
+static int open_shell(struct fh_trust *trust, bool bash, bool strict, const char *search_path,
+                      struct fh_exec_file *ret, char **ret_problem) {
+        const char *sh = bash && access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+
+        return fh_exec_file_open_hook(trust, "/bin", sh, strict, search_path, ret, ret_problem);
+}
+
+/* Neither #! nor a binary: vmtoolsd runs `bash -c '"PATH" op'`, and bash
+ * runs a file that execve() refuses with ENOEXEC as a shell script. */
+static bool needs_shell(const struct fh_exec_file *f) {
+        char magic[4];
+        ssize_t n;
+
+        if (f->is_script)
+                return false;
+        n = pread(f->fd, magic, sizeof magic, 0);
+        return n >= 0 && !(n == 4 && memcmp(magic, "\177ELF", 4) == 0);
+}
+
+static char **build_argv(const struct fh_plan_item *item, enum fh_foreign_op op, const char *shell) {
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+        if (shell) {
+                g_strv_builder_add(b, shell);
+                g_strv_builder_add(b, "/dev/fd/" G_STRINGIFY(FH_SCRIPT_FD));
+        } else
+                g_strv_builder_add(b, item->path);
+        switch (item->platform) {
+        case FH_PLATFORM_NUTANIX:
+                break;                  /* no argument: undocumented, assumed */
+        case FH_PLATFORM_GCE:
+                g_strv_builder_add(b, "");      /* the disk list: qemu-ga knows none */
+                break;
+        case FH_PLATFORM_AZURE:
+                for (char **a = item->params; a && *a; a++)
+                        g_strv_builder_add(b, *a);
+                break;
+        case FH_PLATFORM_VMWARE:
+                g_strv_builder_add(b, op_word(op));
+                break;
+        default:
+                g_strv_builder_add(b, op == FH_FOREIGN_FREEZE ? "freeze" : "thaw");
+                break;
+        }
+        return g_strv_builder_end(b);
+}
+
+int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enum fh_foreign_op op, bool strict,
+                    const char *search_path, struct fh_foreign_exec *ret, char **ret_problem) {
+        struct fh_foreign_exec e = { .file = { .fd = -1 }, .script = { .fd = -1 } };
+        g_autofree char *problem = NULL, *shell_problem = NULL;
+        const char *shell = NULL;
+        int r;
+
+        if (item->via_sh)
+                r = open_read(trust, item, strict, &e.script, &problem);
+        else
+                r = fh_exec_file_open_hook(trust, item->dir, item->path, strict, search_path, &e.file, &problem);
+        if (r == 0 && item->platform == FH_PLATFORM_VMWARE && needs_shell(&e.file)) {
+                e.script = e.file;
+                e.file = (struct fh_exec_file) { .fd = -1 };
+        }
+        if (r == 0 && e.script.fd >= 0) {
+                shell = item->via_sh ? "sh" : "bash";
+                r = open_shell(trust, !item->via_sh, strict, search_path, &e.file, &shell_problem);
+                if (shell_problem && !problem)
+                        problem = g_steal_pointer(&shell_problem);
+        }
+        if (r < 0) {
+                fh_foreign_exec_done(&e);
+                if (r == -EPERM)
+                        *ret_problem = g_steal_pointer(&problem);
+                return r;
+        }
+        e.argv = build_argv(item, op, shell);
+        *ret = e;
+        *ret_problem = g_steal_pointer(&problem);
+        return 0;
+}
+
+void fh_foreign_exec_done(struct fh_foreign_exec *e) {
+        fh_exec_file_close(&e->file);
+        fh_exec_file_close(&e->script);
+        g_clear_pointer(&e->argv, g_strfreev);
+}
