@@ -7,6 +7,7 @@
 
 #include "escape.h"
 #include "foreign.h"
+#include "json.h"
 #include "scan.h"
 
 /* The second line of the wrappers --attach installs (see the contract of
@@ -21,6 +22,8 @@ struct entry {
         char **pre_params, **post_params;       /* Azure */
         char *problem;                  /* why the entry cannot run at all (Azure's JSON) */
         bool refused;                   /* 'problem' is the trust policy's */
+        char *config;                   /* Azure: the JSON, named when it cannot be used */
+        bool own;                       /* Azure: the JSON --attach wrote, to run us */
 };
 
 static void entry_free(gpointer p) {
@@ -32,6 +35,7 @@ static void entry_free(gpointer p) {
         g_strfreev(e->pre_params);
         g_strfreev(e->post_params);
         g_free(e->problem);
+        g_free(e->config);
         g_free(e);
 }
 
@@ -180,7 +184,7 @@ static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_plat
                                        enum fh_phase phase) {
         bool freeze = phase == FH_PHASE_FREEZE;
         const char *side = freeze ? e->pre : e->post, *other = freeze ? e->post : e->pre;
-        const char *shown_path = is_file(side) || !other ? side : other;
+        const char *shown_path = e->problem ? e->config : is_file(side) || !other ? side : other;
         g_autofree char *dir = g_path_get_dirname(shown_path ? shown_path : "/");
         struct fh_plan_item *i = fh_plan_item_new(e->name, shown_path ? shown_path : "", dir);
 
@@ -195,7 +199,7 @@ static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_plat
         } else if (s->caller == (int) p)
                 not_run(i, false, g_strdup_printf("%s ran us: it runs its own scripts itself",
                                                    fh_platform_info(p)->title));
-        else if (own_entry_point(shown_path))
+        else if (e->own || own_entry_point(shown_path))
                 not_run(i, false, g_strdup("fsfreeze-hook's own entry point"));
         else if (!fh_settings_enabled(s, e->name)) {
                 g_autofree char *name = fh_escape_dup(e->name);
@@ -258,7 +262,7 @@ GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
                 entries = platform_entries(s, p, NULL);
                 for (guint k = 0; k < entries->len; k++) {
                         const struct entry *e = entries->pdata[k];
-                        n += !own_entry_point(is_file(e->pre) ? e->pre : e->post);
+                        n += !e->own && (e->problem || !own_entry_point(is_file(e->pre) ? e->pre : e->post));
                 }
                 if (n)
                         g_ptr_array_add(lines, g_strdup_printf("%s quiesce scripts are present but not run (%u): "
@@ -268,11 +272,126 @@ GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
         return lines;
 }
 
-/* Azure: until the JSON reader is merged, no entry. */
+/* Bigger than this is no script configuration (Azure's template: 1 KiB). */
+#define AZURE_CONFIG_MAX (64 * 1024)
+
+/* Reads Azure's JSON through the trust policy, as a hook is opened.
+ * Returns 0, -ENOENT (none: no entry), or another -errno with *ret_problem
+ * (-EPERM: refused). */
+static int read_config(const struct fh_settings *s, struct fh_trust *trust, const char *path, char **ret_data,
+                       size_t *ret_len, char **ret_problem) {
+        g_autofree char *problem = NULL, *data = g_malloc(AZURE_CONFIG_MAX + 1);
+        struct stat st;
+        ssize_t n;
+        int fd, r;
+
+        if (trust)
+                r = fh_trust_open(trust, path, O_RDONLY | O_NONBLOCK, &fd, &st, &problem);
+        else
+                r = (fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0 ? -errno : 0;
+        if (r == -ENOENT)
+                return r;
+        if (r == 0 && problem && s->strict_modes) {
+                close(fd);
+                *ret_problem = g_strdup_printf("refused: %s", problem);
+                return -EPERM;
+        }
+        if (r < 0) {
+                *ret_problem = g_strdup_printf("cannot open it: %s", g_strerror(-r));
+                return r;
+        }
+        n = read(fd, data, AZURE_CONFIG_MAX + 1);
+        r = n < 0 ? -errno : n > AZURE_CONFIG_MAX ? -EFBIG : 0;
+        close(fd);
+        if (r < 0) {
+                *ret_problem = g_strdup_printf("cannot read it: %s", g_strerror(-r));
+                return r;
+        }
+        *ret_data = g_steal_pointer(&data);
+        *ret_len = (size_t) n;
+        return 0;
+}
+
+/* A list of strings (preScriptParams), or NULL with *ret_problem. */
+static char **string_list(const struct fh_json *v, const char *key, char **ret_problem) {
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+        if (!v)
+                return g_new0(char *, 1);
+        if (fh_json_type(v) != FH_JSON_ARRAY) {
+                *ret_problem = g_strdup_printf("%s is not a list", key);
+                return NULL;
+        }
+        for (guint k = 0; k < fh_json_length(v); k++) {
+                const char *a = fh_json_string(fh_json_at(v, k));
+                if (!a) {
+                        *ret_problem = g_strdup_printf("%s[%u] is not a string", key, k);
+                        return NULL;
+                }
+                g_strv_builder_add(b, a);
+        }
+        return g_strv_builder_end(b);
+}
+
+/* preScriptLocation (absolute, as in the image) under --root. */
+static char *script_location(const struct fh_settings *s, const struct fh_json *doc, const char *key,
+                             char **ret_problem) {
+        const char *v = fh_json_string(fh_json_member(doc, key));
+
+        if (!v || *v != '/') {
+                *ret_problem = g_strdup_printf("%s is %s", key, !v ? "missing or not a string" : "not an absolute path");
+                return NULL;
+        }
+        return fh_platform_path(s->root, v);
+}
+
+/* The script locations and parameters of the JSON into 'e', or a problem. */
+static void azure_fill(const struct fh_settings *s, const struct fh_json *doc, struct entry *e) {
+        char *problem = NULL;
+
+        if (fh_json_type(doc) != FH_JSON_OBJECT)
+                problem = g_strdup("not a JSON object");
+        if (!problem)
+                e->pre = script_location(s, doc, "preScriptLocation", &problem);
+        if (!problem)
+                e->post = script_location(s, doc, "postScriptLocation", &problem);
+        if (!problem)
+                e->pre_params = string_list(fh_json_member(doc, "preScriptParams"), "preScriptParams", &problem);
+        if (!problem)
+                e->post_params = string_list(fh_json_member(doc, "postScriptParams"), "postScriptParams", &problem);
+        if (!problem && !is_file(e->pre) && !is_file(e->post)) {
+                g_autofree char *pre = fh_escape_dup(e->pre), *post = fh_escape_dup(e->post);
+                problem = g_strdup_printf("neither of its scripts exists (%s, %s)", pre, post);
+        }
+        e->problem = problem;
+}
+
+/* Azure's one pre and post script, named by VMSnapshotScriptPluginConfig.json
+ * (azure-linux-extensions VMBackup/main/ScriptRunner.py:76-117). A JSON
+ * that cannot be read or used is an entry that says why, naming the file. */
 static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPtrArray *out) {
-        (void) s;
-        (void) trust;
-        (void) out;
+        g_autofree char *path = rooted(s, fh_platform_info(FH_PLATFORM_AZURE)->config);
+        g_autofree char *data = NULL, *problem = NULL;
+        g_autoptr(fh_json) doc = NULL;
+        struct entry *e;
+        size_t len = 0;
+        int r;
+
+        r = read_config(s, trust, path, &data, &len, &problem);
+        if (r == -ENOENT)
+                return;
+        e = entry_new(FH_PLATFORM_AZURE, "scripts", NULL, NULL);
+        e->config = g_strdup(path);
+        g_ptr_array_add(out, e);
+        if (r == 0 && fh_json_parse(data, len, &doc, &problem) == 0) {
+                /* "pluginName": "fsfreeze-hook": --attach wrote it, to run us. */
+                e->own = g_strcmp0(fh_json_string(fh_json_member(doc, "pluginName")), "fsfreeze-hook") == 0;
+                azure_fill(s, doc, e);
+                return;
+        }
+        /* The item is the JSON: the log names it before this. */
+        e->refused = r == -EPERM;
+        e->problem = g_steal_pointer(&problem);
 }
 
 static const char *op_word(enum fh_foreign_op op) {

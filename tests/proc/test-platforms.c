@@ -277,6 +277,64 @@ static void test_own_entry_points_skipped(void **state) {
         assert_string_equal(out, "bsd-other [freeze] reason=\n");
 }
 
+/* Azure's one pair from its JSON, run as `sh SCRIPT PARAMS...`
+ * (ScriptRunner.py:204-209: the shebang and the x bit are ignored; the
+ * params are the JSON's lists of strings), after Google's at freeze. */
+static void test_azure_json_params(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *pre = NULL, *post = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "etc/google/snapshots", "pre.sh", "gce-pre", NULL));
+        pre = recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL);
+        post = recording_script(f, "etc/azure", "post.sh", "azure-post", NULL);
+        assert_int_equal(chmod(pre, 0600), 0);          /* Azure's agent does not need x */
+        d = rooted_dir(f, "etc/azure");
+        g_free(tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
+                             "{\n  \"pluginName\": \"ScriptRunner\",\n"
+                             "  \"preScriptLocation\": \"/etc/azure/pre.sh\",\n"
+                             "  \"postScriptLocation\": \"/etc/azure/post.sh\",\n"
+                             "  \"preScriptParams\": [\"a b\", \"\"],\n"
+                             "  \"postScriptParams\": [\"x\"],\n"
+                             "  \"timeoutInSeconds\": 30\n}\n", 0600));
+        our_hook(f, "10-ours", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=gce,azure", "--freeze-deadline=0", NULL);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=gce,azure", NULL);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out,
+                            "gce-pre [] reason=\n"
+                            "azure-pre [a b] [] reason=\n"
+                            "10-ours [freeze] reason=\n"
+                            "10-ours [thaw] reason=thaw\n"
+                            "azure-post [x] reason=thaw\n");
+}
+
+/* A JSON that does not parse is named with its reason (line, column),
+ * and the rest runs. */
+static void test_azure_broken_json(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *log = NULL, *want = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL));
+        d = rooted_dir(f, "etc/azure");
+        g_free(tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
+                             "{\n  \"preScriptLocation\": \"/etc/azure/pre.sh\",\n}\n", 0600));
+        our_hook(f, "10-ours", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "10-ours [freeze] reason=\n");
+        log = tl_fx_read_log(f);
+        want = g_strdup_printf("skip %s/VMSnapshotScriptPluginConfig.json: line 3, column 1: ", d);
+        assert_int_equal(tl_count_lines_with(log, want), 1);
+}
+
 /* The setting: an unknown name is a warning naming the option or file,
  * the rest is kept. */
 static void test_unknown_platform_name(void **state) {
@@ -310,6 +368,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vmware_script_without_shebang, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_own_entry_points_skipped, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_platform_name, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_json_params, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
