@@ -31,8 +31,10 @@ enum fh_foreign_op {
  * fh_platform); names that are none are appended to 'unknown'. */
 unsigned fh_foreign_parse(char *const *names, GPtrArray *unknown);
 
-/* The platform of entry 'name', or -1 when it is one of our hooks. */
-int fh_foreign_platform_of(const char *name);
+/* The platform of entry 'name' that ran from 'path' (a state record's),
+ * or -1 when it is one of our hooks: a hook directory's entry may have
+ * any name, "vmware:x" too. */
+int fh_foreign_platform_of(const struct fh_settings *s, const char *name, const char *path);
 
 /* Appends the entries of the enabled platforms for 'phase' to 'items'
  * (struct fh_plan_item), in freeze order (a thaw reverses the whole plan).
@@ -42,8 +44,9 @@ void fh_foreign_plan(const struct fh_settings *s, enum fh_phase phase, struct fh
 
 /* The item that releases entry 'name' that froze (a paired thaw, an
  * abort, the freeze deadline): its thaw script, derived from the name.
- * NULL if 'name' is no platform entry. */
-struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh_trust *trust, const char *name);
+ * NULL if it is one of our hooks (see fh_foreign_platform_of). */
+struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh_trust *trust, const char *name,
+                                          const char *path);
 
 /* For --dry-run, --check and a freeze's one notice: a line per platform
  * whose scripts are present but which platform-scripts= does not enable,

@@ -121,13 +121,9 @@ static int stop_signal(struct ctx *c, const struct fh_result *last) {
  * called again (vmtoolsd: scriptOps.c:142-145, --currentScript): it is
  * returned as not to run. */
 static struct fh_plan_item *release_item(struct ctx *c, const struct fh_state_hook *h, const char *failed) {
-        int p = fh_foreign_platform_of(h->name);
-        struct fh_plan_item *i;
+        struct fh_plan_item *i = fh_foreign_thaw_item(c->s, c->o->trust, h->name, h->path);
 
-        if (p < 0)
-                return NULL;
-        i = fh_foreign_thaw_item(c->s, c->o->trust, h->name);
-        if (p == FH_PLATFORM_VMWARE && g_strcmp0(h->name, failed) == 0)
+        if (i && i->platform == FH_PLATFORM_VMWARE && g_strcmp0(h->name, failed) == 0)
                 i->run = false;
         return i;
 }

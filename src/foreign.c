@@ -66,11 +66,20 @@ unsigned fh_foreign_parse(char *const *names, GPtrArray *unknown) {
         return mask;
 }
 
-int fh_foreign_platform_of(const char *name) {
+static bool in_hook_dir(const struct fh_settings *s, const char *path) {
+        g_autofree char *dir = g_path_get_dirname(path);
+
+        for (char **d = s->hook_dirs; d && *d; d++)
+                if (strcmp(*d, dir) == 0)
+                        return true;
+        return false;
+}
+
+int fh_foreign_platform_of(const struct fh_settings *s, const char *name, const char *path) {
         const char *colon = strchr(name, ':');
         g_autofree char *prefix = NULL;
 
-        if (!colon)
+        if (!colon || in_hook_dir(s, path))
                 return -1;
         prefix = g_strndup(name, (gsize) (colon - name));
         return fh_platform_from_string(prefix) < 0 ? -1 : fh_platform_from_string(prefix);
@@ -224,8 +233,9 @@ void fh_foreign_plan(const struct fh_settings *s, enum fh_phase phase, struct fh
         }
 }
 
-struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh_trust *trust, const char *name) {
-        int p = fh_foreign_platform_of(name);
+struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh_trust *trust, const char *name,
+                                          const char *path) {
+        int p = fh_foreign_platform_of(s, name, path);
         g_autoptr(GPtrArray) entries = NULL;
         g_autofree char *dir = NULL;
         struct fh_plan_item *i;

@@ -218,7 +218,7 @@ static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_set
                         continue;
                 /* Another platform's script: released by its thaw side,
                  * found from its name. */
-                i = fh_foreign_thaw_item(s, trust, h->name);
+                i = fh_foreign_thaw_item(s, trust, h->name, h->path);
                 if (i) {
                         i->froze = complete ? "yes" : "unknown";
                         g_ptr_array_add(p->items, i);

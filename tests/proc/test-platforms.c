@@ -335,6 +335,55 @@ static void test_azure_broken_json(void **state) {
         assert_int_equal(tl_count_lines_with(log, want), 1);
 }
 
+/* A pair with one side missing runs the side that exists: only
+ * post-thaw-script here, which the thaw (paired with a freeze that ran
+ * nothing for it) and an abort's release both reach. */
+static void test_pair_with_one_side(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "usr/sbin", "post-thaw-script", "vmware-post", NULL));
+        our_hook(f, "10-ours", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
+        tl_run_clear(&r);
+        our_hook(f, "20-fails", "[ \"$1\" = freeze ] && exit 3\nexit 0\n");
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--on-failure=abort",
+                  "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 1);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out,
+                            "10-ours [freeze] reason=\n"
+                            "10-ours [thaw] reason=thaw\n"
+                            "vmware-post [thaw] reason=thaw\n"
+                            "10-ours [freeze] reason=\n"
+                            "20-fails [freeze] reason=\n"
+                            "20-fails [thaw] reason=abort\n"
+                            "10-ours [thaw] reason=abort\n"
+                            "vmware-post [freezeFail] reason=abort\n");
+}
+
+/* A hook of our own whose name looks like an entry ("vmware:x") is ours
+ * at the thaw: its recorded path is in a hook directory. */
+static void test_hook_named_like_an_entry(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL;
+        struct tl_run r;
+
+        require_root();
+        our_hook(f, "vmware:x", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
+}
+
 /* The setting: an unknown name is a warning naming the option or file,
  * the rest is kept. */
 static void test_unknown_platform_name(void **state) {
@@ -370,6 +419,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unknown_platform_name, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_json_params, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
