@@ -239,6 +239,10 @@ static bool check_runnable(struct report *r, const struct fh_plan_item *item, st
 
 /* The fix for an entry that will be skipped; NULL for skips on purpose. */
 static const char *skip_fix(const struct fh_plan_item *item) {
+        /* Another platform's configuration that cannot be used (Azure's
+         * JSON): a script that was meant to run does not. */
+        if (item->platform >= 0 && item->notable && item->verdict == FH_VERDICT_DISABLED)
+                return "correct that file, or leave the platform out of platform-scripts=";
         switch (item->verdict) {
         case FH_VERDICT_NOT_EXECUTABLE:
                 return "chmod +x it, or move it out of the hook directory";

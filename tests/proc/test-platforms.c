@@ -333,6 +333,12 @@ static void test_azure_broken_json(void **state) {
         log = tl_fx_read_log(f);
         want = g_strdup_printf("skip %s/VMSnapshotScriptPluginConfig.json: line 3, column 1: ", d);
         assert_int_equal(tl_count_lines_with(log, want), 1);
+        g_free(want);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--platform-scripts=azure", "--check", NULL);
+        assert_int_equal(r.status, 1);
+        want = g_strdup_printf("%s/VMSnapshotScriptPluginConfig.json: will be skipped: line 3, column 1: ", d);
+        assert_int_equal(tl_count_lines_with(r.out, want), 1);
+        tl_run_clear(&r);
 }
 
 /* A pair with one side missing runs the side that exists: only
