@@ -70,3 +70,7 @@ struct fh_foreign_exec {
 int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enum fh_foreign_op op, bool strict,
                     const char *search_path, struct fh_foreign_exec *ret, char **ret_problem);
 void fh_foreign_exec_done(struct fh_foreign_exec *e);
+
+/* Its arguments as the log shows them after the script's path: escaped,
+ * an empty one as '', and "(by /bin/sh)" when a shell reads it. */
+char *fh_foreign_exec_describe(const struct fh_foreign_exec *e);

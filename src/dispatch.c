@@ -85,7 +85,11 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
 
         set_hook_env(c, item, phase);
         fh_capture_start(&cap, c->log, c->s->max_output);
-        fh_log_hook_start(c->log, item->path, item->name);
+        if (item->platform >= 0) {
+                g_autofree char *args = fh_foreign_exec_describe(&file);
+                fh_log_hook_start_args(c->log, item->path, item->name, args);
+        } else
+                fh_log_hook_start(c->log, item->path, item->name);
         fh_run_hook(&(struct fh_run_request) {
                 .file = &file.file,
                 .script = file.script.fd >= 0 ? &file.script : NULL,

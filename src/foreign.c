@@ -536,3 +536,18 @@ void fh_foreign_exec_done(struct fh_foreign_exec *e) {
         fh_exec_file_close(&e->script);
         g_clear_pointer(&e->argv, g_strfreev);
 }
+
+char *fh_foreign_exec_describe(const struct fh_foreign_exec *e) {
+        g_autoptr(GString) s = g_string_new(NULL);
+        guint first = e->script.fd >= 0 ? 2 : 1;
+
+        for (guint k = first; e->argv[k - 1] && e->argv[k]; k++) {
+                g_autofree char *shown = fh_escape_dup(e->argv[k]);
+                g_string_append_printf(s, "%s%s", s->len ? " " : "", *shown ? shown : "''");
+        }
+        if (s->len == 0)
+                g_string_append(s, "(no argument)");
+        if (e->script.fd >= 0)
+                g_string_append_printf(s, " (read by %s)", e->argv[0]);
+        return g_string_free(g_steal_pointer(&s), FALSE);
+}

@@ -99,7 +99,7 @@ static void vmware_nutanix_gce(struct tl_fx *f) {
  * directory innermost (next to the freeze). */
 static void test_order_and_argv(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL;
+        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL;
         struct tl_run r;
 
         require_root();
@@ -125,6 +125,9 @@ static void test_order_and_argv(void **state) {
                             "bsd-a [thaw] reason=thaw\n"
                             "bsd-B [thaw] reason=thaw\n"
                             "vmware-post [thaw] reason=thaw\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "/etc/google/snapshots/pre.sh ''"), 1);
+        assert_int_equal(tl_count_lines_with(log, "/usr/local/sbin/post_thaw (no argument)"), 1);
 }
 
 /* Off by default: present scripts are listed, with what enables them,
@@ -191,7 +194,7 @@ static void test_freezefail_under_abort(void **state) {
  * only what froze before it gets freezeFail; nothing after it runs. */
 static void test_freezefail_skips_the_failing_script(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL;
+        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *want = NULL;
         struct tl_run r;
 
         require_root();
@@ -212,6 +215,10 @@ static void test_freezefail_skips_the_failing_script(void **state) {
                             "bsd-b [freeze] reason=\n"
                             "bsd-a [freezeFail] reason=abort\n"
                             "vmware-post [freezeFail] reason=abort\n");
+        /* The log says what each got. */
+        log = tl_fx_read_log(f);
+        want = g_strdup_printf("execute %s/root/usr/sbin/post-thaw-script freezeFail", f->top);
+        assert_int_equal(tl_count_lines_with(log, want), 1);
 }
 
 /* The trust policy: a user's script is named and never run. */
@@ -282,7 +289,7 @@ static void test_own_entry_points_skipped(void **state) {
  * params are the JSON's lists of strings), after Google's at freeze. */
 static void test_azure_json_params(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *pre = NULL, *post = NULL;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *pre = NULL, *post = NULL, *log = NULL;
         struct tl_run r;
 
         require_root();
@@ -310,6 +317,8 @@ static void test_azure_json_params(void **state) {
                             "10-ours [freeze] reason=\n"
                             "10-ours [thaw] reason=thaw\n"
                             "azure-post [x] reason=thaw\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "/etc/azure/pre.sh a b '' (read by sh)"), 1);
 }
 
 /* A JSON that does not parse is named with its reason (line, column),
