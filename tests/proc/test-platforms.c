@@ -399,6 +399,51 @@ static void test_hook_named_like_an_entry(void **state) {
         assert_string_equal(out, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
 }
 
+/* A user's Azure JSON could name any script: refused, named, nothing of
+ * it runs. */
+static void test_azure_user_json_refused(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *json = NULL, *log = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL));
+        d = rooted_dir(f, "etc/azure");
+        json = tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
+                             "{\"preScriptLocation\": \"/etc/azure/pre.sh\", "
+                             "\"postScriptLocation\": \"/etc/azure/pre.sh\"}\n", 0600);
+        assert_int_equal(chown(json, 65534, 65534), 0);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "VMSnapshotScriptPluginConfig.json not run: refused: "), 1);
+        assert_int_equal(tl_count_lines_with(log, "is owned by uid 65534, not by root"), 1);
+}
+
+/* vmtoolsd runs every regular file of backupScripts.d, x bit or not
+ * (scriptOps.c:476-532), and bash's 126 fails the freeze: here too it is
+ * tried and fails, named, rather than silently skipped. */
+static void test_vmware_file_without_x_bit_fails(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *plain = NULL;
+        struct tl_run r;
+
+        require_root();
+        plain = recording_script(f, "etc/vmware-tools/backupScripts.d", "README", "readme", NULL);
+        assert_int_equal(chmod(plain, 0644), 0);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "backupScripts.d/README not run: cannot open it: Permission denied"), 1);
+        assert_int_equal(tl_count_lines_with(log, ": 1 run, 1 failed"), 1);
+}
+
 /* The setting: an unknown name is a warning naming the option or file,
  * the rest is kept. */
 static void test_unknown_platform_name(void **state) {
@@ -436,6 +481,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_user_json_refused, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_vmware_file_without_x_bit_fails, tl_fx_setup, tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
