@@ -155,6 +155,8 @@ static int parse_number(struct parser *p, struct fh_json **ret) {
         /* The text is not NUL-terminated: strtod gets a copy of the span. */
         span = g_strndup(p->text + start, p->pos - start);
         d = g_ascii_strtod(span, &end);
+        /* Cannot happen after scan_number(); if strtod ever disagrees with
+         * the grammar, that is a refusal, not a value read in part. */
         if (*end != '\0')
                 return fail(p, start, "invalid number");
         /* Python would read 1e999 as infinity and a long integer exactly;
@@ -170,7 +172,7 @@ static int parse_number(struct parser *p, struct fh_json **ret) {
 static int hex4(struct parser *p, size_t at, unsigned *ret) {
         unsigned v = 0;
 
-        if (p->len - at < 4)
+        if (at > p->len || p->len - at < 4)
                 return -EBADMSG;
         for (size_t i = at; i < at + 4; i++) {
                 int d = g_ascii_xdigit_value(p->text[i]);
@@ -252,7 +254,9 @@ static int parse_string(struct parser *p, char **ret) {
                         return -EBADMSG;
         }
         p->pos++;
-        *ret = g_string_free(g_steal_pointer(&out), FALSE);
+        /* At its size: a GString keeps at least 64 bytes, which a file of
+         * many short strings would multiply (1 MiB of "" -> 66 MiB). */
+        *ret = g_strndup(out->str, out->len);
         return 0;
 }
 
