@@ -96,11 +96,32 @@ static char *rooted(const struct fh_settings *s, const char *path) {
         return path ? fh_platform_path(s->root, path) : NULL;
 }
 
-/* Whether 'path' is one of our entry points: a link to this very program
- * (same file as /proc/self/exe), or a wrapper --attach wrote (the marker
- * on its second line). Running it would run us again. */
+static bool same_file(const struct stat *a, const char *path) {
+        struct stat b;
+
+        return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* Whether 'st' is this very program. The link /proc/self/exe names first:
+ * under valgrind (tests/run) that is our program while the link itself
+ * leads to valgrind's. */
+static bool is_self(const struct stat *st) {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+        if (n > 0) {
+                self[n] = '\0';
+                if (same_file(st, self))
+                        return true;
+        }
+        return same_file(st, "/proc/self/exe");
+}
+
+/* Whether 'path' is one of our entry points: a link to this very program,
+ * or a wrapper --attach wrote (the marker on its second line). Running it
+ * would run us again. */
 static bool own_entry_point(const char *path) {
-        struct stat st, self;
+        struct stat st;
         char head[512];
         const char *nl;
         ssize_t n;
@@ -108,7 +129,7 @@ static bool own_entry_point(const char *path) {
 
         if (stat(path, &st) < 0)
                 return false;
-        if (stat("/proc/self/exe", &self) == 0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+        if (is_self(&st))
                 return true;
         if (!S_ISREG(st.st_mode))
                 return false;
