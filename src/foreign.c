@@ -272,11 +272,13 @@ struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh
                         return i;
                 }
         }
-        /* Gone since the freeze: nothing to thaw it with. */
-        dir = g_strdup("/");
-        i = fh_plan_item_new(name, "", dir);
+        /* Gone since the freeze: nothing to thaw it with (vmtoolsd skips
+         * it too, scriptOps.c:136-154); said, as for a hook. */
+        dir = g_path_get_dirname(path);
+        i = fh_plan_item_new(name, path, dir);
         i->platform = p;
-        not_run(i, false, g_strdup("no thaw script"));
+        not_run(i, true, g_strdup("ran freeze but is gone: cannot thaw it"));
+        i->verdict = FH_VERDICT_GONE;
         return i;
 }
 

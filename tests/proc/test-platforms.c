@@ -382,6 +382,31 @@ static void test_pair_with_one_side(void **state) {
                             "vmware-post [freezeFail] reason=abort\n");
 }
 
+/* A backupScripts.d script removed between freeze and thaw: the thaw
+ * says so, releases it, and runs the others. */
+static void test_script_gone_before_thaw(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *gone = NULL, *want = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "a", "bsd-a", NULL));
+        gone = recording_script(f, "etc/vmware-tools/backupScripts.d", "b", "bsd-b", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        tl_run_clear(&r);
+        assert_int_equal(unlink(gone), 0);
+        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "bsd-a [freeze] reason=\nbsd-b [freeze] reason=\nbsd-a [thaw] reason=thaw\n");
+        log = tl_fx_read_log(f);
+        want = g_strdup_printf("skip %s: ran freeze but is gone: cannot thaw it", gone);
+        assert_int_equal(tl_count_lines_with(log, want), 1);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, root, "--status", NULL);
+        assert_non_null(strstr(r.out, "Awaiting thaw: no"));
+        tl_run_clear(&r);
+}
+
 /* A hook of our own whose name looks like an entry ("vmware:x") is ours
  * at the thaw: its recorded path is in a hook directory. */
 static void test_hook_named_like_an_entry(void **state) {
@@ -481,6 +506,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_script_gone_before_thaw, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_user_json_refused, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_file_without_x_bit_fails, tl_fx_setup, tl_fx_teardown),
         };
