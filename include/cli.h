@@ -35,6 +35,7 @@ struct fh_cli {
         int forced_caller;      /* --caller=PLATFORM, or -1 */
         struct fh_caller caller;        /* who ran us (a run, a dry run) */
         int args_start;         /* argv index of the first argument after the options */
+        char **unknown_platforms;       /* --platform-scripts names that are none, for a warning */
 };
 
 /* Exit status of a usage error, as util-linux and qemu-ga use. */

@@ -36,6 +36,10 @@ void fh_log_message(struct fh_log *log, int priority, const char *event, const c
 
 /* "execute PATH PHASE": a hook starts; it becomes the current hook. */
 void fh_log_hook_start(struct fh_log *log, const char *path, const char *name);
+/* The same with what follows the path in the "execute" line: 'args' (as
+ * shown, escaped) instead of the phase; another platform's script gets
+ * its own arguments (foreign.h). */
+void fh_log_hook_start_args(struct fh_log *log, const char *path, const char *name, const char *args);
 
 /* Reads the clock for the output lines that follow (they arrived in one
  * read, so they share a timestamp): one clock reading per chunk, not per

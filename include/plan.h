@@ -30,6 +30,11 @@ struct fh_plan_item {
         const char *froze;      /* thaw: "yes", "no" or "unknown"; freeze: NULL */
         char *moved_from;       /* thaw: the path it froze at, if it moved since */
         int64_t timeout_msec;
+        /* Another platform's quiesce script (foreign.h): */
+        int platform;           /* -1: one of our hooks; else its enum fh_platform */
+        char **params;          /* Azure: the configured parameters of this side */
+        bool via_sh;            /* Azure: run as "sh SCRIPT PARAMS..." (its agent ignores #! and x bits) */
+        bool nothing_to_run;    /* a pair without a script for this phase: held, nothing run */
 };
 
 struct fh_plan {
@@ -41,6 +46,9 @@ struct fh_plan {
          * found: hooks added since, hooks gone. */
         struct fh_state_record *freeze;
         GPtrArray *notes;
+        /* Platforms whose scripts are present but not enabled, a line each
+         * saying how to enable them (foreign.h). */
+        GPtrArray *not_enabled;
 };
 
 /* Plans 'phase'. 'state_dir' NULL: no freeze record is used (the state
@@ -48,5 +56,11 @@ struct fh_plan {
 struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, struct fh_trust *trust,
                               const char *state_dir);
 void fh_plan_free(struct fh_plan *p);
+
+/* An item that runs 'path' (in 'dir') as 'name', for foreign.c. */
+struct fh_plan_item *fh_plan_item_new(const char *name, const char *path, const char *dir);
+void fh_plan_item_free(gpointer item);
+typedef struct fh_plan_item fh_plan_item;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_plan_item, fh_plan_item_free)
 typedef struct fh_plan fh_plan;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_plan, fh_plan_free)

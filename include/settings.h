@@ -41,6 +41,7 @@ struct fh_layer {
         int64_t freeze_deadline_msec;   /* -1: unset */
         char *metrics_file;             /* NULL: unset; "" means none */
         GHashTable *hooks;              /* name -> struct fh_hook_settings; NULL: none */
+        int platform_scripts;           /* -1: unset; else 1 << enum fh_platform, see foreign.h */
 };
 
 void fh_layer_init(struct fh_layer *l);

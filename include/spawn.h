@@ -36,8 +36,13 @@ struct fh_trust;
 int fh_exec_file_open_hook(struct fh_trust *trust, const char *dir, const char *path, bool strict,
                            const char *search_path, struct fh_exec_file *ret_file, char **ret_problem);
 
+/* Where a shell that runs a script finds it (sh /dev/fd/4): Azure's
+ * scripts, VMware's without #! (foreign.h). */
+#define FH_SCRIPT_FD 4
+
 struct fh_spawn_request {
         const struct fh_exec_file *file;
+        const struct fh_exec_file *script;      /* NULL, or what 'file' reads as /dev/fd/FH_SCRIPT_FD */
         char *const *argv;
         char *const *envp;
         int stdin_fd;

@@ -29,6 +29,7 @@ struct fh_run_observer {
 
 struct fh_run_request {
         const struct fh_exec_file *file;
+        const struct fh_exec_file *script;      /* see fh_spawn_request */
         char *const *argv;
         char *const *envp;
         int devnull_fd;

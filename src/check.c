@@ -10,6 +10,7 @@
 #include "check.h"
 #include "env.h"
 #include "escape.h"
+#include "foreign.h"
 #include "plan.h"
 #include "spawn.h"
 #include "trust.h"
@@ -205,7 +206,8 @@ static bool check_trust(struct report *r, const char *shown, const char *problem
  * on it. Returns whether it would run. */
 static bool check_runnable(struct report *r, const struct fh_plan_item *item, struct fh_trust *trust, bool strict) {
         g_autofree char *shown = fh_escape_dup(item->path), *problem_text = NULL, *lint = NULL;
-        struct fh_exec_file file = { .fd = -1 };
+        struct fh_foreign_exec e = { .file = { .fd = -1 }, .script = { .fd = -1 } };
+        struct fh_exec_file *file = &e.file;
         bool trusted;
         char head[HEAD_SIZE];
         ssize_t len;
@@ -213,7 +215,7 @@ static bool check_runnable(struct report *r, const struct fh_plan_item *item, st
 
         /* Not strict here: a hook that is not trusted is still opened, to
          * be linted by reading it. */
-        ret = fh_exec_file_open_hook(trust, item->dir, item->path, false, NULL, &file, &problem_text);
+        ret = fh_foreign_open(trust, item, FH_FOREIGN_FREEZE, false, NULL, &e, &problem_text);
         if (ret == -EPERM) {
                 problem(r, "%s: refused by the trust policy: %s", shown, problem_text);
                 return false;
@@ -223,19 +225,25 @@ static bool check_runnable(struct report *r, const struct fh_plan_item *item, st
                 return false;
         }
         trusted = check_trust(r, shown, problem_text, strict);
-        len = pread(file.fd, head, sizeof head, 0);
+        /* Another platform's script that a shell reads (Azure's, VMware's
+         * without #!): no #! to lint. */
+        len = e.script.fd >= 0 ? -1 : pread(file->fd, head, sizeof head, 0);
         if (len >= 0)
                 lint = fh_check_interpreter(item->path, head, (size_t) len, FH_DEFAULT_PATH);
         if (lint)
                 problem(r, "%s", lint);
         else if (len >= 0 && trusted)
-                check_shell_syntax(r, trust, item->path, file.fd, head, (size_t) len);
-        fh_exec_file_close(&file);
+                check_shell_syntax(r, trust, item->path, file->fd, head, (size_t) len);
+        fh_foreign_exec_done(&e);
         return trusted || !strict;
 }
 
 /* The fix for an entry that will be skipped; NULL for skips on purpose. */
 static const char *skip_fix(const struct fh_plan_item *item) {
+        /* Another platform's configuration that cannot be used (Azure's
+         * JSON): a script that was meant to run does not. */
+        if (item->platform >= 0 && item->notable && item->verdict == FH_VERDICT_DISABLED)
+                return "correct that file, or leave the platform out of platform-scripts=";
         switch (item->verdict) {
         case FH_VERDICT_NOT_EXECUTABLE:
                 return "chmod +x it, or move it out of the hook directory";
@@ -274,6 +282,13 @@ static void check_hook_groups(struct report *r, const struct fh_settings *s, con
                                 "remove the group)", conf, name);
                 }
         }
+}
+
+/* Other platforms' scripts that platform-scripts= leaves out: a note, not
+ * a problem (running them is a choice). */
+static void check_not_enabled(FILE *out, const struct fh_plan *plan) {
+        for (guint k = 0; plan->not_enabled && k < plan->not_enabled->len; k++)
+                fprintf(out, "note: %s\n", (const char *) plan->not_enabled->pdata[k]);
 }
 
 /* The other platforms' entry points (--attach): one that is partly there
@@ -328,6 +343,7 @@ int fh_check(FILE *out, const struct fh_settings *s, const char *config_path, GP
                         fprintf(out, "note: %s will be skipped: %s\n", shown, item->why);
         }
         check_hook_groups(&r, s, plan, config_path);
+        check_not_enabled(out, plan);
         check_platforms(&r, s);
 
         if (r.problems)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "deadline.h"
 #include "defaults.h"
+#include "foreign.h"
 #include "parse.h"
 #include "platform.h"
 
@@ -26,6 +27,7 @@ enum {
         OPT_METRICS_FILE,
         OPT_DEADLINE_FIRE,
         OPT_DEADLINE_SLEEP_UNTIL,
+        OPT_PLATFORM_SCRIPTS,
         OPT_ATTACH,
         OPT_DETACH,
         OPT_ROOT,
@@ -50,6 +52,7 @@ static const struct option long_options[] = {
         { "check", no_argument, NULL, OPT_CHECK },
         { "freeze-deadline", required_argument, NULL, OPT_FREEZE_DEADLINE },
         { "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+        { "platform-scripts", required_argument, NULL, OPT_PLATFORM_SCRIPTS },
         /* Internal: how the freeze deadline runs us (see deadline.h). */
         { "deadline-fire", required_argument, NULL, OPT_DEADLINE_FIRE },
         { "deadline-sleep-until", required_argument, NULL, OPT_DEADLINE_SLEEP_UNTIL },
@@ -110,6 +113,12 @@ void fh_cli_usage(FILE *out) {
                 "     --metrics-file=FILE   after each freeze and thaw, write metrics there\n"
                 "                             for node_exporter's textfile collector\n"
                 "                             (default: none)\n"
+                "     --platform-scripts=LIST\n"
+                "                           also run the quiesce scripts of these platforms\n"
+                "                             (comma-separated: vmware, nutanix, gce, azure,\n"
+                "                             all, none), as their agents run them: before\n"
+                "                             the hooks at freeze, after them at thaw\n"
+                "                             (default: none)\n"
                 "     --no-journal          do not send events to the systemd journal\n"
                 "     --no-strict-modes     also run hooks that someone other than root\n"
                 "                             could have changed, with a warning (as root,\n"
@@ -150,6 +159,21 @@ static int seconds_option(const char *name, const char *value, int64_t *ret, cha
         *ret_error = g_strdup_printf("invalid %s '%s': expected seconds, e.g. 30 or 0.5, at most 86400", name,
                                      value);
         return -EINVAL;
+}
+
+/* Comma-separated; a name that is no platform is a warning (main.c),
+ * as in the configuration file, and the rest applies. */
+static int platform_scripts_option(struct fh_cli *cli, const char *arg) {
+        g_auto(GStrv) names = g_strsplit(arg, ",", -1);
+        g_autoptr(GPtrArray) unknown = g_ptr_array_new_with_free_func(g_free);
+
+        for (char **n = names; *n; n++)
+                g_strstrip(*n);
+        cli->layer.platform_scripts = (int) fh_foreign_parse(names, unknown);
+        g_strfreev(cli->unknown_platforms);
+        g_ptr_array_add(unknown, NULL);
+        cli->unknown_platforms = (char **) g_ptr_array_free(g_steal_pointer(&unknown), FALSE);
+        return 0;
 }
 
 /* The options of issue 13: the other platforms' agents. */
@@ -258,6 +282,8 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 g_free(l->metrics_file);
                 l->metrics_file = g_strdup(arg);
                 return 0;
+        case OPT_PLATFORM_SCRIPTS:
+                return platform_scripts_option(cli, arg);
         case OPT_DEADLINE_FIRE:
                 if (!fh_deadline_id_valid(arg)) {
                         *ret_error = g_strdup_printf("invalid deadline ID '%s'", arg);
@@ -366,6 +392,7 @@ fail:
 void fh_cli_done(struct fh_cli *cli) {
         g_clear_pointer(&cli->config, g_free);
         g_clear_pointer(&cli->deadline_id, g_free);
+        g_clear_pointer(&cli->unknown_platforms, g_strfreev);
         g_clear_pointer(&cli->root, g_free);
         fh_caller_done(&cli->caller);
         fh_layer_done(&cli->layer);

@@ -8,11 +8,13 @@
 
 #include "config.h"
 #include "escape.h"
+#include "foreign.h"
 #include "parse.h"
 
 const char *const fh_config_main_keys[] = {
         "hook-dirs", "log-file", "journal", "timeout", "thaw-timeout", "kill-grace",
-        "max-output", "on-failure", "state-dir", "strict-modes", "freeze-deadline", "metrics-file", NULL,
+        "max-output", "on-failure", "state-dir", "strict-modes", "freeze-deadline", "metrics-file",
+        "platform-scripts", NULL,
 };
 
 const char *const fh_config_hook_keys[] = { "timeout", "enabled", NULL };
@@ -214,6 +216,28 @@ static void get_hook_dirs(struct parser *p) {
         p->out->hook_dirs = g_steal_pointer(&dirs);
 }
 
+/* A list like hook-dirs; a name that is no platform costs itself only. */
+static void get_platform_scripts(struct parser *p) {
+        unsigned line = line_of(p, FH_CONFIG_GROUP, "platform-scripts");
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) list = g_key_file_get_string_list(p->kf, FH_CONFIG_GROUP, "platform-scripts", NULL, &error);
+        g_autoptr(GPtrArray) unknown = g_ptr_array_new_with_free_func(g_free);
+
+        if (!list) {
+                g_autofree char *msg = fh_escape_dup(error ? error->message : "no value");
+                warn(p, line, "key 'platform-scripts' in [" FH_CONFIG_GROUP "]: %s: using the default", msg);
+                return;
+        }
+        for (char **n = list; *n; n++)
+                g_strstrip(*n);
+        p->out->platform_scripts = (int) fh_foreign_parse(list, unknown);
+        for (guint k = 0; k < unknown->len; k++) {
+                g_autofree char *shown = fh_escape_dup(unknown->pdata[k]);
+                warn(p, line, "key 'platform-scripts' in [" FH_CONFIG_GROUP "]: unknown platform '%s' (expected "
+                     "vmware, nutanix, gce, azure, all or none): ignored", shown);
+        }
+}
+
 static void get_main(struct parser *p) {
         const char *g = FH_CONFIG_GROUP;
         struct fh_layer *o = p->out;
@@ -256,6 +280,8 @@ static void get_main(struct parser *p) {
                 get_seconds(p, g, "freeze-deadline", &o->freeze_deadline_msec);
         if (g_key_file_has_key(p->kf, g, "metrics-file", NULL))
                 get_path(p, "metrics-file", &o->metrics_file, true);
+        if (g_key_file_has_key(p->kf, g, "platform-scripts", NULL))
+                get_platform_scripts(p);
 }
 
 static void get_hook(struct parser *p, const char *group) {

@@ -6,6 +6,7 @@
 #include "capture.h"
 #include "dispatch.h"
 #include "escape.h"
+#include "foreign.h"
 #include "freeze_deadline.h"
 #include "outcome.h"
 #include "pairing.h"
@@ -22,6 +23,8 @@ struct ctx {
         struct fh_log *log;
         struct fh_dispatch_summary *sum;
         struct fh_pairing pairing;
+        /* FSFREEZE_THAW_REASON for the hooks of a thaw (see fh_dispatch). */
+        const char *thaw_reason;
 };
 
 static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase) {
@@ -34,21 +37,34 @@ static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh
                 fh_env_set(c->o->env, "FSFREEZE_FROZE", item->froze);
         else
                 fh_env_unset(c->o->env, "FSFREEZE_FROZE");
+        if (phase == FH_PHASE_THAW)
+                fh_env_set(c->o->env, "FSFREEZE_THAW_REASON", c->thaw_reason);
+        else
+                fh_env_unset(c->o->env, "FSFREEZE_THAW_REASON");
+}
+
+/* What VMware's scripts are told: on a release after a failed freeze
+ * (on-failure=abort, the freeze deadline, the caller's own freezeFail),
+ * freezeFail, as vmtoolsd does (open-vm-tools scriptOps.c:139-149,
+ * stateMachine.c:476-481 and VmBackupDoAbort). */
+static enum fh_foreign_op foreign_op(const struct ctx *c, enum fh_phase phase) {
+        if (phase == FH_PHASE_FREEZE)
+                return FH_FOREIGN_FREEZE;
+        return g_str_equal(c->thaw_reason, "thaw") ? FH_FOREIGN_THAW : FH_FOREIGN_FREEZE_FAIL;
 }
 
 /* Runs one hook in 'phase'. Returns false if the trust policy refused it;
  * true ('allowed') otherwise, also when it could not be opened or started
  * (then ret->error < 0). */
 static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase, struct fh_result *ret) {
-        struct fh_exec_file file = { .fd = -1 };
-        char *argv[] = { item->path, (char *) fh_phase_to_string(phase), NULL };
+        struct fh_foreign_exec file = { .file = { .fd = -1 }, .script = { .fd = -1 } };
         struct fh_capture cap = { 0 };
         g_autofree char *reason = NULL, *problem = NULL;
         int r;
 
         *ret = (struct fh_result) { .exit_status = -1 };
-        r = fh_exec_file_open_hook(c->o->trust, item->dir, item->path, c->s->strict_modes,
-                                   c->o->env ? fh_env_get(c->o->env, "PATH") : NULL, &file, &problem);
+        r = fh_foreign_open(c->o->trust, item, foreign_op(c, phase), c->s->strict_modes,
+                            c->o->env ? fh_env_get(c->o->env, "PATH") : NULL, &file, &problem);
         if (r == -EPERM) {
                 reason = g_strdup_printf("refused: %s", problem);
                 fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
@@ -69,10 +85,15 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
 
         set_hook_env(c, item, phase);
         fh_capture_start(&cap, c->log, c->s->max_output);
-        fh_log_hook_start(c->log, item->path, item->name);
+        if (item->platform >= 0) {
+                g_autofree char *args = fh_foreign_exec_describe(&file);
+                fh_log_hook_start_args(c->log, item->path, item->name, args);
+        } else
+                fh_log_hook_start(c->log, item->path, item->name);
         fh_run_hook(&(struct fh_run_request) {
-                .file = &file,
-                .argv = argv,
+                .file = &file.file,
+                .script = file.script.fd >= 0 ? &file.script : NULL,
+                .argv = file.argv,
                 .envp = fh_env_strv(c->o->env),
                 .devnull_fd = c->o->devnull_fd,
                 .signal_fd = c->o->signal_fd,
@@ -80,7 +101,7 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
                 .kill_grace_usec = c->s->kill_grace_msec * USEC_PER_MSEC,
                 .ignored = c->o->ignored,
         }, &cap.observer, ret);
-        fh_exec_file_close(&file);
+        fh_foreign_exec_done(&file);
 
         fh_capture_finish(&cap);
         if (ret->error < 0) {
@@ -99,31 +120,52 @@ static int stop_signal(struct ctx *c, const struct fh_result *last) {
         return fh_pending_interrupt(c->o->signal_fd);
 }
 
+/* How another platform's script that froze is released: its thaw side
+ * (NULL: one of our hooks). A VMware script whose freeze failed is not
+ * called again (vmtoolsd: scriptOps.c:142-145, --currentScript): it is
+ * returned as not to run. */
+static struct fh_plan_item *release_item(struct ctx *c, const struct fh_state_hook *h, const char *failed) {
+        struct fh_plan_item *i = fh_foreign_thaw_item(c->s, c->o->trust, h->name, h->path);
+
+        if (i && i->platform == FH_PLATFORM_VMWARE && g_strcmp0(h->name, failed) == 0)
+                i->run = false;
+        return i;
+}
+
 /* on-failure=abort: release, in reverse, every hook the record says ran
  * freeze, the one that failed included (it may be half-frozen): qemu-ga
  * will fail the freeze and run no thaw hook, so nothing else would. The
  * record is written after each release; a signal stops the release, and
  * the record then keeps what is left awaiting a thaw. */
-static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record *rec) {
+static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record *rec, const char *failed) {
         struct fh_result result = { 0 };
         const struct fh_result *last = NULL;
+        const char *reason = c->thaw_reason;
         int sig = 0;
 
         fh_log_message(c->log, LOG_ERR, "abort", "freeze: %s and on-failure=abort: thawing the hooks that ran "
                        "freeze, then failing the freeze", why);
         fh_log_set_phase(c->log, FH_PHASE_THAW);
+        c->thaw_reason = "abort";
         for (guint k = rec->hooks->len; k-- > 0 && !sig;) {
                 struct fh_state_hook *h = rec->hooks->pdata[k];
                 g_autofree char *dir = g_path_get_dirname(h->path);
                 struct fh_plan_item item = {
                         .name = h->name, .path = h->path, .dir = dir, .run = true, .froze = "yes",
-                        .timeout_msec = fh_settings_timeout(c->s, h->name, false),
+                        .timeout_msec = fh_settings_timeout(c->s, h->name, false), .platform = -1,
                 };
+                g_autoptr(fh_plan_item) foreign = NULL;
                 bool allowed;
 
                 if (!h->ran || h->released || (sig = stop_signal(c, last)))
                         continue;
-                allowed = run_one(c, &item, FH_PHASE_THAW, &result);
+                foreign = release_item(c, h, failed);
+                if (foreign && !foreign->run) {
+                        h->released = true;
+                        fh_pairing_save(&c->pairing, rec);
+                        continue;
+                }
+                allowed = run_one(c, foreign ? foreign : &item, FH_PHASE_THAW, &result);
                 last = &result;
                 c->sum->n_thawed += allowed;
                 if (fh_pairing_thaw_done(allowed, &result)) {
@@ -132,6 +174,7 @@ static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record 
                 }
         }
         fh_log_set_phase(c->log, FH_PHASE_FREEZE);
+        c->thaw_reason = reason;
         if (sig && !c->sum->interrupted_by)
                 c->sum->interrupted_by = sig;
         c->sum->aborted = true;
@@ -146,7 +189,20 @@ static void abort_freeze(struct ctx *c, const char *why, struct fh_state_record 
 static void abort_hook(struct ctx *c, const char *name, const char *what, struct fh_state_record *rec) {
         g_autofree char *shown = fh_escape_dup(name), *why = g_strdup_printf("%s %s", shown, what);
 
-        abort_freeze(c, why, rec);
+        abort_freeze(c, why, rec, name);
+}
+
+/* Once per freeze, one event: a VM brought from another platform whose
+ * quiesce scripts no longer run should not stay unnoticed. */
+static void log_not_enabled(struct ctx *c, const struct fh_plan *plan) {
+        g_autofree char *lines = NULL;
+
+        if (c->o->phase != FH_PHASE_FREEZE || !plan->not_enabled || plan->not_enabled->len == 0)
+                return;
+        g_ptr_array_add(plan->not_enabled, NULL);
+        lines = g_strjoinv("; ", (char **) plan->not_enabled->pdata);
+        g_ptr_array_remove_index(plan->not_enabled, plan->not_enabled->len - 1);
+        fh_log_message(c->log, LOG_NOTICE, "platform-scripts", "%s", lines);
 }
 
 static void log_plan(struct ctx *c, const struct fh_plan *plan) {
@@ -168,6 +224,7 @@ static void log_plan(struct ctx *c, const struct fh_plan *plan) {
                                (const char *) plan->dir_problems->pdata[k]);
         for (guint k = 0; k < plan->notes->len; k++)
                 fh_log_message(c->log, LOG_NOTICE, "not-thawed", "%s", (const char *) plan->notes->pdata[k]);
+        log_not_enabled(c, plan);
 }
 
 static void log_skip(struct ctx *c, const struct fh_plan_item *item) {
@@ -251,7 +308,22 @@ static void abort_if_unlisted(struct ctx *c, const struct fh_plan *plan, struct 
                 return;
         dir = fh_escape_dup(d->dir);
         why = g_strdup_printf("hook directory %s cannot be listed (%s)", dir, g_strerror(-d->error));
-        abort_freeze(c, why, rec);
+        abort_freeze(c, why, rec, NULL);
+}
+
+/* A platform's pair without a freeze script: nothing runs now, but it is
+ * recorded as held, so that the thaw runs its thaw script. */
+static void hold_without_script(struct ctx *c, const struct fh_plan_item *item, struct fh_state_record *rec) {
+        struct fh_state_hook *h = fh_state_record_find(rec, item->name);
+        g_autofree char *path = fh_escape_dup(item->path);
+
+        fh_log_message(c->log, LOG_INFO, "skip", "%s: no freeze script: its thaw script %s runs at the thaw",
+                       item->name, path);
+        if (!h)
+                return;
+        h->ran = true;
+        g_free(h->outcome);
+        h->outcome = g_strdup("no freeze script: held for its thaw script");
 }
 
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
@@ -287,6 +359,10 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                                                                        : "not run: interrupted");
                         continue;
                 }
+                if (item->nothing_to_run) {
+                        hold_without_script(c, item, rec);
+                        continue;
+                }
                 if (item->moved_from) {
                         g_autofree char *from = fh_escape_dup(item->moved_from), *to = fh_escape_dup(item->path);
                         fh_log_message(c->log, LOG_NOTICE, "moved", "%s froze at %s, which is gone: thawing it as %s",
@@ -314,7 +390,7 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
         /* Stopped between two hooks: under abort, an incomplete freeze is a
          * failed one, and what froze must be released. */
         if (c->sum->interrupted_by && abort_policy(c))
-                abort_freeze(c, "the freeze was interrupted", rec);
+                abort_freeze(c, "the freeze was interrupted", rec, NULL);
 }
 
 /* After each phase, the outcome for the host (and the fleet) to read. */
@@ -357,6 +433,19 @@ static void stopped_at_lock(struct ctx *c, int64_t start) {
         log_summary(c, start);
 }
 
+/* FSFREEZE_THAW_REASON: "deadline" when the freeze deadline releases the
+ * hooks; else what the caller put in the environment ("thaw", or
+ * "freeze-failed" when its agent said the freeze failed), "thaw" if
+ * nothing. An abort says "abort" (abort_freeze). */
+static const char *thaw_reason(const struct fh_dispatch_options *o) {
+        const char *env = o->env ? fh_env_get(o->env, "FSFREEZE_THAW_REASON") : NULL;
+
+        if (o->deadline_fired)
+                return "deadline";
+        /* A literal: the environment's own string changes when it is set. */
+        return g_strcmp0(env, "freeze-failed") == 0 ? "freeze-failed" : "thaw";
+}
+
 void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct fh_dispatch_summary *ret) {
         struct ctx c = { .o = o, .s = o->settings, .log = log, .sum = ret };
         g_autoptr(fh_plan) plan = NULL;
@@ -365,6 +454,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         int lock_fd = -1;
 
         *ret = (struct fh_dispatch_summary) { 0 };
+        c.thaw_reason = thaw_reason(o);
         fh_log_set_phase(log, o->phase);
         (void) fh_now_monotonic_usec(&start);
         fh_pairing_open(&c.pairing, c.s, o->trust, log);

@@ -4,6 +4,7 @@
 #include "dryrun.h"
 #include "deadline.h"
 #include "escape.h"
+#include "foreign.h"
 #include "freeze_deadline.h"
 #include "plan.h"
 #include "spawn.h"
@@ -12,15 +13,15 @@
 /* Why an entry that the plan would run is refused when its file is
  * checked (the dry run opens it, as the run would), or NULL. */
 static char *file_refusal(struct fh_trust *trust, bool strict, const struct fh_plan_item *item) {
-        struct fh_exec_file file = { .fd = -1 };
+        struct fh_foreign_exec file = { .file = { .fd = -1 }, .script = { .fd = -1 } };
         g_autofree char *problem = NULL;
         int r;
 
-        if (!trust)
+        if (!trust || item->nothing_to_run)
                 return NULL;
-        r = fh_exec_file_open_hook(trust, item->dir, item->path, strict, NULL, &file, &problem);
+        r = fh_foreign_open(trust, item, FH_FOREIGN_FREEZE, strict, NULL, &file, &problem);
         if (r == 0)
-                fh_exec_file_close(&file);
+                fh_foreign_exec_done(&file);
         if (r == -EPERM)
                 return g_strdup_printf("refused: %s", problem);
         if (r < 0)
@@ -74,6 +75,12 @@ static bool already_released(FILE *out, const char *state_dir) {
         return true;
 }
 
+/* Other platforms' scripts that platform-scripts= leaves out. */
+static void print_not_enabled(FILE *out, const struct fh_plan *plan) {
+        for (guint k = 0; plan->not_enabled && k < plan->not_enabled->len; k++)
+                fprintf(out, "note  %s\n", (const char *) plan->not_enabled->pdata[k]);
+}
+
 void fh_print_plan(FILE *out, enum fh_phase phase, const struct fh_settings *s, struct fh_trust *trust) {
         const char *state_dir = s->state_dir;
         g_autoptr(fh_plan) plan = NULL;
@@ -105,6 +112,9 @@ void fh_print_plan(FILE *out, enum fh_phase phase, const struct fh_settings *s, 
                         g_string_append(extra, path);
                 if (item->note)
                         g_string_append_printf(extra, "%s%s", extra->len ? "; " : "", item->note);
+                if (item->nothing_to_run)
+                        g_string_append_printf(extra, "%sno freeze script: only its thaw script runs",
+                                               extra->len ? "; " : "");
                 if (why)
                         fprintf(out, "skip  %s: %s", name, why);
                 else
@@ -115,4 +125,5 @@ void fh_print_plan(FILE *out, enum fh_phase phase, const struct fh_settings *s, 
         }
         for (guint k = 0; k < plan->notes->len; k++)
                 fprintf(out, "note  %s\n", (const char *) plan->notes->pdata[k]);
+        print_not_enabled(out, plan);
 }

@@ -207,6 +207,10 @@ static void set_prefixes(struct fh_log *log) {
 }
 
 void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
+        fh_log_hook_start_args(log, path, name, NULL);
+}
+
+void fh_log_hook_start_args(struct fh_log *log, const char *path, const char *name, const char *args) {
         struct fh_journal_fields jf = FH_JOURNAL_FIELDS_INIT;
         int len;
 
@@ -217,7 +221,7 @@ void fh_log_hook_start(struct fh_log *log, const char *path, const char *name) {
         set_prefixes(log);
         log->out_left = log->out_limit;
 
-        len = snprintf(log->line, sizeof log->line, "execute %s %s", log->hook_path, log->phase);
+        len = snprintf(log->line, sizeof log->line, "execute %s %s", log->hook_path, args ? args : log->phase);
         jf.event = "execute";
         jf.hook = log->hook_path;
         emit(log, LOG_INFO, &jf, log->line, MIN((size_t) len, sizeof log->line - 1));

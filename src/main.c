@@ -101,6 +101,16 @@ static int open_config(struct fh_trust *trust, const char *path, GPtrArray *warn
         return -EPERM;
 }
 
+/* Issue 13 part 1: --platform-scripts names that are none. */
+static void platform_settings(const struct fh_cli *cli, struct fh_settings *s, GPtrArray *warnings) {
+        for (char **n = cli->unknown_platforms; n && *n; n++) {
+                g_autofree char *shown = fh_escape_dup(*n);
+                g_ptr_array_add(warnings, g_strdup_printf("option --platform-scripts: unknown platform '%s' "
+                                                          "(expected vmware, nutanix, gce, azure, all or none): "
+                                                          "ignored", shown));
+        }
+}
+
 /* Which platform's agent ran us (-1: qemu-ga or a shell): for a run, as
  * the parser recognised it; for the freeze deadline's fire, which runs
  * our command line again without its arguments, from --caller or argv[0]. */
@@ -136,6 +146,7 @@ static void load_settings(const struct fh_cli *cli, const char *argv0, struct fh
                 close(fd);
         fh_layer_done(&file);
         fh_settings_apply(ret, &cli->layer);
+        platform_settings(cli, ret, warnings);
 }
 
 /* A log with another name (a root file hard-linked into a directory a

@@ -6,12 +6,16 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "foreign.h"
 #include "plan.h"
 #include "scan.h"
 
-static void item_free(gpointer p) {
+void fh_plan_item_free(gpointer p) {
         struct fh_plan_item *i = p;
 
+        if (!i)
+                return;
+        g_strfreev(i->params);
         g_free(i->name);
         g_free(i->path);
         g_free(i->dir);
@@ -29,13 +33,16 @@ void fh_plan_free(struct fh_plan *p) {
                 g_array_unref(p->dirs);
         g_ptr_array_unref(p->dir_problems);
         g_ptr_array_unref(p->notes);
+        if (p->not_enabled)
+                g_ptr_array_unref(p->not_enabled);
         fh_state_record_free(p->freeze);
         g_free(p);
 }
 
-static struct fh_plan_item *item_new(const char *name, const char *path, const char *dir) {
+struct fh_plan_item *fh_plan_item_new(const char *name, const char *path, const char *dir) {
         struct fh_plan_item *i = g_new0(struct fh_plan_item, 1);
 
+        i->platform = -1;
         i->name = g_strdup(name);
         i->path = g_strdup(path);
         i->dir = g_strdup(dir);
@@ -85,7 +92,7 @@ static char *mask_problem(struct fh_trust *trust, const struct fh_hook *h) {
  * directory, for one merged entry. */
 static struct fh_plan_item *item_for_hook(const struct fh_hook *h, const struct fh_settings *s, struct fh_trust *trust,
                                           GHashTable *untrusted, bool freeze) {
-        struct fh_plan_item *i = item_new(h->name, h->path, h->dir);
+        struct fh_plan_item *i = fh_plan_item_new(h->name, h->path, h->dir);
         const char *problem = g_hash_table_lookup(untrusted, h->dir);
 
         i->note = describe_overrides(h);
@@ -134,8 +141,14 @@ static GHashTable *check_dirs(struct fh_plan *p, const struct fh_settings *s, st
         return untrusted;
 }
 
+/* Freeze: the other platforms' scripts first (the outer layer the
+ * applications already relied on), then the hook directories (ours, next
+ * to the freeze); a thaw is the exact reverse, as pairing needs. */
 static void plan_current(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, struct fh_trust *trust,
                          GHashTable *untrusted, const char *froze) {
+        fh_foreign_plan(s, p->phase, trust, p->items);
+        for (guint k = 0; k < p->items->len; k++)
+                ((struct fh_plan_item *) p->items->pdata[k])->froze = froze;
         for (guint k = 0; k < hooks->len; k++) {
                 struct fh_plan_item *i = item_for_hook(hooks->pdata[k], s, trust, untrusted,
                                                        p->phase == FH_PHASE_FREEZE);
@@ -191,7 +204,8 @@ static void place_paired(struct fh_plan_item *i, GPtrArray *hooks) {
  * in reverse, from where they ran, whatever the directories hold now. A freeze that never finished (the dispatcher was killed) may have
  * started any of its planned hooks: all of them are thawed, and told that
  * nobody knows whether their freeze ran. */
-static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, GHashTable *untrusted) {
+static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, struct fh_trust *trust,
+                        GHashTable *untrusted) {
         const struct fh_state_record *f = p->freeze;
         bool complete = f->finished_usec > 0;
 
@@ -202,7 +216,15 @@ static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_set
 
                 if (!fh_state_hook_held(f, h))
                         continue;
-                i = item_new(h->name, h->path, dir);
+                /* Another platform's script: released by its thaw side,
+                 * found from its name. */
+                i = fh_foreign_thaw_item(s, trust, h->name, h->path);
+                if (i) {
+                        i->froze = complete ? "yes" : "unknown";
+                        g_ptr_array_add(p->items, i);
+                        continue;
+                }
+                i = fh_plan_item_new(h->name, h->path, dir);
                 i->froze = complete ? "yes" : "unknown";
                 i->timeout_msec = fh_settings_timeout(s, h->name, false);
                 place_paired(i, hooks);
@@ -233,9 +255,10 @@ struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, 
         const char *froze = NULL;
 
         p->phase = phase;
-        p->items = g_ptr_array_new_with_free_func(item_free);
+        p->items = g_ptr_array_new_with_free_func(fh_plan_item_free);
         p->dir_problems = g_ptr_array_new_with_free_func(g_free);
         p->notes = g_ptr_array_new_with_free_func(g_free);
+        p->not_enabled = fh_foreign_not_enabled(s);
         fh_scan_dirs(s->hook_dirs, &hooks, &p->dirs);
         untrusted = check_dirs(p, s, trust);
 
@@ -243,7 +266,7 @@ struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, 
                 int r = state_dir ? fh_state_read(state_dir, FH_PHASE_FREEZE, &p->freeze) : -EBADMSG;
 
                 if (r == 0 && p->freeze->awaiting_thaw) {
-                        plan_paired(p, hooks, s, untrusted);
+                        plan_paired(p, hooks, s, trust, untrusted);
                         return p;
                 }
                 g_clear_pointer(&p->freeze, fh_state_record_free);

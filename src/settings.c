@@ -35,6 +35,7 @@ void fh_layer_init(struct fh_layer *l) {
                 .on_failure = -1,
                 .strict_modes = -1,
                 .freeze_deadline_msec = -1,
+                .platform_scripts = -1,
         };
 }
 
@@ -168,6 +169,8 @@ void fh_settings_apply(struct fh_settings *s, const struct fh_layer *l) {
                 replace_str(&s->metrics_file, *l->metrics_file ? l->metrics_file : NULL);
         if (l->hooks)
                 apply_hooks(s, l->hooks);
+        if (l->platform_scripts >= 0)
+                s->platform_scripts = (unsigned) l->platform_scripts;
 }
 
 int64_t fh_settings_timeout(const struct fh_settings *s, const char *name, bool freeze) {

@@ -141,16 +141,30 @@ static int place_exec_fd(const struct fh_exec_file *file) {
         return dup3(file->fd, EXEC_FD, file->is_script ? 0 : O_CLOEXEC);
 }
 
+/* The script a shell reads, at FH_SCRIPT_FD, kept across execve. It is
+ * moved out of the way of EXEC_FD first, which place_exec_fd() takes. */
+static int place_script_fd(const struct fh_spawn_request *req, int *fd) {
+        if (!req->script)
+                return 0;
+        *fd = req->script->fd;
+        if (*fd <= FH_SCRIPT_FD)
+                *fd = fcntl(*fd, F_DUPFD_CLOEXEC, FH_SCRIPT_FD + 1);
+        return *fd;
+}
+
 static _Noreturn void child(const struct fh_spawn_request *req) {
+        int script_fd = -1;
+
         if (setsid() < 0)
                 child_fail("start a new session", errno);
         reset_signals(req->ignored);
         if (dup2(req->stdin_fd, STDIN_FILENO) < 0 || dup2(req->stdout_fd, STDOUT_FILENO) < 0 ||
             dup2(req->stderr_fd, STDERR_FILENO) < 0)
                 child_fail("set up stdin, stdout and stderr", errno);
-        if (place_exec_fd(req->file) < 0)
+        if (place_script_fd(req, &script_fd) < 0 || place_exec_fd(req->file) < 0 ||
+            (req->script && dup2(script_fd, FH_SCRIPT_FD) < 0))
                 child_fail("set up the hook descriptor", errno);
-        close_from(EXEC_FD + 1);
+        close_from(req->script ? FH_SCRIPT_FD + 1 : EXEC_FD + 1);
         umask(022);
         execveat(EXEC_FD, "", req->argv, req->envp, AT_EMPTY_PATH);
         if (errno == ENOENT && !req->file->is_script && fcntl(EXEC_FD, F_SETFD, 0) == 0)

@@ -329,6 +329,7 @@ static int start(struct run *run, struct fh_result *ret, int64_t *ret_start) {
         }
         r = fh_spawn(&(struct fh_spawn_request) {
                 .file = run->req->file,
+                .script = run->req->script,
                 .argv = run->req->argv,
                 .envp = run->req->envp,
                 .stdin_fd = run->req->devnull_fd,

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "defaults.h"
+#include "platform.h"
 #include "settings.h"
 #include "testlib.h"
 
@@ -205,6 +206,35 @@ static void test_bad_hook_dirs_keep_the_default(void **state) {
         }
 }
 
+/* platform-scripts= (issue 13): a list, "all" and "none" in order, an
+ * unknown name a warning that costs itself only; unset stays -1. */
+static void test_platform_scripts(void **state) {
+        const struct { const char *value; int mask; unsigned unknown; } cases[] = {
+                { "vmware;gce", (1 << FH_PLATFORM_VMWARE) | (1 << FH_PLATFORM_GCE), 0 },
+                { " nutanix ; bogus", 1 << FH_PLATFORM_NUTANIX, 1 },
+                { "all", (1 << _FH_PLATFORM_MAX) - 1, 0 },
+                { "all;none;azure", 1 << FH_PLATFORM_AZURE, 0 },
+                { "none", 0, 0 },
+        };
+        struct fh_layer l;
+        g_autoptr(GPtrArray) w0 = NULL;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = g_strdup_printf("[fsfreeze-hook]\nplatform-scripts=%s\n", cases[i].value);
+                g_autoptr(GPtrArray) w = NULL;
+
+                parse(text, &l, &w);
+                assert_int_equal(l.platform_scripts, cases[i].mask);
+                assert_int_equal(count(w, ":2: key 'platform-scripts' in [fsfreeze-hook]: unknown platform 'bogus'"),
+                                 cases[i].unknown);
+                assert_int_equal(w->len, cases[i].unknown);
+                fh_layer_done(&l);
+        }
+        parse("[fsfreeze-hook]\ntimeout=5\n", &l, &w0);
+        assert_int_equal(l.platform_scripts, -1);
+        fh_layer_done(&l);
+}
+
 static void test_bom_and_group_lines(void **state) {
         g_autoptr(GPtrArray) w = NULL;
         struct fh_layer l;
@@ -259,6 +289,7 @@ int main(void) {
                 cmocka_unit_test(test_malformed_lines_cost_one_line),
                 cmocka_unit_test(test_bad_hook_dirs_keep_the_default),
                 cmocka_unit_test(test_bom_and_group_lines),
+                cmocka_unit_test(test_platform_scripts),
                 cmocka_unit_test(test_load_missing_and_real_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
