@@ -8,7 +8,8 @@
 /* Who ran us, from how we were run. qemu-ga (and a person at a shell)
  * passes one argument, freeze or thaw. The other platforms' agents run
  * the entry point --attach installed, each in its own way (sources in
- * fsfreeze-hook(8) and tests/proc/test-attach.c):
+ * fsfreeze-hook(8), OTHER PLATFORMS; tests/proc/test-agents.c reproduces
+ * each agent's call):
  * - VMware's vmtoolsd: a path in /etc/vmware-tools/backupScripts.d/ (or
  *   its legacy /usr/sbin/pre-freeze-script, post-thaw-script), then
  *   freeze, thaw or freezeFail, then an optional scriptArg that versions

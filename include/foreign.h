@@ -17,7 +17,10 @@
  * own agent runs it. Entries (named "vmware:legacy", "vmware:NAME",
  * "nutanix:scripts", "gce:scripts", "azure:scripts") go into the plan
  * before the hook directories: the migrated scripts are the outer layer,
- * our hooks sit next to the freeze. Every path is under s->root. */
+ * our hooks sit next to the freeze. Every path is under s->root.
+ * "Foreign": scripts that are not ours, written for another agent. The
+ * other direction, their agent running us, is attach.h (the entry points)
+ * and caller.h (recognising the call); platform.h lists the platforms. */
 
 /* What the agent tells a script: VMware's three operations. */
 enum fh_foreign_op {
@@ -72,5 +75,6 @@ int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enu
 void fh_foreign_exec_done(struct fh_foreign_exec *e);
 
 /* Its arguments as the log shows them after the script's path: escaped,
- * an empty one as '', and "(by /bin/sh)" when a shell reads it. */
+ * an empty one as '', none as "(no argument)", and "(read by sh)" or
+ * "(read by bash)" when a shell reads it. */
 char *fh_foreign_exec_describe(const struct fh_foreign_exec *e);
