@@ -282,7 +282,7 @@ struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh
         return i;
 }
 
-GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
+GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s, struct fh_trust *trust) {
         GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
 
         for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
@@ -292,7 +292,7 @@ GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
 
                 if (s->platform_scripts & (1U << p))
                         continue;
-                entries = platform_entries(s, p, NULL);
+                entries = platform_entries(s, p, trust);
                 for (guint k = 0; k < entries->len; k++) {
                         const struct entry *e = entries->pdata[k];
                         n += !e->own && (e->problem || !own_entry_point(is_file(e->pre) ? e->pre : e->post));
@@ -329,9 +329,19 @@ static int read_config(const struct fh_settings *s, struct fh_trust *trust, cons
                 *ret_problem = g_strdup_printf("refused: %s", problem);
                 return -EPERM;
         }
+        if (r == 0 && !trust && fstat(fd, &st) < 0) {
+                r = -errno;
+                close(fd);
+        }
         if (r < 0) {
                 *ret_problem = g_strdup_printf("cannot open it: %s", g_strerror(-r));
                 return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                /* The trust policy opened it with O_PATH: nothing to read. */
+                close(fd);
+                *ret_problem = g_strdup("not a regular file");
+                return -EINVAL;
         }
         n = read(fd, data, AZURE_CONFIG_MAX + 1);
         r = n < 0 ? -errno : n > AZURE_CONFIG_MAX ? -EFBIG : 0;

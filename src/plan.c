@@ -258,7 +258,7 @@ struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, 
         p->items = g_ptr_array_new_with_free_func(fh_plan_item_free);
         p->dir_problems = g_ptr_array_new_with_free_func(g_free);
         p->notes = g_ptr_array_new_with_free_func(g_free);
-        p->not_enabled = fh_foreign_not_enabled(s);
+        p->not_enabled = fh_foreign_not_enabled(s, trust);
         fh_scan_dirs(s->hook_dirs, &hooks, &p->dirs);
         untrusted = check_dirs(p, s, trust);
 

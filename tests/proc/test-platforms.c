@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -448,6 +449,58 @@ static void test_azure_user_json_refused(void **state) {
         assert_int_equal(tl_count_lines_with(log, "is owned by uid 65534, not by root"), 1);
 }
 
+/* Opens of 'path' (inotify's IN_OPEN, queued within open() itself, so
+ * complete when the run has exited); O_PATH opens none. */
+static int watch_opens(const char *path) {
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+        assert_true(fd >= 0);
+        assert_true(inotify_add_watch(fd, path, IN_OPEN) >= 0);
+        return fd;
+}
+
+static bool was_opened(int fd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        return read(fd, buf, sizeof buf) > 0;
+}
+
+/* Azure's JSON as a FIFO (a device node in an image, a symlink to
+ * /dev/watchdog on a migrated VM): root opens nothing that is not a
+ * regular file, whether platform-scripts= enables Azure or not (the
+ * listing of what is present reads the JSON too), and says what it is. */
+static void test_azure_json_not_a_file_never_opened(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *d = NULL, *json = NULL, *log = NULL, *want = NULL;
+        struct tl_run r;
+        int watch;
+
+        require_root();
+        d = rooted_dir(f, "etc/azure");
+        json = g_build_filename(d, "VMSnapshotScriptPluginConfig.json", NULL);
+        assert_int_equal(mkfifo(json, 0600), 0);
+        our_hook(f, "10-ours", NULL);
+        watch = watch_opens(json);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--dry-run", "thaw", NULL);
+        tl_run_clear(&r);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--check", NULL);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, NULL);
+        tl_run_clear(&r);
+        assert_false(was_opened(watch));
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        assert_false(was_opened(watch));
+        close(watch);
+        log = tl_fx_read_log(f);
+        want = g_strdup_printf("skip %s: not a regular file", json);
+        assert_int_equal(tl_count_lines_with(log, want), 1);
+}
+
 /* vmtoolsd runs every regular file of backupScripts.d, x bit or not
  * (scriptOps.c:476-532), and bash's 126 fails the freeze: here too it is
  * tried and fails, named, rather than silently skipped. */
@@ -508,6 +561,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_script_gone_before_thaw, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_user_json_refused, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_json_not_a_file_never_opened, tl_fx_setup,
+                                                tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_file_without_x_bit_fails, tl_fx_setup, tl_fx_teardown),
         };
 
