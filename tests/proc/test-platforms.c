@@ -425,6 +425,42 @@ static void test_hook_named_like_an_entry(void **state) {
         assert_string_equal(out, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
 }
 
+/* The freeze record pairs by name: two entries of one name (a
+ * backupScripts.d file named "legacy" beside the legacy scripts, a hook of
+ * ours named "vmware:x" beside backupScripts.d/x) would share one record,
+ * and the second, which froze, would never be thawed. Only the first of a
+ * name runs; the other says why, at every run. */
+static void test_same_name_twice(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "usr/sbin", "pre-freeze-script", "vmware-pre", NULL));
+        g_free(recording_script(f, "usr/sbin", "post-thaw-script", "vmware-post", NULL));
+        g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "legacy", "bsd-legacy", NULL));
+        g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "x", "bsd-x", NULL));
+        our_hook(f, "vmware:x", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        /* Whatever froze is thawed: nothing held, nothing thawed twice. */
+        assert_string_equal(out, "vmware-pre [freeze] reason=\n"
+                                 "bsd-x [freeze] reason=\n"
+                                 "bsd-x [thaw] reason=thaw\n"
+                                 "vmware-post [thaw] reason=thaw\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "backupScripts.d/legacy: its name vmware:legacy is also "), 1);
+        assert_int_equal(tl_count_lines_with(log, "/vmware:x: its name vmware:x is also "), 1);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "--status", NULL);
+        assert_non_null(strstr(r.out, "Awaiting thaw: no"));
+        tl_run_clear(&r);
+}
+
 /* A user's Azure JSON could name any script: refused, named, nothing of
  * it runs. */
 static void test_azure_user_json_refused(void **state) {
@@ -559,6 +595,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_same_name_twice, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_script_gone_before_thaw, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_user_json_refused, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_json_not_a_file_never_opened, tl_fx_setup,
