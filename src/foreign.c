@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "escape.h"
 #include "foreign.h"
 #include "json.h"
@@ -427,8 +428,9 @@ static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPt
         e->config = g_strdup(path);
         g_ptr_array_add(out, e);
         if (r == 0 && fh_json_parse(data, len, &doc, &problem) == 0) {
-                /* "pluginName": "fsfreeze-hook": --attach wrote it, to run us. */
-                e->own = g_strcmp0(fh_json_string(fh_json_member(doc, "pluginName")), "fsfreeze-hook") == 0;
+                /* --attach wrote it, to run us; edited to name other
+                 * scripts, it is somebody's. */
+                e->own = fh_attach_azure_config_is_ours(doc);
                 azure_fill(s, doc, e);
                 return;
         }

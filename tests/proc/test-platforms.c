@@ -322,6 +322,27 @@ static void test_azure_json_params(void **state) {
         assert_int_equal(tl_count_lines_with(log, "/etc/azure/pre.sh a b '' (read by sh)"), 1);
 }
 
+/* A JSON whose "pluginName" is ours but whose scripts are somebody's
+ * (ours edited, or a migrated VM's that says so): their scripts run. Only
+ * our wrappers are our own entry point. */
+static void test_azure_our_name_their_scripts(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL));
+        d = rooted_dir(f, "etc/azure");
+        g_free(tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
+                             "{\"pluginName\": \"fsfreeze-hook\", \"preScriptLocation\": \"/etc/azure/pre.sh\", "
+                             "\"postScriptLocation\": \"/etc/azure/post.sh\"}\n", 0600));
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "azure-pre reason=\n");
+}
+
 /* A JSON that does not parse is named with its reason (line, column),
  * and the rest runs. */
 static void test_azure_broken_json(void **state) {
@@ -593,6 +614,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unknown_platform_name, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_json_params, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_our_name_their_scripts, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_same_name_twice, tl_fx_setup, tl_fx_teardown),
