@@ -118,6 +118,24 @@ static bool is_self(const struct stat *st) {
         return same_file(st, "/proc/self/exe");
 }
 
+/* Opens for reading what 'path' leads to only if it is a regular file:
+ * found with O_PATH (which opens nothing), then reopened through /proc.
+ * Opened by name, a file that a user swapped after stat() for a link to a
+ * device or a FIFO would be opened as root. Returns the fd, or -1. */
+static int open_regular(const char *path, struct stat *ret_st) {
+        char proc[64];
+        int fd = open(path, O_PATH | O_CLOEXEC), r = -1;
+
+        if (fd < 0)
+                return -1;
+        if (fstat(fd, ret_st) == 0 && S_ISREG(ret_st->st_mode)) {
+                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                r = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        }
+        close(fd);
+        return r;
+}
+
 /* Whether 'path' is one of our entry points: a link to this very program,
  * or a wrapper --attach wrote (the marker on its second line). Running it
  * would run us again. */
@@ -128,15 +146,13 @@ static bool own_entry_point(const char *path) {
         ssize_t n;
         int fd;
 
-        if (stat(path, &st) < 0)
-                return false;
-        if (is_self(&st))
-                return true;
-        if (!S_ISREG(st.st_mode))
-                return false;
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        fd = open_regular(path, &st);
         if (fd < 0)
                 return false;
+        if (is_self(&st)) {
+                close(fd);
+                return true;
+        }
         n = pread(fd, head, sizeof head - 1, 0);
         close(fd);
         if (n <= 0)
