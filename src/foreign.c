@@ -67,12 +67,17 @@ unsigned fh_foreign_parse(char *const *names, GPtrArray *unknown) {
         return mask;
 }
 
+/* Compared as canonical names: hook-dirs=/etc/qemu/fsfreeze-hook.d/ is
+ * the directory of the paths recorded from it too. */
 static bool in_hook_dir(const struct fh_settings *s, const char *path) {
-        g_autofree char *dir = g_path_get_dirname(path);
+        g_autofree char *dir = g_path_get_dirname(path), *canon = g_canonicalize_filename(dir, "/");
 
-        for (char **d = s->hook_dirs; d && *d; d++)
-                if (strcmp(*d, dir) == 0)
+        for (char **d = s->hook_dirs; d && *d; d++) {
+                g_autofree char *hook_dir = g_canonicalize_filename(*d, "/");
+
+                if (strcmp(hook_dir, canon) == 0)
                         return true;
+        }
         return false;
 }
 

@@ -446,6 +446,27 @@ static void test_hook_named_like_an_entry(void **state) {
         assert_string_equal(out, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
 }
 
+/* The same, with the hook directory spelt with a trailing slash (as in
+ * hook-dirs=/etc/qemu/fsfreeze-hook.d/): still ours at the thaw, whatever
+ * platform-scripts= says. */
+static void test_hook_named_like_an_entry_dir_with_slash(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *slash = g_strconcat(f->hooks, "/", NULL);
+        struct tl_run r;
+
+        require_root();
+        our_hook(f, "gce:x", NULL);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "--no-journal", "-d", slash, "-l", f->log, root,
+                    "--freeze-deadline=0", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "--no-journal", "-d", slash, "-l", f->log, root, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "gce:x [freeze] reason=\ngce:x [thaw] reason=thaw\n");
+}
+
 /* The freeze record pairs by name: two entries of one name (a
  * backupScripts.d file named "legacy" beside the legacy scripts, a hook of
  * ours named "vmware:x" beside backupScripts.d/x) would share one record,
@@ -618,6 +639,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_same_name_twice, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry_dir_with_slash, tl_fx_setup,
+                                                tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_script_gone_before_thaw, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_user_json_refused, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_json_not_a_file_never_opened, tl_fx_setup,
