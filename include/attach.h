@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "json.h"
 #include "platform.h"
 #include "trust.h"
 
@@ -24,7 +25,8 @@
  *   /etc/azure/VMSnapshotScriptPluginConfig.json (0600) naming them (the
  *   extension runs "sh SCRIPT": ScriptRunner.py).
  * A wrapper's second line is FH_ATTACH_MARKER; the JSON's "pluginName"
- * is "fsfreeze-hook". Nothing else is ever replaced or removed. */
+ * is "fsfreeze-hook" and its scripts are the wrappers. Nothing else is
+ * ever replaced or removed. */
 
 #define FH_ATTACH_MARKER "# fsfreeze-hook --attach="
 #define FH_ATTACH_PLUGIN_NAME "fsfreeze-hook"
@@ -38,6 +40,11 @@ enum fh_attach_state {
 };
 
 const char *fh_attach_state_to_string(enum fh_attach_state s);
+
+/* Whether Azure's configuration 'doc' is one --attach wrote: our
+ * "pluginName" and our wrappers as its scripts. Edited to name other
+ * scripts (as Azure's documentation says to), it is the administrator's. */
+bool fh_attach_azure_config_is_ours(const struct fh_json *doc);
 
 /* The state of platform 'p''s entry point under 'root'; with a problem
  * (a foreign file, a symlinked directory), *ret_problem says which file

@@ -53,8 +53,9 @@ struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh
 
 /* For --dry-run, --check and a freeze's one notice: a line per platform
  * whose scripts are present but which platform-scripts= does not enable,
- * saying how to enable it. A new array of strings. */
-GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s);
+ * saying how to enable it. A new array of strings. 'trust' opens Azure's
+ * JSON as when it is enabled: never anything but a regular file. */
+GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s, struct fh_trust *trust);
 
 /* What runs for one plan item: opened through the trust policy (NULL: not
  * applied), the descriptor checked is the one executed. For our hooks and

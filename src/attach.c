@@ -109,15 +109,16 @@ static char *azure_config_text(void) {
                                "}\n", name, pre, post);
 }
 
-/* Ours: JSON whose "pluginName" is ours. */
+bool fh_attach_azure_config_is_ours(const struct fh_json *doc) {
+        return g_strcmp0(fh_json_string(fh_json_member(doc, "pluginName")), FH_ATTACH_PLUGIN_NAME) == 0 &&
+               g_strcmp0(fh_json_string(fh_json_member(doc, "preScriptLocation")), AZURE_PRE) == 0 &&
+               g_strcmp0(fh_json_string(fh_json_member(doc, "postScriptLocation")), AZURE_POST) == 0;
+}
+
 static bool azure_config_is_ours(const char *text, size_t len) {
         g_autoptr(fh_json) doc = NULL;
-        const char *name;
 
-        if (fh_json_parse(text, len, &doc, NULL) < 0)
-                return false;
-        name = fh_json_string(fh_json_member(doc, "pluginName"));
-        return name && g_str_equal(name, FH_ATTACH_PLUGIN_NAME);
+        return fh_json_parse(text, len, &doc, NULL) == 0 && fh_attach_azure_config_is_ours(doc);
 }
 
 static char *expected_text(enum fh_platform p, const struct entry *e) {
@@ -235,7 +236,8 @@ static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, c
         text = read_entry(dir_fd, base, &len);
         if (!text || (e->kind == KIND_WRAPPER ? !wrapper_is_ours(text) : !azure_config_is_ours(text, len))) {
                 *ret_why = g_strdup(e->kind == KIND_WRAPPER ? "a script without fsfreeze-hook's marker line"
-                                                            : "a configuration that does not name fsfreeze-hook");
+                                                            : "a configuration that does not name fsfreeze-hook "
+                                                              "and its wrappers");
                 return FOUND_FOREIGN;
         }
         want = expected_text(p, e);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "escape.h"
 #include "foreign.h"
 #include "json.h"
@@ -66,12 +67,17 @@ unsigned fh_foreign_parse(char *const *names, GPtrArray *unknown) {
         return mask;
 }
 
+/* Compared as canonical names: hook-dirs=/etc/qemu/fsfreeze-hook.d/ is
+ * the directory of the paths recorded from it too. */
 static bool in_hook_dir(const struct fh_settings *s, const char *path) {
-        g_autofree char *dir = g_path_get_dirname(path);
+        g_autofree char *dir = g_path_get_dirname(path), *canon = g_canonicalize_filename(dir, "/");
 
-        for (char **d = s->hook_dirs; d && *d; d++)
-                if (strcmp(*d, dir) == 0)
+        for (char **d = s->hook_dirs; d && *d; d++) {
+                g_autofree char *hook_dir = g_canonicalize_filename(*d, "/");
+
+                if (strcmp(hook_dir, canon) == 0)
                         return true;
+        }
         return false;
 }
 
@@ -117,6 +123,24 @@ static bool is_self(const struct stat *st) {
         return same_file(st, "/proc/self/exe");
 }
 
+/* Opens for reading what 'path' leads to only if it is a regular file:
+ * found with O_PATH (which opens nothing), then reopened through /proc.
+ * Opened by name, a file that a user swapped after stat() for a link to a
+ * device or a FIFO would be opened as root. Returns the fd, or -1. */
+static int open_regular(const char *path, struct stat *ret_st) {
+        char proc[64];
+        int fd = open(path, O_PATH | O_CLOEXEC), r = -1;
+
+        if (fd < 0)
+                return -1;
+        if (fstat(fd, ret_st) == 0 && S_ISREG(ret_st->st_mode)) {
+                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                r = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        }
+        close(fd);
+        return r;
+}
+
 /* Whether 'path' is one of our entry points: a link to this very program,
  * or a wrapper --attach wrote (the marker on its second line). Running it
  * would run us again. */
@@ -127,15 +151,13 @@ static bool own_entry_point(const char *path) {
         ssize_t n;
         int fd;
 
-        if (stat(path, &st) < 0)
-                return false;
-        if (is_self(&st))
-                return true;
-        if (!S_ISREG(st.st_mode))
-                return false;
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        fd = open_regular(path, &st);
         if (fd < 0)
                 return false;
+        if (is_self(&st)) {
+                close(fd);
+                return true;
+        }
         n = pread(fd, head, sizeof head - 1, 0);
         close(fd);
         if (n <= 0)
@@ -282,7 +304,7 @@ struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh
         return i;
 }
 
-GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
+GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s, struct fh_trust *trust) {
         GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
 
         for (int p = 0; p < _FH_PLATFORM_MAX; p++) {
@@ -292,7 +314,7 @@ GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s) {
 
                 if (s->platform_scripts & (1U << p))
                         continue;
-                entries = platform_entries(s, p, NULL);
+                entries = platform_entries(s, p, trust);
                 for (guint k = 0; k < entries->len; k++) {
                         const struct entry *e = entries->pdata[k];
                         n += !e->own && (e->problem || !own_entry_point(is_file(e->pre) ? e->pre : e->post));
@@ -329,9 +351,19 @@ static int read_config(const struct fh_settings *s, struct fh_trust *trust, cons
                 *ret_problem = g_strdup_printf("refused: %s", problem);
                 return -EPERM;
         }
+        if (r == 0 && !trust && fstat(fd, &st) < 0) {
+                r = -errno;
+                close(fd);
+        }
         if (r < 0) {
                 *ret_problem = g_strdup_printf("cannot open it: %s", g_strerror(-r));
                 return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                /* The trust policy opened it with O_PATH: nothing to read. */
+                close(fd);
+                *ret_problem = g_strdup("not a regular file");
+                return -EINVAL;
         }
         n = read(fd, data, AZURE_CONFIG_MAX + 1);
         r = n < 0 ? -errno : n > AZURE_CONFIG_MAX ? -EFBIG : 0;
@@ -417,8 +449,9 @@ static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPt
         e->config = g_strdup(path);
         g_ptr_array_add(out, e);
         if (r == 0 && fh_json_parse(data, len, &doc, &problem) == 0) {
-                /* "pluginName": "fsfreeze-hook": --attach wrote it, to run us. */
-                e->own = g_strcmp0(fh_json_string(fh_json_member(doc, "pluginName")), "fsfreeze-hook") == 0;
+                /* --attach wrote it, to run us; edited to name other
+                 * scripts, it is somebody's. */
+                e->own = fh_attach_azure_config_is_ours(doc);
                 azure_fill(s, doc, e);
                 return;
         }

@@ -141,6 +141,36 @@ static GHashTable *check_dirs(struct fh_plan *p, const struct fh_settings *s, st
         return untrusted;
 }
 
+/* The freeze record pairs by name: a second entry of a name (a
+ * backupScripts.d file named "legacy" beside the legacy scripts, a hook
+ * named "vmware:x" beside backupScripts.d/x) would share the first one's
+ * record, and its freeze would never be thawed. Only the first of a name
+ * runs, in freeze order; the other says why, at every run. */
+static void skip_same_names(GPtrArray *items) {
+        g_autoptr(GHashTable) first = g_hash_table_new(g_str_hash, g_str_equal);
+
+        for (guint k = 0; k < items->len; k++) {
+                struct fh_plan_item *i = items->pdata[k];
+                const struct fh_plan_item *other = g_hash_table_lookup(first, i->name);
+                g_autofree char *name = NULL, *path = NULL;
+
+                if (!other) {
+                        g_hash_table_insert(first, i->name, i);
+                        continue;
+                }
+                if (!i->run)
+                        continue;       /* skipped already, for its own reason */
+                name = fh_escape_dup(i->name);
+                path = fh_escape_dup(other->path);
+                i->run = false;
+                i->nothing_to_run = false;
+                i->verdict = FH_VERDICT_DISABLED;
+                i->notable = true;
+                i->why = g_strdup_printf("its name %s is also %s's, and freeze and thaw are paired by name "
+                                         "(fix: rename one)", name, path);
+        }
+}
+
 /* Freeze: the other platforms' scripts first (the outer layer the
  * applications already relied on), then the hook directories (ours, next
  * to the freeze); a thaw is the exact reverse, as pairing needs. */
@@ -156,6 +186,7 @@ static void plan_current(struct fh_plan *p, GPtrArray *hooks, const struct fh_se
                 i->froze = froze;
                 g_ptr_array_add(p->items, i);
         }
+        skip_same_names(p->items);
         if (p->phase == FH_PHASE_THAW)
                 fh_hooks_reverse(p->items);
 }
@@ -258,7 +289,7 @@ struct fh_plan *fh_plan_build(enum fh_phase phase, const struct fh_settings *s, 
         p->items = g_ptr_array_new_with_free_func(fh_plan_item_free);
         p->dir_problems = g_ptr_array_new_with_free_func(g_free);
         p->notes = g_ptr_array_new_with_free_func(g_free);
-        p->not_enabled = fh_foreign_not_enabled(s);
+        p->not_enabled = fh_foreign_not_enabled(s, trust);
         fh_scan_dirs(s->hook_dirs, &hooks, &p->dirs);
         untrusted = check_dirs(p, s, trust);
 

@@ -52,6 +52,17 @@
 #   metrics-user-parent  the metrics file in a root directory inside a user's
 #                      (Debian's /var/lib/prometheus/node-exporter), swapped
 #                      by the user for a symlink to a root directory
+#   plat-vmware-user-dir  an image's backupScripts.d owned by the user, with
+#                      platform-scripts= (issue 13)
+#   plat-legacy-via-user-link  the legacy pre-freeze-script, root's link
+#                      through a user's link to a root program
+#   plat-azure-user-script  root's Azure JSON naming a script in a user's
+#                      directory (read by sh: walked as a hook is)
+#   plat-azure-user-json  the Azure JSON itself a user's, naming a root program
+#   agent-arg-option   the host's scriptArg "-dDIR" after freeze/thaw/freezeFail
+#                      to VMware's entry point: data, never an option
+#   attach-user-dir    --attach into an image's directory the user owns, or
+#                      through the user's symlink: nothing written
 # Not covered here: a FUSE filesystem (no FUSE server on the test machines;
 # the policy refuses any step on FUSE, see trust.h), bind mounts (root only),
 # a walk deeper than PATH_MAX (unit test: test_resolution_longer_than_path_max;
@@ -475,6 +486,85 @@ for phase in freeze thaw; do
     case $out in
     *"cannot write the metrics file $mf: Too many levels of symbolic links"*) ;;
     *) fail "metrics-user-parent [$phase]: no error naming $mf"; printf '%s\n' "$out" | sed 's/^/    /' ;;
+    esac
+done
+
+# --- other platforms' scripts and entry points (issue 13) --------------------------
+
+# An image (--root) whose platform directories the user owns or redirects:
+# run as root with platform-scripts=, their scripts are judged as hooks.
+img=$top/img
+plat="--platform-scripts=all --root=$img"
+reset
+rm -rf "$img"
+mkdir -p "$img/etc/vmware-tools/backupScripts.d"
+chown "$uid:$gid" "$img/etc/vmware-tools/backupScripts.d"
+cp -p "$l/sh" "$img/etc/vmware-tools/backupScripts.d/payload"
+run_modes plat-vmware-user-dir "$img/etc/vmware-tools/backupScripts.d is owned by uid $uid" $all -- \
+    $base -d "$hooks" $plat
+
+# The legacy script, root's link through the user's link to the payload.
+reset
+rm -rf "$img"
+mkdir -p "$img/usr/sbin"
+ln -s "$victim/10-payload" "$l/legacy-link"
+chown -h "$uid:$gid" "$l/legacy-link"
+ln -s "$l/legacy-link" "$img/usr/sbin/pre-freeze-script"
+run_modes plat-legacy-via-user-link "$l/legacy-link is a symlink owned by uid $uid" freeze dry-freeze check -- \
+    $base -d "$hooks" $plat
+
+# Azure's JSON, root's and trusted, names a user's script (read by sh):
+# the script is walked as a hook is.
+reset
+rm -rf "$img"
+mkdir -p "$img/etc/azure" "$img/home/u"
+chown "$uid:$gid" "$img/home/u"
+cp -p "$l/sh" "$img/home/u/pre.sh"
+printf '{"preScriptLocation": "/home/u/pre.sh", "postScriptLocation": "/home/u/pre.sh"}\n' \
+    > "$img/etc/azure/VMSnapshotScriptPluginConfig.json"
+chmod 0600 "$img/etc/azure/VMSnapshotScriptPluginConfig.json"
+run_modes plat-azure-user-script "$img/home/u is owned by uid $uid" $all -- $base -d "$hooks" $plat
+
+# Azure's JSON of the user's own, naming the root payload.
+reset
+rm -rf "$img"
+mkdir -p "$img/etc/azure" "$img/opt"
+cp -p "$victim/10-payload" "$img/opt/payload"
+printf '{"preScriptLocation": "/opt/payload", "postScriptLocation": "/opt/payload"}\n' > "$u/azure.json"
+chown "$uid:$gid" "$u/azure.json"
+ln -s "$u/azure.json" "$img/etc/azure/VMSnapshotScriptPluginConfig.json"
+run_modes plat-azure-user-json "$u is owned by uid $uid" $all -- $base -d "$hooks" $plat
+
+# The host's argument to an agent's entry point (vmtoolsd's scriptArg) is
+# data: "-dDIR" must not make root run the programs of a root directory.
+reset
+rm -rf "$img"
+mkdir -p "$img/etc/vmware-tools/backupScripts.d"
+ln -s "$bin" "$img/etc/vmware-tools/backupScripts.d/fsfreeze-hook"
+for phase in freeze thaw freezeFail; do
+    n=$((n + 1))
+    rm -f "$mark" "$log"
+    "$img/etc/vmware-tools/backupScripts.d/fsfreeze-hook" --no-journal -l "$log" $base -d "$hooks" $phase \
+        "-d$victim" > /dev/null 2>&1
+    [ -e "$mark" ] && fail "agent-arg-option [$phase]: the scriptArg ran $victim as uid $(cat "$mark")"
+done
+
+# --attach as root into an image whose directories the user owns or
+# redirects: nothing written there, nor where a link points.
+reset
+rm -rf "$img" "$top/protected"
+mkdir -p "$img/usr/local/sbin" "$img/etc" "$top/protected"
+chown "$uid:$gid" "$img/usr/local/sbin"
+as_user ln -s "$top/protected" "$u/google"
+ln -s "$u/google" "$img/etc/google"
+for a in nutanix gce; do
+    n=$((n + 1))
+    out=$("$bin" --root="$img" --attach=$a 2>&1) && fail "attach-user-dir [$a]: attached"
+    written=$(find "$img/usr/local/sbin" "$top/protected" -mindepth 1)
+    [ -n "$written" ] && fail "attach-user-dir [$a]: root wrote into the user's directories: $written"
+    case $a:$out in
+    nutanix:*"$img/usr/local/sbin is owned by uid $uid"*|gce:*"$img/etc/google is a symlink"*) ;;
+    *) fail "attach-user-dir [$a]: no refusal naming the user's path"; printf '%s\n' "$out" | sed 's/^/    /' ;;
     esac
 done
 

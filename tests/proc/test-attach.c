@@ -418,6 +418,35 @@ static void test_azure_refuses_foreign(void **state) {
         tl_run_clear(&r);
 }
 
+/* The configuration --attach wrote, edited to name the administrator's
+ * own scripts (as Azure's documentation says to), "pluginName" kept: it
+ * is theirs now. --detach leaves it, --attach does not replace it. */
+static void test_azure_edited_config_is_theirs(void **state) {
+        struct fx *f = *state;
+        const char *edited = "{\n    \"pluginName\": \"fsfreeze-hook\",\n"
+                             "    \"preScriptLocation\": \"/opt/app/pre.sh\",\n"
+                             "    \"postScriptLocation\": \"/opt/app/post.sh\"\n}\n";
+        g_autofree char *after = NULL;
+        struct tl_run r = { 0 };
+
+        cmd(f, &r, "--attach=azure");
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        plant(f, "/etc/azure/VMSnapshotScriptPluginConfig.json", edited, 0600);
+        cmd(f, &r, "--detach=azure");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "left alone"));
+        after = read_in_root(f, "/etc/azure/VMSnapshotScriptPluginConfig.json");
+        assert_string_equal(after, edited);
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=azure");
+        assert_int_equal(r.status, 1);
+        g_free(after);
+        after = read_in_root(f, "/etc/azure/VMSnapshotScriptPluginConfig.json");
+        assert_string_equal(after, edited);
+        tl_run_clear(&r);
+}
+
 /* --status --json: "platforms", one object per platform. */
 static void test_status_json(void **state) {
         struct fx *f = *state;
@@ -489,6 +518,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_detach_leaves_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_refuses_foreign, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_azure_edited_config_is_theirs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_untrusted_dir, setup, teardown),
         };

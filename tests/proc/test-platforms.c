@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -321,6 +322,27 @@ static void test_azure_json_params(void **state) {
         assert_int_equal(tl_count_lines_with(log, "/etc/azure/pre.sh a b '' (read by sh)"), 1);
 }
 
+/* A JSON whose "pluginName" is ours but whose scripts are somebody's
+ * (ours edited, or a migrated VM's that says so): their scripts run. Only
+ * our wrappers are our own entry point. */
+static void test_azure_our_name_their_scripts(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL));
+        d = rooted_dir(f, "etc/azure");
+        g_free(tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
+                             "{\"pluginName\": \"fsfreeze-hook\", \"preScriptLocation\": \"/etc/azure/pre.sh\", "
+                             "\"postScriptLocation\": \"/etc/azure/post.sh\"}\n", 0600));
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "azure-pre reason=\n");
+}
+
 /* A JSON that does not parse is named with its reason (line, column),
  * and the rest runs. */
 static void test_azure_broken_json(void **state) {
@@ -424,6 +446,63 @@ static void test_hook_named_like_an_entry(void **state) {
         assert_string_equal(out, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
 }
 
+/* The same, with the hook directory spelt with a trailing slash (as in
+ * hook-dirs=/etc/qemu/fsfreeze-hook.d/): still ours at the thaw, whatever
+ * platform-scripts= says. */
+static void test_hook_named_like_an_entry_dir_with_slash(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *slash = g_strconcat(f->hooks, "/", NULL);
+        struct tl_run r;
+
+        require_root();
+        our_hook(f, "gce:x", NULL);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "--no-journal", "-d", slash, "-l", f->log, root,
+                    "--freeze-deadline=0", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "--no-journal", "-d", slash, "-l", f->log, root, "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "gce:x [freeze] reason=\ngce:x [thaw] reason=thaw\n");
+}
+
+/* The freeze record pairs by name: two entries of one name (a
+ * backupScripts.d file named "legacy" beside the legacy scripts, a hook of
+ * ours named "vmware:x" beside backupScripts.d/x) would share one record,
+ * and the second, which froze, would never be thawed. Only the first of a
+ * name runs; the other says why, at every run. */
+static void test_same_name_twice(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL;
+        struct tl_run r;
+
+        require_root();
+        g_free(recording_script(f, "usr/sbin", "pre-freeze-script", "vmware-pre", NULL));
+        g_free(recording_script(f, "usr/sbin", "post-thaw-script", "vmware-post", NULL));
+        g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "legacy", "bsd-legacy", NULL));
+        g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "x", "bsd-x", NULL));
+        our_hook(f, "vmware:x", NULL);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        /* Whatever froze is thawed: nothing held, nothing thawed twice. */
+        assert_string_equal(out, "vmware-pre [freeze] reason=\n"
+                                 "bsd-x [freeze] reason=\n"
+                                 "bsd-x [thaw] reason=thaw\n"
+                                 "vmware-post [thaw] reason=thaw\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "backupScripts.d/legacy: its name vmware:legacy is also "), 1);
+        assert_int_equal(tl_count_lines_with(log, "/vmware:x: its name vmware:x is also "), 1);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "--status", NULL);
+        assert_non_null(strstr(r.out, "Awaiting thaw: no"));
+        tl_run_clear(&r);
+}
+
 /* A user's Azure JSON could name any script: refused, named, nothing of
  * it runs. */
 static void test_azure_user_json_refused(void **state) {
@@ -446,6 +525,58 @@ static void test_azure_user_json_refused(void **state) {
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "VMSnapshotScriptPluginConfig.json not run: refused: "), 1);
         assert_int_equal(tl_count_lines_with(log, "is owned by uid 65534, not by root"), 1);
+}
+
+/* Opens of 'path' (inotify's IN_OPEN, queued within open() itself, so
+ * complete when the run has exited); O_PATH opens none. */
+static int watch_opens(const char *path) {
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+        assert_true(fd >= 0);
+        assert_true(inotify_add_watch(fd, path, IN_OPEN) >= 0);
+        return fd;
+}
+
+static bool was_opened(int fd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        return read(fd, buf, sizeof buf) > 0;
+}
+
+/* Azure's JSON as a FIFO (a device node in an image, a symlink to
+ * /dev/watchdog on a migrated VM): root opens nothing that is not a
+ * regular file, whether platform-scripts= enables Azure or not (the
+ * listing of what is present reads the JSON too), and says what it is. */
+static void test_azure_json_not_a_file_never_opened(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *d = NULL, *json = NULL, *log = NULL, *want = NULL;
+        struct tl_run r;
+        int watch;
+
+        require_root();
+        d = rooted_dir(f, "etc/azure");
+        json = g_build_filename(d, "VMSnapshotScriptPluginConfig.json", NULL);
+        assert_int_equal(mkfifo(json, 0600), 0);
+        our_hook(f, "10-ours", NULL);
+        watch = watch_opens(json);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--dry-run", "thaw", NULL);
+        tl_run_clear(&r);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--check", NULL);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "thaw", root, NULL);
+        tl_run_clear(&r);
+        assert_false(was_opened(watch));
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        assert_false(was_opened(watch));
+        close(watch);
+        log = tl_fx_read_log(f);
+        want = g_strdup_printf("skip %s: not a regular file", json);
+        assert_int_equal(tl_count_lines_with(log, want), 1);
 }
 
 /* vmtoolsd runs every regular file of backupScripts.d, x bit or not
@@ -504,10 +635,16 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unknown_platform_name, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_json_params, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_broken_json, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_our_name_their_scripts, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_pair_with_one_side, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_same_name_twice, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_hook_named_like_an_entry_dir_with_slash, tl_fx_setup,
+                                                tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_script_gone_before_thaw, tl_fx_setup, tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_azure_user_json_refused, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_azure_json_not_a_file_never_opened, tl_fx_setup,
+                                                tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_file_without_x_bit_fails, tl_fx_setup, tl_fx_teardown),
         };
 

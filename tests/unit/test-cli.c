@@ -193,6 +193,35 @@ static void test_attach_and_callers(void **state) {
         fh_cli_done(&cli);
 }
 
+/* What the agent passes after the phase is the host's data, never an
+ * option: vmtoolsd's scriptArg comes from the backup application
+ * (GuestQuiesceParamsV1, research-13.md), and "-d/usr/sbin" parsed as an
+ * option would have root run every program there; "--help" would run no
+ * hook at all. */
+static void test_agent_argument_is_no_option(void **state) {
+        const char *vmware = "/etc/vmware-tools/backupScripts.d/fsfreeze-hook";
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        struct fh_cli cli;
+
+        assert_int_equal(parse(&cli, &e1, vmware, "freeze", "-d/usr/sbin", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_RUN);
+        assert_null(cli.layer.hook_dirs);
+        assert_string_equal(cli.caller.arg, "-d/usr/sbin");
+        assert_int_equal(cli.args_start, 1);
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e2, vmware, "--config=/x", "thaw", "--help", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_RUN);
+        assert_int_equal(cli.phase, FH_PHASE_THAW);
+        assert_string_equal(cli.config, "/x");
+        assert_string_equal(cli.caller.arg, "--help");
+        assert_int_equal(cli.args_start, 2);
+        fh_cli_done(&cli);
+        /* qemu-ga's (and a person's) options anywhere, as before. */
+        assert_int_equal(parse(&cli, &e3, "/etc/qemu/fsfreeze-hook", "freeze", "-d/x", NULL), 0);
+        assert_string_equal(cli.layer.hook_dirs[0], "/x");
+        fh_cli_done(&cli);
+}
+
 static void test_help_and_version_need_no_phase(void **state) {
         g_autofree char *error = NULL;
         struct fh_cli cli;
@@ -255,6 +284,7 @@ int main(void) {
                 cmocka_unit_test(test_help_and_version_need_no_phase),
                 cmocka_unit_test(test_commands_take_no_phase),
                 cmocka_unit_test(test_attach_and_callers),
+                cmocka_unit_test(test_agent_argument_is_no_option),
                 cmocka_unit_test(test_env_adds_path_only_when_missing),
                 cmocka_unit_test(test_env_unset_keeps_the_rest),
         };
