@@ -7,7 +7,7 @@
 # /usr/sbin/post-thaw-script and /etc/vmware-tools/backupScripts.d/*, and
 # must run as vmtoolsd runs them (open-vm-tools
 # services/plugins/vmbackup/scriptOps.c:49-55, 89-103, 136-166, 476-538;
-# see /work/wt/research-13.md section 1): legacy first and last, the
+# see tests/platform-sources.md section 1): legacy first and last, the
 # directory in byte order and reversed at thaw, one argument
 # freeze|thaw|freezeFail, a file without #! run by bash
 # (lib/procMgr/procMgrPosix.c:1694-1757 runs `bash -c`); freezeFail to what

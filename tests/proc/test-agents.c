@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Each other platform's agent calling the entry point --attach installed,
  * as its source does (issue 13, part 2). The facts, with their sources,
- * are in /work/wt/research-13.md; each test names the files it follows.
+ * are in tests/platform-sources.md; each test names the files it follows.
  *
  * What stands in for what, and why it is honest:
  * - The entry point is the one `fsfreeze-hook --root=ROOT --attach=P`

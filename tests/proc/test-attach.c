@@ -2,7 +2,7 @@
 /* --attach and --detach (issue 13, part 2): the real binary installs and
  * removes each platform's entry point in a temporary --root tree, as it
  * would in an image being built. Where each agent looks, and why each
- * entry point has its form, is in /work/wt/research-13.md (cited per
+ * entry point has its form, is in tests/platform-sources.md (cited per
  * test): open-vm-tools scriptOps.c (backupScripts.d, any file bash can
  * run), GoogleCloudPlatform/guest-agent snapshot_listener.go (pre.sh,
  * post.sh executed directly, directory created 0700), Nutanix's

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Issue 13, part 1: the quiesce scripts a VM brought from another platform
  * run under qemu-ga (platform-scripts=), each called as its own agent calls
- * it. The facts come from the agents' source, as /work/wt/research-13.md
+ * it. The facts come from the agents' source, as tests/platform-sources.md
  * cites them:
  * - VMware: open-vm-tools services/plugins/vmbackup/scriptOps.c:49-55
  *   (/usr/sbin/pre-freeze-script, post-thaw-script), :89-103 and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Caller recognition: what each agent's call looks like to us. The calls
- * come from the agents' source, as research-13.md cites it:
+ * come from the agents' source, as tests/platform-sources.md cites it:
  * - open-vm-tools services/plugins/vmbackup/scriptOps.c:160-166 builds
  *   "\"<path>\" <op> \"<scriptArg>\"", op freeze, thaw or freezeFail
  *   (scriptOps.c:139-149); the third word is left out when scriptArg is

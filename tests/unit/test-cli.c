@@ -195,7 +195,7 @@ static void test_attach_and_callers(void **state) {
 
 /* What the agent passes after the phase is the host's data, never an
  * option: vmtoolsd's scriptArg comes from the backup application
- * (GuestQuiesceParamsV1, research-13.md), and "-d/usr/sbin" parsed as an
+ * (GuestQuiesceParamsV1, tests/platform-sources.md), and "-d/usr/sbin" parsed as an
  * option would have root run every program there; "--help" would run no
  * hook at all. */
 static void test_agent_argument_is_no_option(void **state) {
