@@ -6,7 +6,10 @@
 # qemu-guest-agent, check its files and its drop-in, show that qemu-ga
 # started as the unit says runs our binary (the real qemu-ga, in a private
 # mount namespace), check that an administrator's configuration and hooks
-# are kept, then purge it and check that everything is as before.
+# are kept, that what --attach made for other platforms' agents (VMware,
+# Google) stays attached across a reinstall and is detached by the removal,
+# somebody else's file beside it kept, then purge it and check that
+# everything is as before.
 #
 # This installs a package: it runs only with FSFREEZE_TEST_SYSTEM=1 (tests/run
 # sets it, for CI), as root, and never over an installed fsfreeze-hook.
@@ -36,8 +39,36 @@ TMP=$(mktemp -d /tmp/fsfreeze-deb.XXXXXX)
 UNIT=/lib/systemd/system/qemu-guest-agent.service
 DROPIN=/lib/systemd/system/qemu-guest-agent.service.d/fsfreeze-hook.conf
 ADMIN_HOOK=/etc/qemu/fsfreeze-hook.d/50-fsfreeze-deb-test
+# What --attach writes into on this machine (no such agent is needed for
+# it): saved as it is, or its absence, and put back exactly at the end.
+PLATFORM_DIRS="/etc/google /etc/vmware-tools"
+VMWARE_ENTRY=/etc/vmware-tools/backupScripts.d/fsfreeze-hook
+GCE_ENTRIES="/etc/google/snapshots/pre.sh /etc/google/snapshots/post.sh"
+FOREIGN=/etc/vmware-tools/backupScripts.d/50-fsfreeze-deb-foreign
+saved_platform_dirs=
+save_platform_dirs() {
+    local d
+    mkdir "$TMP/saved"
+    for d in $PLATFORM_DIRS; do
+        if [ -e "$d" ] || [ -L "$d" ]; then
+            cp -a "$d" "$TMP/saved/${d##*/}" || fail "cannot save $d"
+        fi
+    done
+    saved_platform_dirs=1
+}
+restore_platform_dirs() {
+    local d
+    [ -n "$saved_platform_dirs" ] || return 0
+    for d in $PLATFORM_DIRS; do
+        rm -rf "$d"
+        if [ -e "$TMP/saved/${d##*/}" ] || [ -L "$TMP/saved/${d##*/}" ]; then
+            cp -a "$TMP/saved/${d##*/}" "$d"
+        fi
+    done
+}
 cleanup() {
     dpkg --purge fsfreeze-hook >/dev/null 2>&1 || true
+    restore_platform_dirs
     rm -f "$ADMIN_HOOK" /tmp/fsfreeze-deb-admin.out
     rm -rf "$TMP"
 }
@@ -151,11 +182,62 @@ plan=$(/usr/sbin/fsfreeze-hook --dry-run freeze 2>&1)
 mv "$TMP/conf.saved" /etc/qemu-ga/fsfreeze-hook.conf
 grep -q "$ADMIN_HOOK" <<<"$plan" || fail "without the configuration the admin hook is not planned: $plan"
 
-echo "== an administrator's configuration survives reinstall"
+echo "== attached to VMware's and Google's agents"
+save_platform_dirs
+for p in gce vmware; do
+    /usr/sbin/fsfreeze-hook --attach="$p" >"$TMP/attach.log" 2>&1 || { cat "$TMP/attach.log"; fail "--attach=$p"; }
+done
+# Somebody else's script beside ours, which no removal of ours may touch.
+printf '#!/bin/sh\nexit 0\n' >"$FOREIGN"
+chmod 700 "$FOREIGN"
+attached() {
+    local e
+    for e in $VMWARE_ENTRY $GCE_ENTRIES; do
+        [ "$(readlink "$e")" = /usr/sbin/fsfreeze-hook ] || fail "$1: $e is not our link: $(ls -l "$e" 2>&1)"
+    done
+}
+attached "after --attach"
+
+echo "== an administrator's configuration survives reinstall, and so does the attachment"
 # A plain file would be overwritten by the reinstall; a conffile is kept.
 echo "# local change" >>/etc/qemu-ga/fsfreeze-hook.conf
 dpkg -i --force-confold "$DEB" >/dev/null 2>&1 || fail "reinstall"
 grep -q "# local change" /etc/qemu-ga/fsfreeze-hook.conf || fail "the local configuration was overwritten"
+# An upgrade (old prerm upgrade, new postinst) keeps the program: what
+# the agents run stays.
+attached "after a reinstall"
+
+echo "== an upgrade to a newer version keeps the attachment too"
+mkdir "$TMP/up"
+cp -a "$TMP/src" "$TMP/up/src"
+{
+    printf 'fsfreeze-hook (%s+upgrade1) unstable; urgency=medium\n\n  * Test upgrade.\n\n' \
+        "$(dpkg-parsechangelog -l "$TMP/src/debian/changelog" -S Version)"
+    printf ' -- fsfreeze-hook developers <dev@fsfreeze-hook.invalid>  %s\n\n' "$(date -R)"
+    cat "$TMP/src/debian/changelog"
+} >"$TMP/up/src/debian/changelog"
+(cd "$TMP/up/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b >"$TMP/up/build.log" 2>&1) ||
+    { tail -30 "$TMP/up/build.log"; fail "dpkg-buildpackage of the newer version"; }
+dpkg -i --force-confold "$TMP"/up/fsfreeze-hook_*+upgrade1_*.deb >"$TMP/upgrade.log" 2>&1 ||
+    { cat "$TMP/upgrade.log"; fail "the upgrade"; }
+case $(dpkg-query -W -f='${Version}' fsfreeze-hook) in
+*+upgrade1) ;;
+*) fail "the upgrade did not install the newer version" ;;
+esac
+attached "after an upgrade"
+
+echo "== remove: nothing of ours is left for the agents to run"
+# A link left behind would dangle: vmtoolsd's bash exits 127 on it and
+# every VMware quiesce fails; Google's agent reports a script error.
+dpkg -r fsfreeze-hook >"$TMP/remove.log" 2>&1 || { cat "$TMP/remove.log"; fail "dpkg -r"; }
+cat "$TMP/remove.log"
+for e in $VMWARE_ENTRY $GCE_ENTRIES; do
+    if [ -e "$e" ] || [ -L "$e" ]; then fail "$e is left after removal: $(ls -l "$e")"; fi
+done
+grep -qx "vmware: removed $VMWARE_ENTRY" "$TMP/remove.log" || fail "the removal does not say what it detached"
+grep -q "could not detach" "$TMP/remove.log" && fail "the removal warns"
+[ "$(cat "$FOREIGN")" = "$(printf '#!/bin/sh\nexit 0')" ] || fail "somebody else's $FOREIGN changed"
+[ "$(stat -c %a "$FOREIGN")" = 700 ] || fail "somebody else's $FOREIGN changed mode"
 
 echo "== purge"
 dpkg --purge fsfreeze-hook >"$TMP/purge.log" 2>&1 || { cat "$TMP/purge.log"; fail "dpkg --purge"; }

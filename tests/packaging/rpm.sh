@@ -119,8 +119,21 @@ for tag in POSTIN POSTUN; do
     grep -qx '    fsfreeze_restart_qga /proc/\$\$/cgroup systemctl try-restart qemu-guest-agent.service' <<<"$script" ||
         fail "%$tag does not restart qemu-ga through fsfreeze_restart_qga"
 done
+# An erase ($1 == 0, not an upgrade) takes back what --attach made for
+# other platforms' agents while the program is still there (%preun): the
+# block of debian/prerm (tests/packaging/detach.sh tests it as shell).
+dblock() { awk '/^# >>> detach/ { on = 1 } on { print } /^# <<< detach/ { on = 0 }'; }
+deb_detach=$(dblock <"$(dirname "$(readlink -f "$0")")/../../debian/prerm")
+[ -n "$deb_detach" ] || fail "no detach block in debian/prerm"
+preun=$(rpm -qp --qf '%{PREUN}\n' "$RPM")
+[ "$(dblock <<<"$preun")" = "$deb_detach" ] || fail "%preun has not the Debian prerm's detach: $preun"
+# shellcheck disable=SC2016 # the scriptlet's own \$1
+grep -A1 -x 'if \[ "\$1" -eq 0 \]; then' <<<"$preun" | grep -qx '    fsfreeze_detach_all /usr/sbin/fsfreeze-hook' ||
+    fail "%preun does not detach /usr/sbin/fsfreeze-hook under \$1 == 0: $preun"
+grep -q "preuninstall scriptlet" <<<"$scripts" || fail "no %preun in rpm -qp --scripts"
 # The scriptlets are valid shell.
 rpm -qp --qf '%{POSTIN}\n' "$RPM" | sh -n || fail "%post is not valid shell"
+rpm -qp --qf '%{PREUN}\n' "$RPM" | sh -n || fail "%preun is not valid shell"
 rpm -qp --qf '%{POSTUN}\n' "$RPM" | sh -n || fail "%postun is not valid shell"
 
 if command -v rpmlint >/dev/null; then
