@@ -324,6 +324,8 @@ static void hold_without_script(struct ctx *c, const struct fh_plan_item *item, 
         h->ran = true;
         g_free(h->outcome);
         h->outcome = g_strdup("no freeze script: held for its thaw script");
+        /* Said at once: the record only holds what it says started. */
+        fh_pairing_save(&c->pairing, rec);
 }
 
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
@@ -369,6 +371,8 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                                        item->name, from, to);
                 }
                 h = fh_state_record_find(rec, item->name);
+                if (h && c->o->phase == FH_PHASE_FREEZE)
+                        fh_pairing_starting(&c->pairing, rec, h);
                 allowed = run_one(c, item, c->o->phase, &result);
                 if (h)
                         fh_pairing_record(h, &result, !allowed);
@@ -477,9 +481,10 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         log_start(&c, plan);
 
         rec = fh_pairing_start_record(&c.pairing, c.s, plan);
-        /* Written before the first hook runs: if we are killed half-way, a
-         * thaw still finds every hook that may have frozen, and --status
-         * shows a thaw that never finished. */
+        /* Written before the first hook runs, and for a freeze again as
+         * each hook starts (fh_pairing_starting): if we are killed half-way,
+         * a thaw still finds every hook that may have frozen, and --status
+         * shows a run that never finished and the hook it was running. */
         fh_pairing_save(&c.pairing, rec);
         /* Before the first hook: nothing slow while the applications hold
          * their locks. */
