@@ -312,10 +312,49 @@ static void test_vmware_ends_before_timer(void **state) {
                                       "later, [vmbackup] timeout in /etc/vmware-tools/tools.conf");
 }
 
+/* Any caller, as the last line: the dispatcher SIGKILLed while a hook
+ * hangs (here as qemu-ga runs it, with no budget). The hook leads its own
+ * session; the guard the dispatcher leaves behind kills its whole group
+ * once the dispatcher is gone, and the record says it was running. */
+static void test_sigkill_takes_hook_group_down(void **state) {
+        struct fx *f = *state;
+        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf), *st = NULL, *line = NULL;
+        char *argv[] = { (char *) tl_binary(), conf, "freeze", NULL };
+        pid_t pid, hang;
+        int status;
+        bool gone = false;
+
+        hooks(f);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        assert_true(tl_await_file(f->hang_pid, DEADLINE_MS));
+        hang = tl_read_pid(f->hang_pid);
+        assert_true(hang > 0);
+        assert_false(group_gone(hang));
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        for (int64_t until = now_ms() + 10000; !gone && now_ms() < until; g_usleep(20000))
+                gone = group_gone(hang);
+        assert_true(gone);
+        st = status_text(f);
+        line = status_line(st, "20-hang");
+        assert_non_null(strstr(line, "running"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_gce_ends_before_agent_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_ends_before_timer, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sigkill_takes_hook_group_down, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
