@@ -6,7 +6,6 @@
 #include <glib.h>
 
 #include "budget.h"
-#include "escape.h"
 #include "platform.h"
 #include "timeutil.h"
 
