@@ -41,6 +41,12 @@ void fh_pairing_save(const struct fh_pairing *p, struct fh_state_record *rec);
 /* Completes 'rec' (its end, the time since 'start', monotonic) and saves it. */
 void fh_pairing_finish_record(const struct fh_pairing *p, struct fh_state_record *rec, int64_t start);
 
+/* A freeze's hook 'h' is about to start: recorded as running, and 'rec'
+ * written at once, so that if we are killed while it runs (Google's agent
+ * SIGKILLs us at its timeout, vmtoolsd 5 s after its SIGTERM) the record
+ * still says which hooks ended, which one was running and which never
+ * started. The hook before it is recorded by the same write. */
+void fh_pairing_starting(const struct fh_pairing *p, struct fh_state_record *rec, struct fh_state_hook *h);
 /* What one hook did, into its entry; 'refused' by the trust policy. */
 void fh_pairing_record(struct fh_state_hook *h, const struct fh_result *r, bool refused);
 /* The hook 'name' was not run, for 'why'. */

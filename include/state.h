@@ -19,6 +19,9 @@ struct fh_state_hook {
         bool ran;               /* it was started, in this freeze or in an earlier one never
                                    thawed (a thaw must release it) */
         bool released;          /* freeze record: a thaw (or the abort) has dealt with it since */
+        bool running;           /* freeze record: started, and no end recorded yet (the
+                                   dispatcher was killed while it ran, if the run never
+                                   finished) */
         int status;             /* shell-style status, -1: none */
         char *outcome;          /* "status=0", "status=143 (timed out ...)", "not run: ...",
                                    "refused by the trust policy", "planned" */
@@ -34,6 +37,10 @@ struct fh_state_record {
                                    the wall clock's jumps do not change; -1: unknown */
         bool awaiting_thaw;     /* freeze only: no thaw has released it yet */
         bool aborted;           /* freeze only: on-failure=abort stopped it and thawed */
+        bool per_hook;          /* freeze only: written again as each hook starts (and at
+                                   the end), so a run that never finished still tells which
+                                   hooks started; older records were written only before the
+                                   first hook and at the end */
         char *on_failure;
         char *boot_id;          /* the kernel's boot ID when it was written */
         GPtrArray *hooks;       /* struct fh_state_hook, in run order */
@@ -64,10 +71,19 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
  * Returns 0 (also when there was none) or -errno. */
 int fh_state_remove(const char *dir, enum fh_phase phase);
 
+/* Whether hook 'h' of freeze record 'r' ran freeze or may have: it was
+ * started (and may still be running), or the freeze never finished and
+ * its record does not say which hooks it started. */
+bool fh_state_hook_started(const struct fh_state_record *r, const struct fh_state_hook *h);
+
 /* Whether a thaw must still release hook 'h' of freeze record 'r': it
- * ran freeze (or may have: the freeze never finished) and no thaw has
- * dealt with it yet. */
+ * started (see above) and no thaw has dealt with it yet. */
 bool fh_state_hook_held(const struct fh_state_record *r, const struct fh_state_hook *h);
+
+/* FSFREEZE_FROZE for the thaw of held hook 'h': "yes" if its freeze
+ * ended, "unknown" if it was running when the dispatcher was stopped (or
+ * the record does not say). */
+const char *fh_state_hook_froze(const struct fh_state_record *r, const struct fh_state_hook *h);
 
 /* Marks 'h' of freeze record 'r' released, and clears the record's
  * awaiting-thaw mark once no hook is held. The caller writes it. */

@@ -3,6 +3,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "capture.h"
 #include "dispatch.h"
 #include "escape.h"
@@ -25,6 +26,9 @@ struct ctx {
         struct fh_pairing pairing;
         /* FSFREEZE_THAW_REASON for the hooks of a thaw (see fh_dispatch). */
         const char *thaw_reason;
+        /* The time our caller gives us before it kills us (budget.h). */
+        struct fh_budget budget;
+        bool budget_cut_said;
 };
 
 static void set_hook_env(struct ctx *c, const struct fh_plan_item *item, enum fh_phase phase) {
@@ -53,6 +57,39 @@ static enum fh_foreign_op foreign_op(const struct ctx *c, enum fh_phase phase) {
         return g_str_equal(c->thaw_reason, "thaw") ? FH_FOREIGN_THAW : FH_FOREIGN_FREEZE_FAIL;
 }
 
+/* The hook's timeout and kill grace, cut to the caller's budget: false
+ * (ret->error set, logged) if no time is left to start it, which leaves
+ * it as one that could not be started (held, for a thaw). */
+static bool fit_budget(struct ctx *c, const struct fh_plan_item *item, int64_t *timeout, int64_t *grace,
+                       struct fh_result *ret) {
+        int64_t want = *timeout, now = 0;
+        char t[32], g[32];
+
+        if (c->budget.deadline_usec <= 0)
+                return true;
+        (void) fh_now_monotonic_usec(&now);
+        if (!fh_budget_fit(&c->budget, now, timeout, grace)) {
+                g_autofree char *why = g_strdup_printf("no time left before %s kills the dispatcher",
+                                                       c->budget.caller);
+                ret->error = -ETIME;
+                ret->failed_step = "start it before its caller's deadline";
+                fh_log_hook_not_run(c->log, item->path, LOG_ERR, why);
+                return false;
+        }
+        /* Once: from here on every hook's is cut (its "timed out" line
+         * says to what). */
+        if (*timeout != want && !c->budget_cut_said) {
+                g_autofree char *path = fh_escape_dup(item->path);
+                fh_format_duration(*timeout, t, sizeof t);
+                fh_format_duration(*grace, g, sizeof g);
+                fh_log_message(c->log, LOG_NOTICE, "budget", "%s: timeout cut to %s, kill grace to %s, and those of "
+                               "the hooks after it to what is left: %s kills the dispatcher soon after", path, t, g,
+                               c->budget.caller);
+                c->budget_cut_said = true;
+        }
+        return true;
+}
+
 /* Runs one hook in 'phase'. Returns false if the trust policy refused it;
  * true ('allowed') otherwise, also when it could not be opened or started
  * (then ret->error < 0). */
@@ -60,9 +97,12 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         struct fh_foreign_exec file = { .file = { .fd = -1 }, .script = { .fd = -1 } };
         struct fh_capture cap = { 0 };
         g_autofree char *reason = NULL, *problem = NULL;
+        int64_t timeout = item->timeout_msec * USEC_PER_MSEC, grace = c->s->kill_grace_msec * USEC_PER_MSEC;
         int r;
 
         *ret = (struct fh_result) { .exit_status = -1 };
+        if (!fit_budget(c, item, &timeout, &grace, ret))
+                return true;
         r = fh_foreign_open(c->o->trust, item, foreign_op(c, phase), c->s->strict_modes,
                             c->o->env ? fh_env_get(c->o->env, "PATH") : NULL, &file, &problem);
         if (r == -EPERM) {
@@ -97,8 +137,8 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
                 .envp = fh_env_strv(c->o->env),
                 .devnull_fd = c->o->devnull_fd,
                 .signal_fd = c->o->signal_fd,
-                .timeout_usec = item->timeout_msec * USEC_PER_MSEC,
-                .kill_grace_usec = c->s->kill_grace_msec * USEC_PER_MSEC,
+                .timeout_usec = timeout,
+                .kill_grace_usec = grace,
                 .ignored = c->o->ignored,
         }, &cap.observer, ret);
         fh_foreign_exec_done(&file);
@@ -324,6 +364,8 @@ static void hold_without_script(struct ctx *c, const struct fh_plan_item *item, 
         h->ran = true;
         g_free(h->outcome);
         h->outcome = g_strdup("no freeze script: held for its thaw script");
+        /* Said at once: the record only holds what it says started. */
+        fh_pairing_save(&c->pairing, rec);
 }
 
 static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record *rec) {
@@ -369,6 +411,8 @@ static void run_plan(struct ctx *c, struct fh_plan *plan, struct fh_state_record
                                        item->name, from, to);
                 }
                 h = fh_state_record_find(rec, item->name);
+                if (h && c->o->phase == FH_PHASE_FREEZE)
+                        fh_pairing_starting(&c->pairing, rec, h);
                 allowed = run_one(c, item, c->o->phase, &result);
                 if (h)
                         fh_pairing_record(h, &result, !allowed);
@@ -476,10 +520,19 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         log_plan(&c, plan);
         log_start(&c, plan);
 
+        /* From our start: the caller's clock started before. Not for the
+         * freeze deadline's thaw, which no agent runs. */
+        if (!o->deadline_fired)
+                fh_budget_init(&c.budget, c.s, o->phase, g_str_equal(c.thaw_reason, "freeze-failed"), start,
+                               plan->freeze ? plan->freeze->started_usec : 0);
+        if (c.budget.why)
+                fh_log_message(log, LOG_INFO, "budget", "%s", c.budget.why);
+
         rec = fh_pairing_start_record(&c.pairing, c.s, plan);
-        /* Written before the first hook runs: if we are killed half-way, a
-         * thaw still finds every hook that may have frozen, and --status
-         * shows a thaw that never finished. */
+        /* Written before the first hook runs, and for a freeze again as
+         * each hook starts (fh_pairing_starting): if we are killed half-way,
+         * a thaw still finds every hook that may have frozen, and --status
+         * shows a run that never finished and the hook it was running. */
         fh_pairing_save(&c.pairing, rec);
         /* Before the first hook: nothing slow while the applications hold
          * their locks. */
@@ -495,6 +548,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
         if (o->deadline_fired)
                 fh_freeze_deadline_log_fired(log, o->deadline_fired, fh_pairing_still_held(plan->freeze));
         publish(&c);
+        fh_budget_done(&c.budget);
         if (lock_fd >= 0)
                 close(lock_fd);
 }

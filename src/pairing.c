@@ -140,6 +140,7 @@ struct fh_state_record *fh_pairing_start_record(const struct fh_pairing *p, cons
         rec->started_usec = now_realtime_usec();
         rec->on_failure = g_strdup(fh_on_failure_to_string(s->on_failure));
         rec->awaiting_thaw = plan->phase == FH_PHASE_FREEZE;
+        rec->per_hook = plan->phase == FH_PHASE_FREEZE;
         for (guint k = 0; k < plan->items->len; k++) {
                 const struct fh_plan_item *item = plan->items->pdata[k];
                 if (item->run)
@@ -180,9 +181,17 @@ void fh_pairing_finish_record(const struct fh_pairing *p, struct fh_state_record
         fh_pairing_save(p, rec);
 }
 
+void fh_pairing_starting(const struct fh_pairing *p, struct fh_state_record *rec, struct fh_state_hook *h) {
+        h->running = true;
+        g_free(h->outcome);
+        h->outcome = g_strdup("running: started, no end recorded");
+        fh_pairing_save(p, rec);
+}
+
 void fh_pairing_record(struct fh_state_hook *h, const struct fh_result *r, bool refused) {
         char outcome[256];
 
+        h->running = false;
         g_free(h->outcome);
         if (refused) {
                 h->outcome = g_strdup("refused by the trust policy");

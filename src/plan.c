@@ -232,13 +232,14 @@ static void place_paired(struct fh_plan_item *i, GPtrArray *hooks) {
 
 /* A thaw that pairs with a recorded freeze: exactly the hooks that ran
  * freeze and that no thaw has released yet (one cut short releases some),
- * in reverse, from where they ran, whatever the directories hold now. A freeze that never finished (the dispatcher was killed) may have
- * started any of its planned hooks: all of them are thawed, and told that
- * nobody knows whether their freeze ran. */
+ * in reverse, from where they ran, whatever the directories hold now. A
+ * freeze that never finished (the dispatcher was killed) is recorded as
+ * each hook starts: the hooks it started are thawed, those that ended told
+ * that they froze, the one that was running that nobody knows (a record
+ * of an older version that does not say: all of its hooks, unknown). */
 static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_settings *s, struct fh_trust *trust,
                         GHashTable *untrusted) {
         const struct fh_state_record *f = p->freeze;
-        bool complete = f->finished_usec > 0;
 
         for (guint k = f->hooks->len; k-- > 0;) {
                 const struct fh_state_hook *h = f->hooks->pdata[k];
@@ -251,12 +252,12 @@ static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_set
                  * found from its name. */
                 i = fh_foreign_thaw_item(s, trust, h->name, h->path);
                 if (i) {
-                        i->froze = complete ? "yes" : "unknown";
+                        i->froze = fh_state_hook_froze(f, h);
                         g_ptr_array_add(p->items, i);
                         continue;
                 }
                 i = fh_plan_item_new(h->name, h->path, dir);
-                i->froze = complete ? "yes" : "unknown";
+                i->froze = fh_state_hook_froze(f, h);
                 i->timeout_msec = fh_settings_timeout(s, h->name, false);
                 place_paired(i, hooks);
                 if (i->run && g_hash_table_lookup(untrusted, i->dir) && s->strict_modes)
@@ -270,7 +271,7 @@ static void plan_paired(struct fh_plan *p, GPtrArray *hooks, const struct fh_set
                 const struct fh_state_hook *rec = fh_state_record_find(f, h->name);
                 g_autofree char *shown = fh_escape_dup(h->path);
 
-                if (h->verdict != FH_VERDICT_RUN || !fh_settings_enabled(s, h->name) || (rec && (rec->ran || !complete)))
+                if (h->verdict != FH_VERDICT_RUN || !fh_settings_enabled(s, h->name) || (rec && fh_state_hook_started(f, rec)))
                         continue;
                 g_ptr_array_add(p->notes,
                                 g_strdup_printf("%s not thawed: %s", shown,

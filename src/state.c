@@ -24,9 +24,10 @@ static const char *file_name(enum fh_phase phase) {
  * the last write (name and path never do). */
 struct fh_state_text {
         char *text;
+        size_t len;
         char *outcome;
         guint index;
-        bool ran, released;
+        bool ran, released, running;
         int status;
         int64_t duration_usec;
 };
@@ -105,17 +106,18 @@ static char *decode(const char *s) {
 }
 
 static bool text_current(const struct fh_state_text *t, const struct fh_state_hook *h, guint index) {
-        return t && t->index == index && t->ran == h->ran && t->released == h->released && t->status == h->status &&
+        return t && t->index == index && t->ran == h->ran && t->released == h->released &&
+               t->running == h->running && t->status == h->status &&
                t->duration_usec == h->duration_usec && strcmp(t->outcome, h->outcome) == 0;
 }
 
 /* The hook's group of the key file, made again only if it changed. */
-static const char *hook_text(struct fh_state_hook *h, guint index) {
+static const struct fh_state_text *hook_text(struct fh_state_hook *h, guint index) {
         g_autofree char *name = NULL, *path = NULL, *outcome = NULL;
         struct fh_state_text *t = h->text;
 
         if (text_current(t, h, index))
-                return t->text;
+                return t;
         state_text_free(t);
         name = encode(h->name);
         path = encode(h->path);
@@ -123,13 +125,14 @@ static const char *hook_text(struct fh_state_hook *h, guint index) {
         t = h->text = g_new(struct fh_state_text, 1);
         *t = (struct fh_state_text) {
                 .outcome = g_strdup(h->outcome), .index = index, .ran = h->ran, .released = h->released,
-                .status = h->status, .duration_usec = h->duration_usec,
+                .running = h->running, .status = h->status, .duration_usec = h->duration_usec,
         };
-        t->text = g_strdup_printf("\n[" HOOK_GROUP_PREFIX "%u]\nname=%s\npath=%s\nran=%s\nreleased=%s\nstatus=%d\n"
-                                  "outcome=%s\nduration-usec=%" G_GINT64_FORMAT "\n",
+        t->text = g_strdup_printf("\n[" HOOK_GROUP_PREFIX "%u]\nname=%s\npath=%s\nran=%s\nreleased=%s\nrunning=%s\n"
+                                  "status=%d\noutcome=%s\nduration-usec=%" G_GINT64_FORMAT "\n",
                                   index, name, path, h->ran ? "true" : "false", h->released ? "true" : "false",
-                                  h->status, outcome, h->duration_usec);
-        return t->text;
+                                  h->running ? "true" : "false", h->status, outcome, h->duration_usec);
+        t->len = strlen(t->text);
+        return t;
 }
 
 /* The key-file text, written by hand: GKeyFile's setters cost tens of
@@ -141,17 +144,22 @@ static GString *to_text(const struct fh_state_record *r) {
 
         g_string_append_printf(s,
                                "[" GROUP_RUN "]\nphase=%s\nstarted-usec=%" G_GINT64_FORMAT "\n"
-                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\nhooks=%u\n",
+                               "finished-usec=%" G_GINT64_FORMAT "\nawaiting-thaw=%s\naborted=%s\nper-hook=%s\nhooks=%u\n",
                                fh_phase_to_string(r->phase), r->started_usec, r->finished_usec,
-                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false", r->hooks->len);
+                               r->awaiting_thaw ? "true" : "false", r->aborted ? "true" : "false",
+                               r->per_hook ? "true" : "false", r->hooks->len);
         if (r->duration_usec >= 0)
                 g_string_append_printf(s, "duration-usec=%" G_GINT64_FORMAT "\n", r->duration_usec);
         if (r->on_failure)
                 g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
         if (r->boot_id)
                 g_string_append_printf(s, "boot-id=%s\n", r->boot_id);
-        for (guint i = 0; i < r->hooks->len; i++)
-                g_string_append(s, hook_text(r->hooks->pdata[i], i));
+        /* Rewritten as each freeze hook starts: the cached texts with
+         * their lengths, no strlen() per hook per write. */
+        for (guint i = 0; i < r->hooks->len; i++) {
+                const struct fh_state_text *t = hook_text(r->hooks->pdata[i], i);
+                g_string_append_len(s, t->text, (gssize) t->len);
+        }
         return s;
 }
 
@@ -170,8 +178,9 @@ int fh_state_write(const char *dir, const struct fh_state_record *r) {
  * edited by hand: "ran=yes") makes the record unreadable rather than
  * "false" or 0, which would release hooks that may still hold. Only the
  * keys that older versions did not write and that can be done without
- * ('released': false keeps the hook held; the run's 'duration-usec') may
- * be missing. */
+ * ('released': false keeps the hook held; 'running' and 'per-hook':
+ * false holds every hook of a freeze that never finished; the run's
+ * 'duration-usec') may be missing. */
 static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool optional, bool *ret) {
         g_autoptr(GError) error = NULL;
         gboolean v = g_key_file_get_boolean(kf, group, key, &error);
@@ -208,6 +217,7 @@ static bool read_hook(GKeyFile *kf, const char *group, struct fh_state_record *r
         g_free(h->outcome);
         h->outcome = decode(outcome);
         if (!get_bool(kf, group, "ran", false, &h->ran) || !get_bool(kf, group, "released", true, &h->released) ||
+            !get_bool(kf, group, "running", true, &h->running) ||
             !get_int64(kf, group, "status", false, &status) || status < -1 || status > INT_MAX ||
             !get_int64(kf, group, "duration-usec", false, &h->duration_usec))
                 return false;
@@ -222,7 +232,8 @@ static bool read_run(GKeyFile *kf, struct fh_state_record *r) {
                get_int64(kf, GROUP_RUN, "finished-usec", false, &r->finished_usec) &&
                get_int64(kf, GROUP_RUN, "duration-usec", true, &r->duration_usec) &&
                get_bool(kf, GROUP_RUN, "awaiting-thaw", false, &r->awaiting_thaw) &&
-               get_bool(kf, GROUP_RUN, "aborted", false, &r->aborted);
+               get_bool(kf, GROUP_RUN, "aborted", false, &r->aborted) &&
+               get_bool(kf, GROUP_RUN, "per-hook", true, &r->per_hook);
 }
 
 int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record **ret) {
@@ -269,8 +280,20 @@ int fh_state_remove(const char *dir, enum fh_phase phase) {
         return 0;
 }
 
+bool fh_state_hook_started(const struct fh_state_record *r, const struct fh_state_hook *h) {
+        return h->ran || h->running || (r->finished_usec == 0 && !r->per_hook);
+}
+
 bool fh_state_hook_held(const struct fh_state_record *r, const struct fh_state_hook *h) {
-        return !h->released && (h->ran || r->finished_usec == 0);
+        return !h->released && fh_state_hook_started(r, h);
+}
+
+const char *fh_state_hook_froze(const struct fh_state_record *r, const struct fh_state_hook *h) {
+        if (h->running)
+                return "unknown";
+        if (r->finished_usec > 0)
+                return "yes";
+        return r->per_hook && h->ran ? "yes" : "unknown";
 }
 
 void fh_state_release(struct fh_state_record *r, struct fh_state_hook *h) {

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -272,6 +274,75 @@ static void supervise(struct run *run) {
         }
 }
 
+/* The last line, for any caller: a dispatcher killed with SIGKILL (an
+ * agent's timeout, a person) cannot kill the hook it was running, which
+ * leads its own session and so would live on with its whole group. A
+ * guard process, forked once per dispatch before the first hook, waits
+ * for the end of a pipe whose only writer is the dispatcher: when that
+ * comes (we exited, however), it kills the process group of the hook
+ * running then, if any, which the dispatcher keeps in a shared page. A
+ * hook that has ended is cleared first: the processes it left running on
+ * purpose (a lock held until thaw) are not the guard's business.
+ * PR_SET_PDEATHSIG on the hook instead would reach its main process only,
+ * not the rest of its group (see fsfreeze-hook(8), "Timeouts"). */
+static int *guard_pgid;         /* shared with the guard; 0: no hook running */
+static int guard_fd = -1;       /* our end of the pipe; -1: no guard */
+
+/* In the guard, a fork of a dispatcher that may have other threads: only
+ * system calls. It keeps no descriptor of ours (none of the caller's
+ * pipes, which Google's agent and qemu-ga read to their end). */
+static _Noreturn void guard(int fd) {
+        char c;
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC), pgid;
+
+        if (null >= 0)
+                for (int i = 0; i <= 2; i++)
+                        (void) dup2(null, i);
+        if (dup2(fd, 3) == 3)
+                (void) close_range(4, ~0U, 0);
+        (void) prctl(PR_SET_NAME, "fsfreeze-guard");
+        while (read(3, &c, 1) != 0 && errno == EINTR)
+                ;
+        pgid = __atomic_load_n(guard_pgid, __ATOMIC_SEQ_CST);
+        if (pgid > 0)
+                (void) kill(-pgid, SIGKILL);
+        _exit(0);
+}
+
+/* Starts the guard, once; without one (no memory, no fork), hooks run
+ * as before. */
+static void guard_start(void) {
+        static bool tried;
+        int fds[2];
+        pid_t pid;
+
+        if (tried)
+                return;
+        tried = true;
+        guard_pgid = mmap(NULL, sizeof *guard_pgid, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (guard_pgid == MAP_FAILED) {
+                guard_pgid = NULL;
+                return;
+        }
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return;
+        pid = fork();
+        if (pid == 0) {
+                close(fds[1]);
+                guard(fds[0]);
+        }
+        close(fds[0]);
+        if (pid < 0)
+                close(fds[1]);
+        else
+                guard_fd = fds[1];
+}
+
+static void guard_set(pid_t pgid) {
+        if (guard_fd >= 0)
+                __atomic_store_n(guard_pgid, (int) pgid, __ATOMIC_SEQ_CST);
+}
+
 static void finish(struct run *run, int64_t start) {
         int64_t end = start;
 
@@ -286,6 +357,9 @@ static void finish(struct run *run, int64_t start) {
         (void) fh_now_monotonic_usec(&end);
         run->result->duration_usec = end - start;
 
+        /* Ended (or abandoned, killed already): what is left of its group
+         * now is there on purpose, not the guard's to kill. */
+        guard_set(0);
         if (run->result->abandoned)
                 return;
         if (run->reaped) {
@@ -327,6 +401,7 @@ static int start(struct run *run, struct fh_result *ret, int64_t *ret_start) {
                 ret->failed_step = "read the clock";
                 goto fail;
         }
+        guard_start();
         r = fh_spawn(&(struct fh_spawn_request) {
                 .file = run->req->file,
                 .script = run->req->script,
@@ -341,6 +416,7 @@ static int start(struct run *run, struct fh_result *ret, int64_t *ret_start) {
                 ret->failed_step = "fork";
                 goto fail;
         }
+        guard_set(run->pid);
         /* Only the child may hold the write ends, or we would never see EOF. */
         close(out[1]);
         close(err[1]);

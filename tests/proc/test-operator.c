@@ -370,11 +370,9 @@ static void test_moved_hook_thawed_where_it_is(void **state) {
         assert_int_equal(tl_count_lines_with(log, "which is gone: thawing it as "), 1);
 }
 
-/* The dispatcher killed half-way: every planned hook is thawed, and told
- * that nobody knows whether its freeze ran. */
-static void test_unfinished_freeze_thawed_whole(void **state) {
-        struct fx *f = *state;
-        g_autofree char *rec = NULL, *body = NULL;
+/* The dispatcher killed half-way (here by its own hook), then thawed. */
+static char *killed_freeze_then_thaw(struct fx *f, bool as_older_version) {
+        g_autofree char *body = NULL, *path = g_build_filename(f->state, "last-freeze", NULL);
         struct tl_run r;
 
         write_conf(f, NULL);
@@ -387,9 +385,36 @@ static void test_unfinished_freeze_thawed_whole(void **state) {
         assert_int_equal(r.status, 128 + 9);
         tl_run_clear(&r);
         g_free(take_record(f));
+        if (as_older_version) {
+                /* As versions before per-hook records wrote it: no
+                 * per-hook= and running= keys, nobody knows what started. */
+                g_autofree char *text = tl_read_file(path);
+                g_autoptr(GRegex) re = g_regex_new("^(per-hook|running)=.*\n", G_REGEX_MULTILINE, 0, NULL);
+                g_autofree char *older = g_regex_replace_literal(re, text, -1, 0, "", 0, NULL);
+                g_autofree char *dir = g_path_get_dirname(path);
+
+                assert_non_null(strstr(text, "per-hook=true\n"));
+                g_free(tl_write_file(dir, "last-freeze", older, 0644));
+        }
         run(f, &r, "thaw", NULL);
         tl_run_clear(&r);
-        rec = take_record(f);
+        return take_record(f);
+}
+
+/* The record, written as each hook starts, says what started: the thaw
+ * releases exactly that, telling 10-a (which ended) that it froze and
+ * 20-killer (which was running) that nobody knows; 30-c never started. */
+static void test_unfinished_freeze_thaws_what_started(void **state) {
+        g_autofree char *rec = killed_freeze_then_thaw(*state, false);
+
+        assert_string_equal(rec, "20-killer thaw froze=unknown\n10-a thaw froze=yes\n");
+}
+
+/* A record of an older version that never finished: every planned hook
+ * is thawed, and told that nobody knows whether its freeze ran. */
+static void test_unfinished_older_freeze_thawed_whole(void **state) {
+        g_autofree char *rec = killed_freeze_then_thaw(*state, true);
+
         assert_string_equal(rec, "30-c thaw froze=unknown\n20-killer thaw froze=unknown\n10-a thaw froze=unknown\n");
 }
 
@@ -701,7 +726,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unwritable_record_never_pairs_stale, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unthawed_freeze_carried_over, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_moved_hook_thawed_where_it_is, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_unfinished_freeze_thawed_whole, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unfinished_freeze_thaws_what_started, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_unfinished_older_freeze_thawed_whole, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_masked_since_freeze_and_other_boot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_concurrent_dispatchers_serialised, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),

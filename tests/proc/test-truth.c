@@ -318,6 +318,82 @@ static void test_thaw_sigkill_during_hook(void **state) {
         assert_string_equal(rec, "20-b thaw froze=yes\n10-a thaw froze=yes\n");
 }
 
+/* SIGKILL (Google's agent at its timeout, vmtoolsd 5 s after SIGTERM)
+ * while freeze hook 'k' (1-based) of 10-a, 20-b, 30-c runs: the record,
+ * rewritten before each hook starts, says which hooks finished, which one
+ * was running and which never started. --status names the running one;
+ * the next thaw releases exactly the hooks that started, in reverse,
+ * telling those that finished that they froze and the running one that
+ * nobody knows, and leaves alone those never started. */
+static void sigkill_during_freeze_hook(struct fx *f, int k) {
+        static const char *const names[] = { "10-a", "20-b", "30-c" };
+        g_autofree char *rec = NULL, *st = NULL;
+        g_autoptr(GString) expect = g_string_new("");
+        pid_t pid, hook_pid;
+
+        write_conf(f, NULL);
+        for (int j = 1; j <= 3; j++) {
+                if (j == k)
+                        blocking_hook(f, names[j - 1], "freeze");
+                else
+                        hook(f, names[j - 1], 0);
+        }
+        pid = start(f, "freeze");
+        assert_true(tl_await_file(f->started, 30000));
+        kill(pid, SIGKILL);
+        assert_int_equal(finish(pid), 128 + SIGKILL);
+        hook_pid = tl_read_pid(f->started);
+        assert_true(hook_pid > 0);
+        kill(hook_pid, SIGKILL);
+        assert_true(tl_await_exit(hook_pid, 30000));
+        g_free(take_record(f));
+
+        st = status_text(f);
+        assert_non_null(strstr(st, ", never finished (the dispatcher was stopped)\n"));
+        assert_non_null(strstr(st, "Awaiting thaw: yes"));
+        for (int j = 1; j <= 3; j++) {
+                g_autofree char *at = g_strdup_printf("  %s ", names[j - 1]);
+                const char *line = strstr(st, at);
+                g_autofree char *one = NULL;
+
+                assert_non_null(line);
+                one = g_strndup(line, strcspn(line, "\n"));
+                if (j < k)
+                        assert_non_null(strstr(one, "status=0"));
+                else if (j == k)
+                        assert_non_null(strstr(one, "running"));
+                else
+                        assert_non_null(strstr(one, "planned"));
+                if (j <= k)
+                        assert_non_null(strstr(one, ", awaiting thaw"));
+                else
+                        assert_null(strstr(one, "awaiting thaw"));
+        }
+
+        unlink(f->started);
+        hook(f, names[k - 1], 0);
+        run_ok(f, "thaw", 0);
+        rec = take_record(f);
+        for (int j = k; j >= 1; j--)
+                g_string_append_printf(expect, "%s thaw froze=%s\n", names[j - 1], j == k ? "unknown" : "yes");
+        assert_string_equal(rec, expect->str);
+        g_free(st);
+        st = status_text(f);
+        assert_non_null(strstr(st, "Awaiting thaw: no"));
+}
+
+static void test_freeze_sigkill_during_first_hook(void **state) {
+        sigkill_during_freeze_hook(*state, 1);
+}
+
+static void test_freeze_sigkill_during_middle_hook(void **state) {
+        sigkill_during_freeze_hook(*state, 2);
+}
+
+static void test_freeze_sigkill_during_last_hook(void **state) {
+        sigkill_during_freeze_hook(*state, 3);
+}
+
 /* SIGTERM during on-failure=abort's own release: 30-fails was released;
  * 20-b's release was cut short and 10-a's never started; a thaw by hand
  * releases exactly those two. */
@@ -1049,6 +1125,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_thaw_sigterm_between_hooks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_sigterm_waiting_for_lock, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_thaw_sigkill_during_hook, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_sigkill_during_first_hook, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_sigkill_during_middle_hook, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_freeze_sigkill_during_last_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_abort_release_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_partial_thaw_carried_over, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refreeze_interrupted_keeps_holds, setup, teardown),

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "budget.h"
+#include "platform.h"
+#include "timeutil.h"
+
+#define GCE_CONFIG "/etc/default/instance_configs.cfg"
+#define VMWARE_CONFIG "/etc/vmware-tools/tools.conf"
+
+/* go-ini without IgnoreInlineComment: a value ends at the first '#' or
+ * ';'; then one pair of surrounding quotes goes. */
+static char *ini_clean_value(const char *raw) {
+        g_autofree char *v = g_strndup(raw, strcspn(raw, "#;"));
+        size_t len;
+
+        g_strstrip(v);
+        len = strlen(v);
+        if (len >= 2 && (v[0] == '"' || v[0] == '\'' || v[0] == '`') && v[len - 1] == v[0]) {
+                v[len - 1] = '\0';
+                return g_strdup(v + 1);
+        }
+        return g_steal_pointer(&v);
+}
+
+char *fh_budget_ini_value(const char *text, const char *section, const char *key) {
+        g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+        g_autofree char *current = NULL;
+        char *value = NULL;
+
+        for (char **l = lines; *l; l++) {
+                char *line = g_strstrip(*l);
+                size_t sep;
+
+                if (!*line || *line == '#' || *line == ';')
+                        continue;
+                if (*line == '[') {
+                        char *end = strchr(line, ']');
+                        g_free(current);
+                        current = end ? g_strstrip(g_strndup(line + 1, (size_t) (end - line - 1))) : NULL;
+                        continue;
+                }
+                sep = strcspn(line, "=:");
+                if (!line[sep] || !current || g_ascii_strcasecmp(current, section) != 0)
+                        continue;
+                line[sep] = '\0';
+                if (g_ascii_strcasecmp(g_strstrip(line), key) != 0)
+                        continue;
+                g_free(value);
+                value = ini_clean_value(line + sep + 1);
+        }
+        return value;
+}
+
+/* Go's strconv.ParseInt(s, 0, 64), near enough: a sign, then decimal,
+ * 0x hex or 0 octal; nothing after. */
+static bool parse_go_int(const char *s, int64_t *ret) {
+        char *end = NULL;
+        long long v;
+
+        errno = 0;
+        v = strtoll(s, &end, 0);
+        if (!*s || errno || *end)
+                return false;
+        *ret = v;
+        return true;
+}
+
+int64_t fh_budget_gce_seconds(const char *root, char **ret_source) {
+        static const char *const suffixes[] = { "", ".distro", ".template" };
+        g_autofree char *value = NULL, *from = NULL;
+        int64_t seconds = FH_BUDGET_GCE_DEFAULT_SEC;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+                g_autofree char *name = g_strconcat(GCE_CONFIG, suffixes[i], NULL);
+                g_autofree char *path = fh_platform_path(root, name), *text = NULL, *v = NULL;
+
+                if (!g_file_get_contents(path, &text, NULL, NULL))
+                        continue;
+                v = fh_budget_ini_value(text, "Snapshots", "timeout_in_seconds");
+                if (!v)
+                        continue;
+                g_free(value);
+                g_free(from);
+                value = g_steal_pointer(&v);
+                from = g_steal_pointer(&name);
+        }
+        if (value && parse_go_int(value, &seconds))
+                *ret_source = g_strdup_printf("[Snapshots] timeout_in_seconds in %s", from);
+        else if (value)
+                *ret_source = g_strdup_printf("the default: [Snapshots] timeout_in_seconds in %s does not read", from);
+        else
+                *ret_source = g_strdup("the default: no [Snapshots] timeout_in_seconds in " GCE_CONFIG
+                                       ", .distro or .template");
+        return seconds;
+}
+
+int64_t fh_budget_vmware_seconds(const char *root, char **ret_source) {
+        g_autofree char *path = fh_platform_path(root, VMWARE_CONFIG);
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        gint v;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+                *ret_source = g_strdup("the default: no readable " VMWARE_CONFIG);
+                return FH_BUDGET_VMWARE_DEFAULT_SEC;
+        }
+        v = g_key_file_get_integer(kf, "vmbackup", "timeout", &error);
+        if (error) {
+                *ret_source = g_strdup("the default: no [vmbackup] timeout in " VMWARE_CONFIG);
+                return FH_BUDGET_VMWARE_DEFAULT_SEC;
+        }
+        if (v < 0 || v > G_MAXINT / 1000) {
+                *ret_source = g_strdup("the default: [vmbackup] timeout in " VMWARE_CONFIG " is out of range");
+                return FH_BUDGET_VMWARE_DEFAULT_SEC;
+        }
+        *ret_source = g_strdup("[vmbackup] timeout in " VMWARE_CONFIG
+                               " (assumed: the host's own timeout, when it sends one, wins)");
+        return v;
+}
+
+/* Sets the deadline 'left' usec after 'start', less the margin. */
+static void set_deadline(struct fh_budget *b, int64_t start_usec, int64_t left_usec, const char *caller,
+                         const char *limit, const char *source) {
+        char took[32];
+
+        b->deadline_usec = MAX(start_usec + left_usec - FH_BUDGET_MARGIN_USEC, 1);
+        b->caller = caller;
+        fh_format_duration(MAX(left_usec, 0), took, sizeof took);
+        b->why = g_strdup_printf("%s kills us in %s (%s, %s): every hook ends by its timeout, cut if need be, "
+                                 "1 s before that", caller, took, limit, source);
+}
+
+static void init_gce(struct fh_budget *b, const struct fh_settings *s, int64_t start_usec) {
+        g_autofree char *source = NULL;
+        int64_t sec = fh_budget_gce_seconds(s->root, &source);
+
+        if (sec <= 0) {
+                b->why = g_strdup_printf("Google's guest agent gives its scripts %" G_GINT64_FORMAT " s (%s): it "
+                                         "should not have run us; no time budget", sec, source);
+                return;
+        }
+        set_deadline(b, start_usec, sec * USEC_PER_SEC, "Google's guest agent", "SIGKILL to its script", source);
+}
+
+static void init_vmware(struct fh_budget *b, const struct fh_settings *s, enum fh_phase phase,
+                        bool freeze_failed, int64_t start_usec, int64_t freeze_started_usec) {
+        g_autofree char *source = NULL;
+        int64_t sec, left;
+
+        if (phase == FH_PHASE_THAW && freeze_failed) {
+                b->why = g_strdup("vmtoolsd never cuts freezeFail short (stateMachine.c VmBackupDoAbort): no "
+                                  "time budget");
+                return;
+        }
+        sec = fh_budget_vmware_seconds(s->root, &source);
+        if (sec == 0) {
+                b->why = g_strdup_printf("vmtoolsd's quiesce timer is off (%s): no time budget", source);
+                return;
+        }
+        /* One timer from the first freeze script to the last thaw script:
+         * a thaw has what the freeze left. */
+        left = sec * USEC_PER_SEC;
+        if (phase == FH_PHASE_THAW && freeze_started_usec > 0)
+                left -= MAX(g_get_real_time() - freeze_started_usec, 0);
+        set_deadline(b, start_usec, left, "vmtoolsd", "SIGTERM at its quiesce timeout, SIGKILL 5 s later", source);
+}
+
+void fh_budget_init(struct fh_budget *b, const struct fh_settings *s, enum fh_phase phase, bool freeze_failed,
+                    int64_t start_usec, int64_t freeze_started_usec) {
+        *b = (struct fh_budget) { 0 };
+        switch (s->caller) {
+        case FH_PLATFORM_GCE:
+                init_gce(b, s, start_usec);
+                break;
+        case FH_PLATFORM_VMWARE:
+                init_vmware(b, s, phase, freeze_failed, start_usec, freeze_started_usec);
+                break;
+        case FH_PLATFORM_AZURE:
+                b->why = g_strdup("Azure's VM backup extension never kills its scripts: no time budget");
+                break;
+        case FH_PLATFORM_NUTANIX:
+                b->why = g_strdup("Nutanix Guest Tools' time limit is not known: no time budget");
+                break;
+        default:
+                break;
+        }
+}
+
+void fh_budget_done(struct fh_budget *b) {
+        g_clear_pointer(&b->why, g_free);
+}
+
+bool fh_budget_fit(const struct fh_budget *b, int64_t now, int64_t *timeout_usec, int64_t *grace_usec) {
+        int64_t left, grace, run;
+
+        if (b->deadline_usec <= 0)
+                return true;
+        left = b->deadline_usec - now;
+        if (left < 2 * USEC_PER_MSEC)
+                return false;
+        if (*timeout_usec > 0 && *timeout_usec + *grace_usec <= left)
+                return true;
+        grace = MIN(*grace_usec, left / 2);
+        run = left - grace;
+        *timeout_usec = *timeout_usec > 0 ? MIN(*timeout_usec, run) : run;
+        *grace_usec = grace;
+        return true;
+}

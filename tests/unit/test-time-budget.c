@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The caller's time budget: reading each agent's limit as the agent does,
+ * and cutting a hook's timeout and kill grace to what is left. Sources:
+ * - GoogleCloudPlatform/guest-agent 20211116.00 google_guest_agent/main.go
+ *   parseConfig: ini.LoadSources(Loose, Insensitive, file, file.distro,
+ *   file.template), where a later source overrides an earlier one (go-ini);
+ *   snapshot_listener.go: timeout_in_seconds MustInt(60).
+ * - open-vm-tools services/plugins/vmbackup/stateMachine.c
+ *   VmBackupGetTimeout: tools.conf [vmbackup] timeout through GKeyFile,
+ *   negative or above G_MAXINT / 1000: the default, 900; 0: no timer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "budget.h"
+#include "testlib.h"
+#include "timeutil.h"
+
+static void assert_ini(const char *text, const char *want) {
+        g_autofree char *got = fh_budget_ini_value(text, "Snapshots", "timeout_in_seconds");
+
+        if (!want)
+                assert_null(got);
+        else
+                assert_string_equal(got, want);
+}
+
+static void test_ini_value(void **state) {
+        (void) state;
+        assert_ini("[Snapshots]\ntimeout_in_seconds = 30\n", "30");
+        assert_ini("[snapshots]\nTimeout_In_Seconds: 30\n", "30");        /* Insensitive; ':' */
+        assert_ini("[Snapshots]\ntimeout_in_seconds = 30 # half a minute\n", "30");
+        assert_ini("[Snapshots]\ntimeout_in_seconds = \"45\"\n", "45");
+        assert_ini("[Snapshots]\ntimeout_in_seconds = 1\ntimeout_in_seconds = 2\n", "2");       /* last wins */
+        assert_ini("[Snapshots]\n# timeout_in_seconds = 30\n", NULL);
+        assert_ini("[Other]\ntimeout_in_seconds = 30\n[Snapshots]\nenabled = true\n", NULL);
+        assert_ini("timeout_in_seconds = 30\n", NULL);  /* no section */
+        assert_ini("[ Snapshots ]\r\n  timeout_in_seconds=7  \r\n", "7");
+}
+
+struct root {
+        char *dir;
+};
+
+static void write_under(const char *root, const char *path, const char *text) {
+        g_autofree char *p = g_build_filename(root, path, NULL), *dir = g_path_get_dirname(p);
+        g_autofree char *base = g_path_get_basename(p);
+
+        assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+        g_free(tl_write_file(dir, base, text, 0644));
+}
+
+static int64_t gce(const char *root, const char *source_has) {
+        g_autofree char *source = NULL;
+        int64_t sec = fh_budget_gce_seconds(root, &source);
+
+        assert_non_null(strstr(source, source_has));
+        return sec;
+}
+
+static void test_gce_precedence(void **state) {
+        g_autofree char *root = tl_mkdtemp();
+
+        (void) state;
+        assert_int_equal(gce(root, "the default"), 60);
+        write_under(root, "/etc/default/instance_configs.cfg", "[Snapshots]\ntimeout_in_seconds = 20\n");
+        assert_int_equal(gce(root, "instance_configs.cfg"), 20);
+        write_under(root, "/etc/default/instance_configs.cfg.distro", "[Snapshots]\ntimeout_in_seconds = 30\n");
+        assert_int_equal(gce(root, "instance_configs.cfg.distro"), 30);
+        write_under(root, "/etc/default/instance_configs.cfg.template", "[Snapshots]\ntimeout_in_seconds = 40\n");
+        assert_int_equal(gce(root, "instance_configs.cfg.template"), 40);
+        /* MustInt: a value that does not read is the default. */
+        write_under(root, "/etc/default/instance_configs.cfg.template", "[Snapshots]\ntimeout_in_seconds = soon\n");
+        assert_int_equal(gce(root, "does not read"), 60);
+        write_under(root, "/etc/default/instance_configs.cfg.template", "[Snapshots]\ntimeout_in_seconds = 0x10\n");
+        assert_int_equal(gce(root, "template"), 16);
+        tl_rmtree(root);
+}
+
+static int64_t vmware(const char *root, const char *source_has) {
+        g_autofree char *source = NULL;
+        int64_t sec = fh_budget_vmware_seconds(root, &source);
+
+        assert_non_null(strstr(source, source_has));
+        return sec;
+}
+
+static void test_vmware_timeout(void **state) {
+        g_autofree char *root = tl_mkdtemp();
+
+        (void) state;
+        assert_int_equal(vmware(root, "the default"), 900);
+        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = 120\n");
+        assert_int_equal(vmware(root, "[vmbackup] timeout"), 120);
+        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = 0\n");
+        assert_int_equal(vmware(root, "[vmbackup] timeout"), 0);
+        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = -5\n");
+        assert_int_equal(vmware(root, "out of range"), 900);
+        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = later\n");
+        assert_int_equal(vmware(root, "the default"), 900);
+        write_under(root, "/etc/vmware-tools/tools.conf", "[logging]\nlog = true\n");
+        assert_int_equal(vmware(root, "the default"), 900);
+        tl_rmtree(root);
+}
+
+static void test_fit(void **state) {
+        struct fh_budget none = { 0 }, b = { .deadline_usec = 100 * USEC_PER_SEC };
+        int64_t t, g;
+
+        (void) state;
+        t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC;
+        assert_true(fh_budget_fit(&none, 99 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, 60 * USEC_PER_SEC);
+        /* Room enough: unchanged. */
+        assert_true(fh_budget_fit(&b, 30 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, 60 * USEC_PER_SEC);
+        assert_int_equal(g, 5 * USEC_PER_SEC);
+        /* 50 s left: the grace kept, the timeout cut to the rest. */
+        assert_true(fh_budget_fit(&b, 50 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, 45 * USEC_PER_SEC);
+        assert_int_equal(g, 5 * USEC_PER_SEC);
+        /* 2 s left: at most half for the grace. */
+        t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC;
+        assert_true(fh_budget_fit(&b, 98 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, USEC_PER_SEC);
+        assert_int_equal(g, USEC_PER_SEC);
+        /* No timeout of its own: it gets one. */
+        t = 0, g = 5 * USEC_PER_SEC;
+        assert_true(fh_budget_fit(&b, 90 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, 5 * USEC_PER_SEC);
+        /* Nothing left. */
+        assert_false(fh_budget_fit(&b, 100 * USEC_PER_SEC, &t, &g));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ini_value),
+                cmocka_unit_test(test_gce_precedence),
+                cmocka_unit_test(test_vmware_timeout),
+                cmocka_unit_test(test_fit),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
