@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,6 +271,50 @@ static void test_google_fire_releases_hooks_and_thaws_nothing(void **state) {
         assert_int_equal(tl_count_lines_with(log, "nothing is released twice"), 1);
 }
 
+/* A hook the fire cannot run (group-writable since the freeze: the trust
+ * policy refuses it) stays held: the fire says so without claiming a thaw,
+ * and the late post.sh releases it. */
+static void test_google_fire_with_a_held_hook(void **state) {
+        struct fx *f = *state;
+        g_autofree char *pre = google_link(f, "pre.sh"), *post = google_link(f, "post.sh");
+        g_autofree char *hook = g_build_filename(f->tl->hooks, "10-a", NULL);
+        g_autofree char *out = NULL, *log = NULL, *text = NULL;
+        const char *freeze_args[] = { "--freeze-deadline=1", "", NULL };
+        const char *thaw_args[] = { "", NULL };
+        struct tl_run r;
+
+        if (geteuid() != 0)
+                skip();
+        recording_hook(f, "10-a");
+        freeze_probe(f);
+        run_as(f, pre, freeze_args, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        assert_int_equal(chmod(hook, 0775), 0);
+        await_fired(f);
+
+        assert_int_equal(thaw_probe(f), 0);
+        log = tl_fx_read_log(f->tl);
+        assert_no_thaw_claimed(log);
+        assert_int_equal(tl_count_lines_with(log, "no thaw came from Google guest agent"), 1);
+        assert_int_equal(tl_count_lines_with(log, "thawed no filesystem (Google guest agent freezes none); 1 hooks "
+                                                  "could not be released and stay held for the next thaw"), 1);
+        text = status_text(f);
+        assert_no_thaw_claimed(text);
+        assert_int_equal(tl_count_lines_with(text, "(Google guest agent freezes none); hooks are still held"), 1);
+
+        assert_int_equal(chmod(hook, 0755), 0);
+        run_as(f, post, thaw_args, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = tl_read_file(f->tl->out);
+        assert_string_equal(out, "10-a freeze reason=unset caller=gce\n10-a thaw reason=thaw caller=gce\n");
+        g_free(log);
+        log = tl_fx_read_log(f->tl);
+        assert_no_thaw_claimed(log);
+        assert_int_equal(tl_count_lines_with(log, "but did not release every hook: this thaw releases the rest"), 1);
+}
+
 /* vmtoolsd froze the filesystems itself after our freeze and thaws them on
  * its own timer: the deadline releases the hooks and leaves its freeze
  * alone, naming whose thaw it is. */
@@ -387,6 +432,7 @@ static int enter_private_mount_namespace(void) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_google_fire_releases_hooks_and_thaws_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_google_fire_with_a_held_hook, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_fire_leaves_vmtoolsd_its_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_qemu_ga_fire_still_thaws, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_record_without_caller_is_qemu_gas, setup, teardown),
