@@ -250,6 +250,10 @@ static void test_google_fire_releases_hooks_and_thaws_nothing(void **state) {
         assert_int_equal(tl_count_lines_with(log, "no thaw came from Google guest agent"), 1);
         assert_int_equal(tl_count_lines_with(log, "released the hooks and thawed no filesystem: Google guest agent "
                                                   "freezes none"), 1);
+        /* The fire is the deadline's, not a run by the agent. */
+        assert_int_equal(tl_count_lines_with(log, ": thaw: run by "), 0);
+        assert_int_equal(tl_count_lines_with(log, ": thaw: the freeze deadline, for a freeze run by Google guest "
+                                                  "agent (gce)"), 1);
         text = status_text(f);
         assert_no_thaw_claimed(text);
         assert_int_equal(tl_count_lines_with(text, "Freeze deadline: fired at "), 1);
