@@ -8,9 +8,11 @@
 #include <glib.h>
 
 /* The freeze deadline: armed by a freeze before its first hook, disarmed
- * by the thaw (or an abort); if no thaw comes in time it thaws every
- * filesystem and runs the thaw hooks, through `fsfreeze-hook
- * --deadline-fire=ID`. It is kept in STATE_DIR/deadline (under /run: a
+ * by the thaw (or an abort); if no thaw comes in time it runs the thaw
+ * hooks, through `fsfreeze-hook --deadline-fire=ID`, after thawing every
+ * filesystem if qemu-ga (or a shell) ran the freeze: another platform's
+ * agent freezes the filesystems itself and owns their thaw, or freezes
+ * none (Google's). It is kept in STATE_DIR/deadline (under /run: a
  * reboot forgets it, as it forgets the timer). Where systemd runs, the
  * timer is a transient .timer and .service started over D-Bus, outside
  * qemu-ga's cgroup; elsewhere a detached process of our own sleeps until
@@ -38,12 +40,23 @@ struct fh_deadline {
         int thawed;             /* filesystems the deadline thawed, -1: none yet */
         int64_t late_thaw_usec; /* the thaw that came after the deadline fired, 0: none yet */
         char *boot_id;
+        int caller;             /* who ran the freeze that armed it: enum fh_platform, -1: qemu-ga or a
+                                 * shell (also a record of a version that did not keep it) */
 };
 
-struct fh_deadline *fh_deadline_new(int64_t msec);
+/* Armed by 'caller' (enum fh_platform, -1: qemu-ga or a shell). */
+struct fh_deadline *fh_deadline_new(int64_t msec, int caller);
 void fh_deadline_free(struct fh_deadline *d);
 typedef struct fh_deadline fh_deadline;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fh_deadline, fh_deadline_free)
+
+/* Whether the fire of 'd' thaws the filesystems: only for qemu-ga (or a
+ * shell), which froze them after our freeze returned and may be gone.
+ * VMware's vmtoolsd and Azure's VM backup freeze them themselves and thaw
+ * them on their own terms (vmtoolsd's quiesce timer may be longer than
+ * ours: a thaw from us would land in its snapshot); Google's agent
+ * freezes none; what Nutanix's does is not documented, and not ours. */
+bool fh_deadline_thaws(const struct fh_deadline *d);
 
 /* Whether 's' is an ID as fh_deadline_new() makes them. */
 bool fh_deadline_id_valid(const char *s);
@@ -82,8 +95,8 @@ void fh_deadline_sleep_until(int64_t boottime_usec);
 /* The fire, before anything is logged or written outside STATE_DIR: takes
  * the state lock (waiting for a dispatcher that holds it), checks that the
  * deadline 'id' is still armed (not disarmed by a thaw, not replaced by a
- * later freeze, not fired), thaws every filesystem and records that it
- * fired. Returns the lock's descriptor, which the caller holds until the
+ * later freeze, not fired), thaws every filesystem if fh_deadline_thaws()
+ * (else 'thawed' stays -1: none attempted) and records that it fired. Returns the lock's descriptor, which the caller holds until the
  * thaw hooks have run, and the record in *ret; -ESRCH if there is
  * nothing to do, or another -errno. */
 int fh_deadline_claim(const char *dir, const char *id, struct fh_deadline **ret);

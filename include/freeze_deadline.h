@@ -34,8 +34,15 @@ bool fh_freeze_deadline_released_all(const char *state_dir, struct fh_deadline *
  * disarms the deadline and returns false. */
 bool fh_freeze_deadline_settle(const char *state_dir, struct fh_log *log);
 
-/* The fire, after the thaw hooks ran: the error that says what happened;
- * 'held': the hooks it could not release. */
+/* What the fire of 'd' did, for "the freeze deadline already ...":
+ * "thawed N filesystems and released the hooks at WHEN", or, under
+ * another platform's agent, "released the hooks at WHEN and thawed no
+ * filesystem (whose thaw it is)" (g_free). */
+char *fh_freeze_deadline_fire_summary(const struct fh_deadline *d);
+
+/* The fire, after the thaw hooks ran: the error that says what happened
+ * (no "frozen for" under another platform's agent, which froze nothing
+ * of ours); 'held': the hooks it could not release. */
 void fh_freeze_deadline_log_fired(struct fh_log *log, const struct fh_deadline *d, unsigned held);
 
 /* --status: one line for a person; a JSON object for tools. Both ask

@@ -15,7 +15,9 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 
+#include "caller.h"
 #include "deadline.h"
+#include "platform.h"
 #include "runfile.h"
 #include "thaw_all.h"
 #include "timeutil.h"
@@ -33,7 +35,7 @@ static const char *const mechanism_names[] = {
         [FH_DEADLINE_PROCESS] = "process",
 };
 
-struct fh_deadline *fh_deadline_new(int64_t msec) {
+struct fh_deadline *fh_deadline_new(int64_t msec, int caller) {
         struct fh_deadline *d = g_new0(struct fh_deadline, 1);
 
         d->id = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
@@ -42,6 +44,7 @@ struct fh_deadline *fh_deadline_new(int64_t msec) {
         d->expires_usec = d->armed_usec + msec * USEC_PER_MSEC;
         d->thawed = -1;
         d->boot_id = fh_runfile_boot_id();
+        d->caller = caller;
         return d;
 }
 
@@ -52,6 +55,10 @@ void fh_deadline_free(struct fh_deadline *d) {
         g_free(d->unit);
         g_free(d->boot_id);
         g_free(d);
+}
+
+bool fh_deadline_thaws(const struct fh_deadline *d) {
+        return d->caller < 0;
 }
 
 bool fh_deadline_id_valid(const char *s) {
@@ -70,12 +77,31 @@ int fh_deadline_write(const char *dir, const struct fh_deadline *d) {
         g_autofree char *text = g_strdup_printf(
                 "[" GROUP "]\nid=%s\nmsec=%" G_GINT64_FORMAT "\narmed-usec=%" G_GINT64_FORMAT "\n"
                 "expires-usec=%" G_GINT64_FORMAT "\nmechanism=%s\nunit=%s\npid=%d\nfired=%s\n"
-                "fired-usec=%" G_GINT64_FORMAT "\nthawed=%d\nlate-thaw-usec=%" G_GINT64_FORMAT "\nboot-id=%s\n",
+                "fired-usec=%" G_GINT64_FORMAT "\nthawed=%d\nlate-thaw-usec=%" G_GINT64_FORMAT "\nboot-id=%s\n"
+                "caller=%s\n",
                 d->id, d->msec, d->armed_usec, d->expires_usec, mechanism_names[d->mechanism],
                 d->unit ? d->unit : "", (int) d->pid, d->fired ? "true" : "false", d->fired_usec, d->thawed,
-                d->late_thaw_usec, d->boot_id ? d->boot_id : "");
+                d->late_thaw_usec, d->boot_id ? d->boot_id : "", fh_caller_name(d->caller));
 
         return fh_runfile_write(path, text, strlen(text), 0644);
+}
+
+/* The caller= line: absent (a record of a version that did not keep it)
+ * or "qemu-ga": -1; a platform's name: that platform. Anything else is no
+ * record of ours: whether to thaw cannot be told. */
+static int read_caller(GKeyFile *kf, int *ret) {
+        g_autofree char *name = g_key_file_get_string(kf, GROUP, "caller", NULL);
+        int p;
+
+        if (!name || strcmp(name, fh_caller_name(-1)) == 0) {
+                *ret = -1;
+                return 0;
+        }
+        p = fh_platform_from_string(name);
+        if (p < 0)
+                return -EBADMSG;
+        *ret = p;
+        return 0;
 }
 
 int fh_deadline_read(const char *dir, struct fh_deadline **ret) {
@@ -89,7 +115,7 @@ int fh_deadline_read(const char *dir, struct fh_deadline **ret) {
                 return g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? -ENOENT : -EBADMSG;
         d->id = g_key_file_get_string(kf, GROUP, "id", NULL);
         mechanism = g_key_file_get_string(kf, GROUP, "mechanism", NULL);
-        if (!d->id || !fh_deadline_id_valid(d->id) || !mechanism)
+        if (!d->id || !fh_deadline_id_valid(d->id) || !mechanism || read_caller(kf, &d->caller) < 0)
                 return -EBADMSG;
         d->mechanism = strcmp(mechanism, "systemd") == 0 ? FH_DEADLINE_SYSTEMD : FH_DEADLINE_PROCESS;
         d->msec = g_key_file_get_int64(kf, GROUP, "msec", NULL);
@@ -572,10 +598,13 @@ int fh_deadline_claim(const char *dir, const char *id, struct fh_deadline **ret)
                 r = r == -ENOENT || r == -ESTALE || r == 0 ? -ESRCH : r;
                 goto fail;
         }
-        n = fh_thaw_all_mounted();
+        /* Another platform's agent: its freeze (if any) is its own to thaw. */
+        if (fh_deadline_thaws(d)) {
+                n = fh_thaw_all_mounted();
+                d->thawed = n < 0 ? 0 : n;
+        }
         d->fired = true;
         d->fired_usec = g_get_real_time();
-        d->thawed = n < 0 ? 0 : n;
         /* /run is never frozen: this write cannot block. */
         (void) fh_deadline_write(dir, d);
         *ret = g_steal_pointer(&d);

@@ -65,13 +65,12 @@ static void print_header(FILE *out, const struct fh_plan *plan) {
  * deadline released everything, a thaw runs no hook. */
 static bool already_released(FILE *out, const char *state_dir) {
         g_autoptr(fh_deadline) d = NULL;
-        char when[FH_TIMESTAMP_MAX];
+        g_autofree char *summary = NULL;
 
         if (!fh_freeze_deadline_released_all(state_dir, &d))
                 return false;
-        fh_format_usec_timestamp(d->fired_usec, "an unknown time", when);
-        fprintf(out, "thaw: the freeze deadline already thawed %d filesystems and released the hooks at %s: "
-                "a thaw now runs no hook\n", d->thawed, when);
+        summary = fh_freeze_deadline_fire_summary(d);
+        fprintf(out, "thaw: the freeze deadline already %s: a thaw now runs no hook\n", summary);
         return true;
 }
 

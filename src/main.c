@@ -255,12 +255,18 @@ static void caller_env(const struct fh_cli *cli, const struct fh_settings *s, st
                 fh_env_unset(env, "FSFREEZE_THAW_REASON");
 }
 
-/* Run by another platform's agent: the log says which, with what. */
+/* Run by another platform's agent: the log says which, with what. The
+ * freeze deadline's fire was not: it says whose freeze it ends. */
 static void log_caller(struct fh_log *log, const struct fh_cli *cli, const struct fh_settings *s, bool fired) {
         g_autofree char *arg = NULL, *shown = NULL;
 
         if (s->caller < 0)
                 return;
+        if (fired) {
+                fh_log_message(log, LOG_INFO, "caller", "thaw: the freeze deadline, for a freeze run by %s (%s)",
+                               fh_platform_info(s->caller)->title, fh_platform_to_string(s->caller));
+                return;
+        }
         if (s->caller_arg) {
                 shown = fh_escape_dup(s->caller_arg);
                 arg = g_strdup_printf(", argument '%s'", shown);
