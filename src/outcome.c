@@ -165,13 +165,13 @@ int fh_outcome_write_metrics(const char *path, const char *state_dir, const stru
         gauge(s, "awaiting_thaw", "1 while a freeze awaits its thaw: the guest may be frozen now.",
               freeze && freeze->awaiting_thaw);
         gauge(s, "deadline_armed", "1 while a freeze deadline is armed.", d && !d->fired);
-        gauge(s, "deadline_last_fired", "1 if no thaw came in time after the last freeze and its deadline thawed it.",
+        gauge(s, "deadline_last_fired", "1 if no thaw came in time after the last freeze and its deadline fired.",
               d && d->fired);
         counter(s, "freezes_total", "Freezes since boot.", c.freezes);
         counter(s, "thaws_total", "Thaws since boot, the deadline's included.", c.thaws);
         counter(s, "hook_failures_total", "Hooks that failed, were refused or did not run, since boot.",
                 c.hook_failures);
-        counter(s, "deadline_thaws_total", "Freezes that no thaw ended in time, thawed by the deadline, since boot.",
+        counter(s, "deadline_thaws_total", "Freezes that no thaw ended in time, so that the deadline fired, since boot.",
                 c.deadline_thaws);
         /* Its directory may be inside a user's (see runfile.h). */
         return fh_runfile_write_nofollow(path, s->str, s->len, 0644);
