@@ -309,16 +309,21 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
 
 static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_error) {
         int phase, c;
+        int agent = fh_caller_from_argv0(argv[0], &phase);
         /* Run by another platform's agent under its entry point's name,
          * what follows the phase is the host's data (vmtoolsd's scriptArg
          * "-d/usr/sbin" or "--help"), never an option: options stop at the
          * first argument. */
-        const char *opts = fh_caller_from_argv0(argv[0], &phase) >= 0 ? "+:c:d:l:t:k:m:nhV" : ":c:d:l:t:k:m:nhV";
+        const char *opts = agent >= 0 ? "+:c:d:l:t:k:m:nhV" : ":c:d:l:t:k:m:nhV";
+        /* Google's agent passes one argument, the disk list, and no phase
+         * (the name says it): the last argument is that data, whatever it
+         * begins with, and options can only come before it. */
+        int n_options = agent == FH_PLATFORM_GCE && argc > 1 ? argc - 1 : argc;
 
         /* getopt would print its own messages; we print ours, once. */
         opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, opts, long_options, NULL)) != -1) {
+        while ((c = getopt_long(n_options, argv, opts, long_options, NULL)) != -1) {
                 switch (c) {
                 case 'h':
                         cli->action = FH_ACTION_HELP;

@@ -200,7 +200,8 @@ static void test_attach_and_callers(void **state) {
  * hook at all. */
 static void test_agent_argument_is_no_option(void **state) {
         const char *vmware = "/etc/vmware-tools/backupScripts.d/fsfreeze-hook";
-        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        const char *gce = "/etc/google/snapshots/pre.sh";
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL;
         struct fh_cli cli;
 
         assert_int_equal(parse(&cli, &e1, vmware, "freeze", "-d/usr/sbin", NULL), 0);
@@ -215,6 +216,25 @@ static void test_agent_argument_is_no_option(void **state) {
         assert_string_equal(cli.config, "/x");
         assert_string_equal(cli.caller.arg, "--help");
         assert_int_equal(cli.args_start, 2);
+        fh_cli_done(&cli);
+        /* Google's agent passes exactly one argument, the disk list
+         * (guest-agent snapshot_listener.go: exec.CommandContext(ctx,
+         * path, disks)): the last argument is data even when it begins
+         * with '-', and options can only come before it. */
+        assert_int_equal(parse(&cli, &e4, gce, "-d/usr/sbin", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_RUN);
+        assert_int_equal(cli.phase, FH_PHASE_FREEZE);
+        assert_null(cli.layer.hook_dirs);
+        assert_string_equal(cli.caller.arg, "-d/usr/sbin");
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e5, gce, "--config=/x", "--dry-run", "--help", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_DRY_RUN);
+        assert_string_equal(cli.config, "/x");
+        assert_string_equal(cli.caller.arg, "--help");
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e6, "/etc/google/snapshots/post.sh", "--", NULL), 0);
+        assert_int_equal(cli.phase, FH_PHASE_THAW);
+        assert_string_equal(cli.caller.arg, "--");
         fh_cli_done(&cli);
         /* qemu-ga's (and a person's) options anywhere, as before. */
         assert_int_equal(parse(&cli, &e3, "/etc/qemu/fsfreeze-hook", "freeze", "-d/x", NULL), 0);
