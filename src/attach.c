@@ -77,12 +77,14 @@ static guint entries(enum fh_platform p, struct entry ret[static 3]) {
 /* --- what we write ---------------------------------------------------------- */
 
 /* LF only, POSIX sh (dash runs Azure's): Nutanix refuses control
- * characters, Azure runs it with "sh WRAPPER params...". */
+ * characters, Azure runs it with "sh WRAPPER params...". "--" ends our
+ * options: what the agent adds after the phase is its data. A wrapper
+ * with other text (an older one) is ours but stale: --attach rewrites it. */
 static char *wrapper_text(enum fh_platform p, const char *phase) {
         const char *name = fh_platform_to_string(p);
 
         return g_strdup_printf("#!/bin/sh\n" FH_ATTACH_MARKER "%s: remove with fsfreeze-hook --detach=%s\n"
-                               "exec " INSTALLED " --caller=%s %s \"$@\"\n", name, name, name, phase);
+                               "exec " INSTALLED " --caller=%s -- %s \"$@\"\n", name, name, name, phase);
 }
 
 /* Azure's script configuration (keys: azure-linux-extensions VMBackup

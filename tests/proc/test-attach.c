@@ -222,10 +222,10 @@ static void test_nutanix(void **state) {
         post = read_in_root(f, "/usr/local/sbin/post_thaw");
         assert_string_equal(pre, "#!/bin/sh\n"
                                  "# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n"
-                                 "exec " INSTALLED " --caller=nutanix freeze \"$@\"\n");
+                                 "exec " INSTALLED " --caller=nutanix -- freeze \"$@\"\n");
         assert_string_equal(post, "#!/bin/sh\n"
                                   "# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n"
-                                  "exec " INSTALLED " --caller=nutanix thaw \"$@\"\n");
+                                  "exec " INSTALLED " --caller=nutanix -- thaw \"$@\"\n");
         assert_int_equal(mode_of(f, "/usr/local/sbin/pre_freeze"), 0700);
         assert_int_equal(mode_of(f, "/usr/local/sbin/post_thaw"), 0700);
         tl_run_clear(&r);
@@ -237,6 +237,34 @@ static void test_nutanix(void **state) {
         assert_int_equal(r.status, 0);
         assert_false(exists(f, "/usr/local/sbin/pre_freeze"));
         assert_false(exists(f, "/usr/local/sbin/post_thaw"));
+        tl_run_clear(&r);
+}
+
+/* A wrapper of ours from before "--" ended its options (an argument the
+ * agent adds was parsed as an option) is rewritten by --attach, then
+ * left as it is. */
+static void test_old_wrapper_updated(void **state) {
+        struct fx *f = *state;
+        const char *marker = "#!/bin/sh\n# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n";
+        g_autofree char *old_pre = g_strconcat(marker, "exec " INSTALLED " --caller=nutanix freeze \"$@\"\n", NULL);
+        g_autofree char *old_post = g_strconcat(marker, "exec " INSTALLED " --caller=nutanix thaw \"$@\"\n", NULL);
+        g_autofree char *pre = NULL, *post = NULL;
+        struct tl_run r = { 0 };
+
+        plant(f, "/usr/local/sbin/pre_freeze", old_pre, 0700);
+        plant(f, "/usr/local/sbin/post_thaw", old_post, 0700);
+        cmd(f, &r, "--attach=nutanix");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "updated"));
+        pre = read_in_root(f, "/usr/local/sbin/pre_freeze");
+        post = read_in_root(f, "/usr/local/sbin/post_thaw");
+        assert_non_null(strstr(pre, " --caller=nutanix -- freeze \"$@\"\n"));
+        assert_non_null(strstr(post, " --caller=nutanix -- thaw \"$@\"\n"));
+        assert_int_equal(mode_of(f, "/usr/local/sbin/pre_freeze"), 0700);
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=nutanix");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "already attached"));
         tl_run_clear(&r);
 }
 
@@ -358,7 +386,7 @@ static void test_azure(void **state) {
         pre = read_in_root(f, "/etc/azure/fsfreeze-hook-pre");
         assert_string_equal(pre, "#!/bin/sh\n"
                                  "# fsfreeze-hook --attach=azure: remove with fsfreeze-hook --detach=azure\n"
-                                 "exec " INSTALLED " --caller=azure freeze \"$@\"\n");
+                                 "exec " INSTALLED " --caller=azure -- freeze \"$@\"\n");
         assert_int_equal(mode_of(f, "/etc/azure/fsfreeze-hook-pre"), 0700);
         assert_int_equal(mode_of(f, "/etc/azure/fsfreeze-hook-post"), 0700);
         assert_int_equal(mode_of(f, conf_path), 0600);
@@ -513,6 +541,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gce, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nutanix, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_old_wrapper_updated, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_planted_symlink_not_followed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detach_leaves_foreign, setup, teardown),

@@ -184,6 +184,15 @@ static void test_attach_and_callers(void **state) {
         assert_int_equal(cli.caller.platform, FH_PLATFORM_NUTANIX);
         assert_int_equal(cli.phase, FH_PHASE_FREEZE);
         fh_cli_done(&cli);
+        /* The wrappers end the options with "--": what the agent adds
+         * after the phase is its data, never an option. */
+        assert_int_equal(parse(&cli, &e5, "/etc/azure/fsfreeze-hook-pre", "--caller=azure", "--", "freeze",
+                               "-d/usr/sbin", NULL), 0);
+        assert_int_equal(cli.caller.platform, FH_PLATFORM_AZURE);
+        assert_int_equal(cli.phase, FH_PHASE_FREEZE);
+        assert_null(cli.layer.hook_dirs);
+        assert_string_equal(cli.caller.arg, "-d/usr/sbin");
+        fh_cli_done(&cli);
         /* vmtoolsd's freezeFail: a thaw. */
         assert_int_equal(parse(&cli, &e5, "/etc/vmware-tools/backupScripts.d/fsfreeze-hook", "freezeFail", "", NULL),
                          0);
