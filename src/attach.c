@@ -361,13 +361,24 @@ static int install(int dir_fd, enum fh_platform p, const struct entry *e, bool r
         return write_entry(dir_fd, base, text, expected_mode(e), replace);
 }
 
+/* The command line that attaches 'p' to what 'root' names: with an
+ * image's --root, advice without it would act on the running system.
+ * Shell-quoted to be pasted, escaped to be shown. */
+static char *attach_command(const char *root, enum fh_platform p) {
+        g_autofree char *quoted = root ? g_shell_quote(root) : NULL;
+        g_autofree char *line = g_strdup_printf("fsfreeze-hook %s%s%s--attach=%s", quoted ? "--root=" : "",
+                                                quoted ? quoted : "", quoted ? " " : "", fh_platform_to_string(p));
+
+        return fh_escape_dup(line);
+}
+
 /* What to do about somebody else's file in our place. */
-static void refuse(FILE *err, enum fh_platform p, const char *problem) {
-        const char *name = fh_platform_to_string(p);
+static void refuse(FILE *err, const char *root, enum fh_platform p, const char *problem) {
+        g_autofree char *hooks = fh_platform_path(root, DEFAULT_HOOKS_DIR), *shown = fh_escape_dup(hooks);
+        g_autofree char *again = attach_command(root, p);
 
         fprintf(err, "fsfreeze-hook: %s: not replaced (fix: it is somebody else's: make what it does a hook in "
-                DEFAULT_HOOKS_DIR " (see fsfreeze-hook(8)) and move it away, then run fsfreeze-hook --attach=%s "
-                "again)\n", problem, name);
+                "%s (see fsfreeze-hook(8)) and move it away, then run %s again)\n", problem, shown, again);
 }
 
 /* As root: the directory must be one the trust policy accepts, or what we
@@ -394,7 +405,7 @@ static int check_all(FILE *err, int root_fd, const char *root, enum fh_platform 
 
                 look_at(root_fd, root, p, &e[i], false, &l);
                 if (l.found == FOUND_FOREIGN) {
-                        refuse(err, p, l.problem);
+                        refuse(err, root, p, l.problem);
                         refused = true;
                 }
                 done &= l.found == FOUND_OURS;
@@ -432,7 +443,7 @@ int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
                 }
                 look_at(root_fd, root, p, &e[i], true, &l);
                 if (l.found == FOUND_FOREIGN) {
-                        refuse(err, p, l.problem);
+                        refuse(err, root, p, l.problem);
                         r = -EEXIST;
                 } else if (l.dir_fd < 0)
                         r = l.dir_fd;
@@ -488,12 +499,15 @@ int fh_detach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
 
 /* --- status ------------------------------------------------------------------------ */
 
-static char *state_text(enum fh_attach_state s, enum fh_platform p) {
+static char *state_text(const char *root, enum fh_attach_state s, enum fh_platform p) {
+        g_autofree char *fix = NULL;
+
         switch (s) {
         case FH_ATTACH_OURS:
                 return g_strdup("attached");
         case FH_ATTACH_PARTIAL:
-                return g_strdup_printf("partly attached (fix: fsfreeze-hook --attach=%s)", fh_platform_to_string(p));
+                fix = attach_command(root, p);
+                return g_strdup_printf("partly attached (fix: %s)", fix);
         default:
                 return g_strdup("not attached");
         }
@@ -503,7 +517,7 @@ char *fh_attach_describe(const char *root, enum fh_platform p, enum fh_attach_st
         g_autofree char *problem = NULL, *state = NULL;
         enum fh_attach_state s = fh_attach_state(root, p, &problem);
 
-        state = state_text(s, p);
+        state = state_text(root, s, p);
         if (ret_state)
                 *ret_state = s;
         return g_strdup_printf("%s: %s%s%s; agent %s", fh_platform_to_string(p), state,

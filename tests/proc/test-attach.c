@@ -169,7 +169,7 @@ static void test_vmware(void **state) {
  * as the agent creates it (snapshot_listener.go:186-191). */
 static void test_gce(void **state) {
         struct fx *f = *state;
-        g_autofree char *pre = NULL, *post = NULL, *post_path = NULL;
+        g_autofree char *pre = NULL, *post = NULL, *post_path = NULL, *fix = NULL, *fix_installed = NULL;
         struct tl_run r = { 0 };
 
         cmd(f, &r, "--attach=gce");
@@ -193,10 +193,13 @@ static void test_gce(void **state) {
         plant(f, "/usr/bin/google_guest_agent", "", 0755);
         check(f, &r);
         assert_int_equal(r.status, 1);
-        assert_non_null(strstr(r.out, "gce: partly attached (fix: fsfreeze-hook --attach=gce)"));
+        /* The advice acts on the image, not on the running system. */
+        fix = g_strdup_printf("gce: partly attached (fix: fsfreeze-hook --root='%s' --attach=gce)", f->top);
+        assert_non_null(strstr(r.out, fix));
         tl_run_clear(&r);
         cmd(f, &r, "--status");
-        assert_non_null(strstr(r.out, "gce: partly attached (fix: fsfreeze-hook --attach=gce); agent installed"));
+        fix_installed = g_strconcat(fix, "; agent installed", NULL);
+        assert_non_null(strstr(r.out, fix_installed));
         tl_run_clear(&r);
         cmd(f, &r, "--attach=gce");
         assert_int_equal(r.status, 0);
@@ -272,7 +275,7 @@ static void test_old_wrapper_updated(void **state) {
  * what to do, nothing changed, nothing of the pair installed either. */
 static void test_refuses_foreign(void **state) {
         struct fx *f = *state;
-        g_autofree char *after = NULL, *target = NULL;
+        g_autofree char *after = NULL, *target = NULL, *fix = NULL;
         struct tl_run r = { 0 };
 
         plant(f, "/usr/local/sbin/pre_freeze", "#!/bin/sh\necho theirs\n", 0700);
@@ -281,6 +284,8 @@ static void test_refuses_foreign(void **state) {
         assert_non_null(strstr(r.err, "/usr/local/sbin/pre_freeze"));
         assert_non_null(strstr(r.err, "not replaced"));
         assert_non_null(strstr(r.err, "fix:"));
+        fix = g_strdup_printf("then run fsfreeze-hook --root='%s' --attach=nutanix again", f->top);
+        assert_non_null(strstr(r.err, fix));
         after = read_in_root(f, "/usr/local/sbin/pre_freeze");
         assert_string_equal(after, "#!/bin/sh\necho theirs\n");
         assert_false(exists(f, "/usr/local/sbin/post_thaw"));
