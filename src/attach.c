@@ -24,7 +24,7 @@
 #define READ_MAX (64 * 1024)
 
 enum kind {
-        KIND_LINK,              /* a symlink to INSTALLED */
+        KIND_LINK,              /* a symlink to INSTALLED (or another installation's) */
         KIND_WRAPPER,           /* a 0700 sh script that execs it */
         KIND_AZURE_CONFIG,      /* Azure's script configuration (JSON) */
 };
@@ -207,6 +207,17 @@ static bool wrapper_is_ours(const char *text) {
         return nl && g_str_has_prefix(nl + 1, FH_ATTACH_MARKER);
 }
 
+/* A link to a program named fsfreeze-hook is an entry point of ours,
+ * made by another installation (meson install's /usr/local/sbin where
+ * the package has /usr/sbin) or an older layout: replacing it with a
+ * link to this build's program, or removing it, keeps nobody's script
+ * from running but ours. Any other name is somebody else's. */
+static bool link_is_ours(const char *target) {
+        const char *slash = strrchr(target, '/');
+
+        return g_str_equal(slash ? slash + 1 : target, "fsfreeze-hook");
+}
+
 /* What is at entry 'e' in 'dir_fd'; for a foreign one *ret_why says what
  * it is. */
 static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, char **ret_why) {
@@ -225,6 +236,8 @@ static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, c
 
                         if (n >= 0 && (buf[n] = 0, g_str_equal(buf, INSTALLED)))
                                 return FOUND_OURS;
+                        if (n >= 0 && link_is_ours(buf))
+                                return FOUND_STALE;
                         shown = fh_escape_dup(n >= 0 ? buf : "?");
                         *ret_why = g_strdup_printf("a symlink to %s", shown);
                 } else
@@ -352,11 +365,31 @@ static int write_entry(int dir_fd, const char *name, const char *text, mode_t mo
         return r;
 }
 
+/* A new link to INSTALLED as 'name' in 'dir_fd'; over the one there only
+ * if 'replace' (our own, to another installation), atomically. */
+static int link_entry(int dir_fd, const char *name, bool replace) {
+        g_autofree char *tmp = NULL;
+        int r = -EEXIST;
+
+        if (!replace)
+                return symlinkat(INSTALLED, dir_fd, name) < 0 ? -errno : 0;
+        for (int tries = 0; r == -EEXIST && tries < 16; tries++) {
+                g_free(tmp);
+                tmp = g_strdup_printf(".%s.%08x", name, g_random_int());
+                r = symlinkat(INSTALLED, dir_fd, tmp) < 0 ? -errno : 0;
+        }
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                r = -errno;
+                (void) unlinkat(dir_fd, tmp, 0);
+        }
+        return r;
+}
+
 static int install(int dir_fd, enum fh_platform p, const struct entry *e, bool replace) {
         g_autofree char *base = g_path_get_basename(e->path), *text = NULL;
 
         if (e->kind == KIND_LINK)
-                return symlinkat(INSTALLED, dir_fd, base) < 0 ? -errno : 0;
+                return link_entry(dir_fd, base, replace);
         text = expected_text(p, e);
         return write_entry(dir_fd, base, text, expected_mode(e), replace);
 }

@@ -344,6 +344,48 @@ static void test_planted_symlink_not_followed(void **state) {
         tl_run_clear(&r);
 }
 
+/* A link to another installation's program (meson install's
+ * /usr/local/sbin where the package has /usr/sbin) is an entry point of
+ * ours: --attach aims it at this build's, --detach removes it. A link
+ * to a program of another name stays somebody else's. */
+static void test_link_from_other_installation(void **state) {
+        struct fx *f = *state;
+        const char *link = "/etc/vmware-tools/backupScripts.d/fsfreeze-hook";
+        g_autofree char *target = NULL;
+        struct tl_run r = { 0 };
+
+        plant_link(f, link, "/opt/other/sbin/fsfreeze-hook");
+        cmd(f, &r, "--status");
+        assert_non_null(strstr(r.out, "vmware: attached"));
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=vmware");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "updated"));
+        target = link_target(f, link);
+        assert_string_equal(target, INSTALLED);
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=vmware");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "already attached"));
+        tl_run_clear(&r);
+
+        plant_link(f, "/etc/google/snapshots/pre.sh", "/usr/local/sbin/fsfreeze-hook");
+        plant_link(f, "/etc/google/snapshots/post.sh", "fsfreeze-hook");
+        cmd(f, &r, "--detach=gce");
+        assert_int_equal(r.status, 0);
+        assert_false(exists(f, "/etc/google/snapshots/pre.sh"));
+        assert_false(exists(f, "/etc/google/snapshots/post.sh"));
+        tl_run_clear(&r);
+
+        /* Another name: not ours, left alone. */
+        plant_link(f, "/etc/google/snapshots/pre.sh", "/usr/local/sbin/fsfreeze-hook-old");
+        cmd(f, &r, "--detach=gce");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "left alone"));
+        assert_true(exists(f, "/etc/google/snapshots/pre.sh"));
+        tl_run_clear(&r);
+}
+
 /* --detach removes only what is ours: their file stays, byte for byte. */
 static void test_detach_leaves_foreign(void **state) {
         struct fx *f = *state;
@@ -550,6 +592,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_planted_symlink_not_followed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detach_leaves_foreign, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_link_from_other_installation, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_edited_config_is_theirs, setup, teardown),
