@@ -448,6 +448,19 @@ static int check_all(FILE *err, int root_fd, const char *root, enum fh_platform 
         return refused ? -EEXIST : 0;
 }
 
+/* The entry points name INSTALLED in the image; it may come later (an
+ * image gets the package after it is attached), so only a warning. */
+static void warn_program_missing(FILE *err, const char *root) {
+        g_autofree char *full = fh_platform_path(root, INSTALLED), *shown = NULL;
+        struct stat st;
+
+        if (stat(full, &st) == 0)
+                return;
+        shown = fh_escape_dup(full);
+        fprintf(err, "fsfreeze-hook: warning: %s: %s: the agent cannot run it until fsfreeze-hook is installed "
+                "there\n", shown, g_strerror(errno));
+}
+
 int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct fh_trust *trust) {
         const char *name = fh_platform_to_string(p);
         struct entry e[3];
@@ -459,6 +472,7 @@ int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
                 fprintf(err, "fsfreeze-hook: root %s: %s\n", root, g_strerror(-root_fd));
                 return 1;
         }
+        warn_program_missing(err, root);
         if (check_all(err, root_fd, root, p, e, n, &done) < 0 || done) {
                 if (done)
                         fprintf(out, "%s: already attached\n", name);

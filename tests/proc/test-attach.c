@@ -271,6 +271,27 @@ static void test_old_wrapper_updated(void **state) {
         tl_run_clear(&r);
 }
 
+/* The entry points name the program as installed in the image: if it is
+ * not there (yet), --attach still installs them (the package may come
+ * later) but says so on stderr. */
+static void test_warns_program_missing(void **state) {
+        struct fx *f = *state;
+        g_autofree char *program = in_root(f, INSTALLED);
+        struct tl_run r = { 0 };
+
+        cmd(f, &r, "--attach=vmware");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.err, "warning"));
+        assert_non_null(strstr(r.err, program));
+        assert_non_null(strstr(r.out, "attached"));
+        tl_run_clear(&r);
+        plant(f, INSTALLED, "", 0755);
+        cmd(f, &r, "--attach=gce");
+        assert_int_equal(r.status, 0);
+        assert_null(strstr(r.err, "warning"));
+        tl_run_clear(&r);
+}
+
 /* Somebody's own scripts are never replaced: exit 1, the file named with
  * what to do, nothing changed, nothing of the pair installed either. */
 static void test_refuses_foreign(void **state) {
@@ -589,6 +610,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_gce, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nutanix, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_old_wrapper_updated, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_warns_program_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_planted_symlink_not_followed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detach_leaves_foreign, setup, teardown),
