@@ -133,7 +133,7 @@ void fh_cli_usage(FILE *out) {
                 "                             nutanix, gce, azure): set by the wrappers\n"
                 "                             --attach installs\n"
                 "\n"
-                "Commands:\n"
+                "Commands (one at a time):\n"
                 " -n, --dry-run             list the entries of the hook directories in run\n"
                 "                             order, marked run or skip with the reason;\n"
                 "                             run nothing, log nothing\n"
@@ -160,6 +160,22 @@ static int seconds_option(const char *name, const char *value, int64_t *ret, cha
         *ret_error = g_strdup_printf("invalid %s '%s': expected seconds, e.g. 30 or 0.5, at most 86400", name,
                                      value);
         return -EINVAL;
+}
+
+/* The command 'name' (as the help spells it): one per command line, or
+ * one of them would be skipped without a word (--attach=vmware --status
+ * ran only the status). The same one twice is one. */
+static int command(struct fh_cli *cli, enum fh_action action, char *name, char **ret_error) {
+        g_autofree char *owned = name;
+
+        if (cli->command && !g_str_equal(cli->command, name)) {
+                *ret_error = g_strdup_printf("%s and %s: one command at a time", cli->command, name);
+                return -EINVAL;
+        }
+        g_free(cli->command);
+        cli->command = g_steal_pointer(&owned);
+        cli->action = action;
+        return 0;
 }
 
 /* Comma-separated; a name that is no platform is a warning (main.c),
@@ -202,8 +218,8 @@ static int platform_option(struct fh_cli *cli, int c, const char *arg, char **re
                 return 0;
         }
         cli->platform = p;
-        cli->action = c == OPT_ATTACH ? FH_ACTION_ATTACH : FH_ACTION_DETACH;
-        return 0;
+        return command(cli, c == OPT_ATTACH ? FH_ACTION_ATTACH : FH_ACTION_DETACH,
+                       g_strdup_printf("--%s=%s", c == OPT_ATTACH ? "attach" : "detach", arg), ret_error);
 }
 
 static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) {
@@ -262,17 +278,14 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 l->strict_modes = 0;
                 return 0;
         case 'n':
-                cli->action = FH_ACTION_DRY_RUN;
-                return 0;
+                return command(cli, FH_ACTION_DRY_RUN, g_strdup("--dry-run"), ret_error);
         case OPT_STATUS:
-                cli->action = FH_ACTION_STATUS;
-                return 0;
+                return command(cli, FH_ACTION_STATUS, g_strdup("--status"), ret_error);
         case OPT_JSON:
                 cli->json = true;
                 return 0;
         case OPT_CHECK:
-                cli->action = FH_ACTION_CHECK;
-                return 0;
+                return command(cli, FH_ACTION_CHECK, g_strdup("--check"), ret_error);
         case OPT_FREEZE_DEADLINE:
                 return seconds_option("freeze deadline", arg, &l->freeze_deadline_msec, ret_error);
         case OPT_METRICS_FILE:
@@ -292,8 +305,7 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 }
                 g_free(cli->deadline_id);
                 cli->deadline_id = g_strdup(arg);
-                cli->action = FH_ACTION_DEADLINE_FIRE;
-                return 0;
+                return command(cli, FH_ACTION_DEADLINE_FIRE, g_strdup("--deadline-fire"), ret_error);
         case OPT_DEADLINE_SLEEP_UNTIL: {
                 uint64_t v;
                 if (!g_ascii_string_to_unsigned(arg, 10, 1, INT64_MAX, &v, NULL)) {
@@ -405,6 +417,7 @@ void fh_cli_done(struct fh_cli *cli) {
         g_clear_pointer(&cli->deadline_id, g_free);
         g_clear_pointer(&cli->unknown_platforms, g_strfreev);
         g_clear_pointer(&cli->root, g_free);
+        g_clear_pointer(&cli->command, g_free);
         fh_caller_done(&cli->caller);
         fh_layer_done(&cli->layer);
 }

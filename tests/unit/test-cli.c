@@ -131,7 +131,16 @@ static void test_usage_errors(void **state) {
                 { { "--on-failure=stop", "freeze", NULL }, "invalid on-failure policy 'stop'" },
                 { { "-m", "4T", "freeze", NULL }, "invalid max output '4T'" },
                 { { "--json", "freeze", NULL }, "--json goes with --status" },
+                /* One command at a time: neither is silently dropped. */
+                { { "--attach=vmware", "--status", NULL }, "--attach=vmware and --status" },
+                { { "--attach=vmware", "--dry-run", "freeze" }, "--attach=vmware and --dry-run" },
+                { { "--attach=vmware", "--detach=vmware", NULL }, "--attach=vmware and --detach=vmware" },
+                { { "--attach=vmware", "--attach=gce", NULL }, "--attach=vmware and --attach=gce" },
+                { { "--check", "-n", "thaw" }, "--check and --dry-run" },
         };
+
+        struct fh_cli same;
+        g_autofree char *none = NULL;
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -145,6 +154,10 @@ static void test_usage_errors(void **state) {
                 assert_int_equal(fh_cli_parse((int) argv->len - 1, (char **) argv->pdata, &cli, &error), -EINVAL);
                 assert_non_null(strstr(error, cases[i].message));
         }
+        /* The same command twice is still one. */
+        assert_int_equal(parse(&same, &none, "fsfreeze-hook", "--status", "--status", NULL), 0);
+        assert_int_equal(same.action, FH_ACTION_STATUS);
+        fh_cli_done(&same);
 }
 
 /* Issue 13: --attach/--detach/--root and the other platforms' calls. */
