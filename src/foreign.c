@@ -11,13 +11,9 @@
 #include "json.h"
 #include "scan.h"
 
-/* The second line of the wrappers --attach installs (see the contract of
- * issue 13): a script that carries it runs us, and must not be run by us. */
-#define ATTACH_MARKER "# fsfreeze-hook --attach="
-
 /* One entry of a platform, both sides: the script before the snapshot
  * and the one after (the same file for VMware's backupScripts.d). */
-struct entry {
+struct foreign_entry {
         char *name;
         char *pre, *post;               /* absolute, under --root; NULL: none */
         char **pre_params, **post_params;       /* Azure */
@@ -28,7 +24,7 @@ struct entry {
 };
 
 static void entry_free(gpointer p) {
-        struct entry *e = p;
+        struct foreign_entry *e = p;
 
         g_free(e->name);
         g_free(e->pre);
@@ -40,8 +36,8 @@ static void entry_free(gpointer p) {
         g_free(e);
 }
 
-static struct entry *entry_new(enum fh_platform p, const char *what, char *pre, char *post) {
-        struct entry *e = g_new0(struct entry, 1);
+static struct foreign_entry *entry_new(enum fh_platform p, const char *what, char *pre, char *post) {
+        struct foreign_entry *e = g_new0(struct foreign_entry, 1);
 
         e->name = g_strdup_printf("%s:%s", fh_platform_to_string(p), what);
         e->pre = pre;
@@ -143,7 +139,7 @@ static int open_regular(const char *path, struct stat *ret_st) {
 
 /* Whether 'path' is one of our entry points: a link to this very program,
  * or a wrapper --attach wrote (the marker on its second line). Running it
- * would run us again. */
+ * would run us again. The marker is attach.h's, the one the writer uses. */
 static bool own_entry_point(const char *path) {
         struct stat st;
         char head[512];
@@ -164,7 +160,7 @@ static bool own_entry_point(const char *path) {
                 return false;
         head[n] = '\0';
         nl = strchr(head, '\n');
-        return nl && strncmp(nl + 1, ATTACH_MARKER, strlen(ATTACH_MARKER)) == 0;
+        return nl && strncmp(nl + 1, FH_ATTACH_MARKER, strlen(FH_ATTACH_MARKER)) == 0;
 }
 
 /* vmtoolsd: slot 0 for the legacy pair if either file exists, then every
@@ -232,7 +228,7 @@ static void not_run(struct fh_plan_item *i, bool notable, char *why) {
 }
 
 /* The item of entry 'e' for 'phase'. */
-static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_platform p, const struct entry *e,
+static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_platform p, const struct foreign_entry *e,
                                        enum fh_phase phase) {
         bool freeze = phase == FH_PHASE_FREEZE;
         const char *side = freeze ? e->pre : e->post, *other = freeze ? e->post : e->pre;
@@ -287,7 +283,7 @@ struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh
                 return NULL;
         entries = platform_entries(s, p, trust);
         for (guint k = 0; k < entries->len; k++) {
-                const struct entry *e = entries->pdata[k];
+                const struct foreign_entry *e = entries->pdata[k];
                 if (strcmp(e->name, name) == 0) {
                         i = entry_item(s, p, e, FH_PHASE_THAW);
                         i->froze = "yes";
@@ -316,7 +312,7 @@ GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s, struct fh_trust *
                         continue;
                 entries = platform_entries(s, p, trust);
                 for (guint k = 0; k < entries->len; k++) {
-                        const struct entry *e = entries->pdata[k];
+                        const struct foreign_entry *e = entries->pdata[k];
                         n += !e->own && (e->problem || !own_entry_point(is_file(e->pre) ? e->pre : e->post));
                 }
                 if (n)
@@ -411,7 +407,7 @@ static char *script_location(const struct fh_settings *s, const struct fh_json *
 }
 
 /* The script locations and parameters of the JSON into 'e', or a problem. */
-static void azure_fill(const struct fh_settings *s, const struct fh_json *doc, struct entry *e) {
+static void azure_fill(const struct fh_settings *s, const struct fh_json *doc, struct foreign_entry *e) {
         char *problem = NULL;
 
         if (fh_json_type(doc) != FH_JSON_OBJECT)
@@ -438,7 +434,7 @@ static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPt
         g_autofree char *path = rooted(s, fh_platform_info(FH_PLATFORM_AZURE)->config);
         g_autofree char *data = NULL, *problem = NULL;
         g_autoptr(fh_json) doc = NULL;
-        struct entry *e;
+        struct foreign_entry *e;
         size_t len = 0;
         int r;
 
