@@ -501,12 +501,16 @@ static int open_read(struct fh_trust *trust, const struct fh_plan_item *item, bo
         return 0;
 }
 
-/* The trusted shell (the running system's, not --root's) that reads a
- * script: VMware's agent prefers bash (procMgrPosix.c:1694-1757). */
-static int open_shell(struct fh_trust *trust, bool bash, bool strict, const char *search_path,
-                      struct fh_exec_file *ret, char **ret_problem) {
-        const char *sh = bash && access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+/* The shell (the running system's, not --root's) that reads a script:
+ * Azure's is sh; VMware's agent prefers bash, and falls back to sh
+ * without it (procMgrPosix.c:1694-1757). */
+static const char *shell_path(bool bash) {
+        return bash && access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+}
 
+/* Opens 'sh' as the trust policy asks of any program we run. */
+static int open_shell(struct fh_trust *trust, const char *sh, bool strict, const char *search_path,
+                      struct fh_exec_file *ret, char **ret_problem) {
         return fh_exec_file_open_hook(trust, "/bin", sh, strict, search_path, ret, ret_problem);
 }
 
@@ -566,8 +570,11 @@ int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enu
                 e.file = (struct fh_exec_file) { .fd = -1 };
         }
         if (r == 0 && e.script.fd >= 0) {
-                shell = item->via_sh ? "sh" : "bash";
-                r = open_shell(trust, !item->via_sh, strict, search_path, &e.file, &shell_problem);
+                const char *sh = shell_path(!item->via_sh);
+
+                /* argv[0], and what the log says read the script. */
+                shell = strrchr(sh, '/') + 1;
+                r = open_shell(trust, sh, strict, search_path, &e.file, &shell_problem);
                 if (shell_problem && !problem)
                         problem = g_steal_pointer(&shell_problem);
         }
