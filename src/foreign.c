@@ -590,6 +590,14 @@ int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enu
         return 0;
 }
 
+char *fh_foreign_open_failure(const struct fh_plan_item *item, int r) {
+        /* vmtoolsd runs every regular file of backupScripts.d, x bit or
+         * not (scriptOps.c:476-532); bash then fails with 126. */
+        if (item->platform == FH_PLATFORM_VMWARE && r == -EACCES)
+                return g_strdup("not executable (vmtoolsd's bash would fail it too)");
+        return g_strdup_printf("cannot open it: %s", g_strerror(-r));
+}
+
 void fh_foreign_exec_done(struct fh_foreign_exec *e) {
         fh_exec_file_close(&e->file);
         fh_exec_file_close(&e->script);

@@ -631,6 +631,15 @@ static void test_vmware_file_without_x_bit_fails(void **state) {
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "backupScripts.d/README not run: cannot open it: Permission denied"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 1 run, 1 failed"), 1);
+        /* --dry-run and --check say what it is, not just EACCES. */
+        tl_fx_run(f, &r, NULL, "--dry-run", "freeze", root, "--platform-scripts=vmware", NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "vmware:README: not executable (vmtoolsd's bash would fail it too)"));
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "--check", root, "--platform-scripts=vmware", NULL);
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.out, "backupScripts.d/README: not executable (vmtoolsd's bash would fail it too)"));
+        tl_run_clear(&r);
 }
 
 /* The setting: an unknown name is a warning naming the option or file,
