@@ -42,6 +42,11 @@ enum fh_attach_state {
 
 const char *fh_attach_state_to_string(enum fh_attach_state s);
 
+/* Whether a symlink to 'target' (its readlink) is an entry point of ours:
+ * the last component of 'target' is "fsfreeze-hook", whichever
+ * installation made it. Pure. */
+bool fh_attach_link_is_ours(const char *target);
+
 /* Whether Azure's configuration 'doc' is one --attach wrote: our
  * "pluginName" and our wrappers as its scripts. Edited to name other
  * scripts (as Azure's documentation says to), it is the administrator's. */

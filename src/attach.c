@@ -212,7 +212,7 @@ static bool wrapper_is_ours(const char *text) {
  * the package has /usr/sbin) or an older layout: replacing it with a
  * link to this build's program, or removing it, keeps nobody's script
  * from running but ours. Any other name is somebody else's. */
-static bool link_is_ours(const char *target) {
+bool fh_attach_link_is_ours(const char *target) {
         const char *slash = strrchr(target, '/');
 
         return g_str_equal(slash ? slash + 1 : target, "fsfreeze-hook");
@@ -236,7 +236,7 @@ static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, c
 
                         if (n >= 0 && (buf[n] = 0, g_str_equal(buf, INSTALLED)))
                                 return FOUND_OURS;
-                        if (n >= 0 && link_is_ours(buf))
+                        if (n >= 0 && fh_attach_link_is_ours(buf))
                                 return FOUND_STALE;
                         shown = fh_escape_dup(n >= 0 ? buf : "?");
                         *ret_why = g_strdup_printf("a symlink to %s", shown);

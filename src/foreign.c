@@ -137,8 +137,8 @@ static int open_regular(const char *path, struct stat *ret_st) {
         return r;
 }
 
-/* Whether 'path' is one of our entry points: a link to this very program,
- * or a wrapper --attach wrote (the marker on its second line). Running it
+/* Whether 'path' is one of our entry points: a link to this very program
+ * or to another installation's, or a wrapper --attach wrote (the marker on its second line). Running it
  * would run us again. The marker is attach.h's, the one the writer uses. */
 static bool own_entry_point(const char *path) {
         struct stat st;
@@ -147,6 +147,11 @@ static bool own_entry_point(const char *path) {
         ssize_t n;
         int fd;
 
+        /* Another installation's link (attach.h's rule): it would run the
+         * hooks again, under another copy of us. */
+        n = readlink(path, head, sizeof head - 1);
+        if (n > 0 && (head[n] = '\0', fh_attach_link_is_ours(head)))
+                return true;
         fd = open_regular(path, &st);
         if (fd < 0)
                 return false;

@@ -318,6 +318,30 @@ static void test_own_entry_points_skipped(void **state) {
         assert_string_equal(out, "bsd-other [freeze] reason=\n");
 }
 
+/* A link to another installation's fsfreeze-hook (meson install's
+ * /usr/local/sbin where the package has /usr/sbin) is an entry point of
+ * ours too (--attach's rule): running it would run the hooks again. */
+static void test_other_installation_link_skipped(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *other = NULL, *link = NULL;
+        struct tl_run r;
+
+        require_root();
+        other = recording_script(f, "opt/other/sbin", "fsfreeze-hook", "other-install", NULL);
+        d = rooted_dir(f, "etc/vmware-tools/backupScripts.d");
+        link = g_build_filename(d, "fsfreeze-hook", NULL);
+        assert_int_equal(symlink(other, link), 0);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--platform-scripts=vmware", "--dry-run",
+                    "freeze", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "fsfreeze-hook's own entry point"), 1);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "");
+}
+
 /* Azure's one pair from its JSON, run as `sh SCRIPT PARAMS...`
  * (ScriptRunner.py:204-209: the shebang and the x bit are ignored; the
  * params are the JSON's lists of strings), after Google's at freeze. */
@@ -688,6 +712,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure_json_not_a_file_never_opened, tl_fx_setup,
                                                 tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_file_without_x_bit_fails, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_other_installation_link_skipped, tl_fx_setup,
+                                                tl_fx_teardown),
                 /* Last: it leaves this process in its own mount namespace. */
                 cmocka_unit_test_setup_teardown(test_vmware_script_without_bash, tl_fx_setup, tl_fx_teardown),
         };
