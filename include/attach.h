@@ -27,7 +27,8 @@
  * A wrapper's second line is FH_ATTACH_MARKER; the JSON's "pluginName"
  * is "fsfreeze-hook" and its scripts are the wrappers; a link is ours if
  * the last component of what it names is "fsfreeze-hook" (another
- * installation's is re-aimed at ours). Nothing else is ever replaced or removed. */
+ * installation's is re-aimed at ours). Nothing else is ever replaced or
+ * removed. */
 
 #define FH_ATTACH_MARKER "# fsfreeze-hook --attach="
 #define FH_ATTACH_PLUGIN_NAME "fsfreeze-hook"
