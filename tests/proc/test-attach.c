@@ -248,7 +248,8 @@ static void test_nutanix(void **state) {
  * left as it is. */
 static void test_old_wrapper_updated(void **state) {
         struct fx *f = *state;
-        const char *marker = "#!/bin/sh\n# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n";
+        const char *marker = "#!/bin/sh\n"
+                             "# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n";
         g_autofree char *old_pre = g_strconcat(marker, "exec " INSTALLED " --caller=nutanix freeze \"$@\"\n", NULL);
         g_autofree char *old_post = g_strconcat(marker, "exec " INSTALLED " --caller=nutanix thaw \"$@\"\n", NULL);
         g_autofree char *pre = NULL, *post = NULL;
