@@ -25,8 +25,10 @@
  *   /etc/azure/VMSnapshotScriptPluginConfig.json (0600) naming them (the
  *   extension runs "sh SCRIPT": ScriptRunner.py).
  * A wrapper's second line is FH_ATTACH_MARKER; the JSON's "pluginName"
- * is "fsfreeze-hook" and its scripts are the wrappers. Nothing else is
- * ever replaced or removed. */
+ * is "fsfreeze-hook" and its scripts are the wrappers; a link is ours if
+ * the last component of what it names is "fsfreeze-hook" (another
+ * installation's is re-aimed at ours). Nothing else is ever replaced or
+ * removed. */
 
 #define FH_ATTACH_MARKER "# fsfreeze-hook --attach="
 #define FH_ATTACH_PLUGIN_NAME "fsfreeze-hook"
@@ -40,6 +42,11 @@ enum fh_attach_state {
 };
 
 const char *fh_attach_state_to_string(enum fh_attach_state s);
+
+/* Whether a symlink to 'target' (its readlink) is an entry point of ours:
+ * the last component of 'target' is "fsfreeze-hook", whichever
+ * installation made it. Pure. */
+bool fh_attach_link_is_ours(const char *target);
 
 /* Whether Azure's configuration 'doc' is one --attach wrote: our
  * "pluginName" and our wrappers as its scripts. Edited to name other

@@ -17,7 +17,7 @@
  * - Google's guest agent: /etc/google/snapshots/pre.sh (freeze) or
  *   post.sh (thaw) with one argument, the disk list, possibly empty;
  * - Nutanix's agent: /usr/local/sbin/pre_freeze or post_thaw, no argument;
- * - our wrappers (Nutanix, Azure): --caller=PLATFORM freeze|thaw, then
+ * - our wrappers (Nutanix, Azure): --caller=PLATFORM -- freeze|thaw, then
  *   whatever the agent adds.
  * freezeFail is a thaw: it releases what froze, in reverse. */
 struct fh_caller {

@@ -23,6 +23,7 @@ enum fh_action {
 
 struct fh_cli {
         enum fh_action action;
+        char *command;          /* the command option given (--status, --attach=vmware...), or NULL */
         int phase;              /* enum fh_phase, or -1 when the action takes none */
         char *config;           /* the configuration file */
         bool json;              /* --status --json */

@@ -75,6 +75,12 @@ int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enu
                     const char *search_path, struct fh_foreign_exec *ret, char **ret_problem);
 void fh_foreign_exec_done(struct fh_foreign_exec *e);
 
+/* Why fh_foreign_open() failed with 'r' (another -errno than -EPERM), as
+ * "PATH: <this>" shows it (g_free): a VMware script it may not execute is
+ * "not executable (...)", as vmtoolsd's bash fails it too; anything else
+ * "cannot open it: <strerror>". */
+char *fh_foreign_open_failure(const struct fh_plan_item *item, int r);
+
 /* Its arguments as the log shows them after the script's path: escaped,
  * an empty one as '', none as "(no argument)", and "(read by sh)" or
  * "(read by bash)" when a shell reads it. */

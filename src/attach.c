@@ -24,7 +24,7 @@
 #define READ_MAX (64 * 1024)
 
 enum kind {
-        KIND_LINK,              /* a symlink to INSTALLED */
+        KIND_LINK,              /* a symlink to INSTALLED (or another installation's) */
         KIND_WRAPPER,           /* a 0700 sh script that execs it */
         KIND_AZURE_CONFIG,      /* Azure's script configuration (JSON) */
 };
@@ -77,12 +77,14 @@ static guint entries(enum fh_platform p, struct entry ret[static 3]) {
 /* --- what we write ---------------------------------------------------------- */
 
 /* LF only, POSIX sh (dash runs Azure's): Nutanix refuses control
- * characters, Azure runs it with "sh WRAPPER params...". */
+ * characters, Azure runs it with "sh WRAPPER params...". "--" ends our
+ * options: what the agent adds after the phase is its data. A wrapper
+ * with other text (an older one) is ours but stale: --attach rewrites it. */
 static char *wrapper_text(enum fh_platform p, const char *phase) {
         const char *name = fh_platform_to_string(p);
 
         return g_strdup_printf("#!/bin/sh\n" FH_ATTACH_MARKER "%s: remove with fsfreeze-hook --detach=%s\n"
-                               "exec " INSTALLED " --caller=%s %s \"$@\"\n", name, name, name, phase);
+                               "exec " INSTALLED " --caller=%s -- %s \"$@\"\n", name, name, name, phase);
 }
 
 /* Azure's script configuration (keys: azure-linux-extensions VMBackup
@@ -205,6 +207,17 @@ static bool wrapper_is_ours(const char *text) {
         return nl && g_str_has_prefix(nl + 1, FH_ATTACH_MARKER);
 }
 
+/* A link to a program named fsfreeze-hook is an entry point of ours,
+ * made by another installation (meson install's /usr/local/sbin where
+ * the package has /usr/sbin) or an older layout: replacing it with a
+ * link to this build's program, or removing it, keeps nobody's script
+ * from running but ours. Any other name is somebody else's. */
+bool fh_attach_link_is_ours(const char *target) {
+        const char *slash = strrchr(target, '/');
+
+        return g_str_equal(slash ? slash + 1 : target, "fsfreeze-hook");
+}
+
 /* What is at entry 'e' in 'dir_fd'; for a foreign one *ret_why says what
  * it is. */
 static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, char **ret_why) {
@@ -223,6 +236,8 @@ static enum found probe(int dir_fd, enum fh_platform p, const struct entry *e, c
 
                         if (n >= 0 && (buf[n] = 0, g_str_equal(buf, INSTALLED)))
                                 return FOUND_OURS;
+                        if (n >= 0 && fh_attach_link_is_ours(buf))
+                                return FOUND_STALE;
                         shown = fh_escape_dup(n >= 0 ? buf : "?");
                         *ret_why = g_strdup_printf("a symlink to %s", shown);
                 } else
@@ -350,22 +365,53 @@ static int write_entry(int dir_fd, const char *name, const char *text, mode_t mo
         return r;
 }
 
+/* A new link to INSTALLED as 'name' in 'dir_fd'; over the one there only
+ * if 'replace' (our own, to another installation), atomically. */
+static int link_entry(int dir_fd, const char *name, bool replace) {
+        g_autofree char *tmp = NULL;
+        int r = -EEXIST;
+
+        if (!replace)
+                return symlinkat(INSTALLED, dir_fd, name) < 0 ? -errno : 0;
+        for (int tries = 0; r == -EEXIST && tries < 16; tries++) {
+                g_free(tmp);
+                tmp = g_strdup_printf(".%s.%08x", name, g_random_int());
+                r = symlinkat(INSTALLED, dir_fd, tmp) < 0 ? -errno : 0;
+        }
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                r = -errno;
+                (void) unlinkat(dir_fd, tmp, 0);
+        }
+        return r;
+}
+
 static int install(int dir_fd, enum fh_platform p, const struct entry *e, bool replace) {
         g_autofree char *base = g_path_get_basename(e->path), *text = NULL;
 
         if (e->kind == KIND_LINK)
-                return symlinkat(INSTALLED, dir_fd, base) < 0 ? -errno : 0;
+                return link_entry(dir_fd, base, replace);
         text = expected_text(p, e);
         return write_entry(dir_fd, base, text, expected_mode(e), replace);
 }
 
+/* The command line that attaches 'p' to what 'root' names: with an
+ * image's --root, advice without it would act on the running system.
+ * Shell-quoted to be pasted, escaped to be shown. */
+static char *attach_command(const char *root, enum fh_platform p) {
+        g_autofree char *quoted = root ? g_shell_quote(root) : NULL;
+        g_autofree char *line = g_strdup_printf("fsfreeze-hook %s%s%s--attach=%s", quoted ? "--root=" : "",
+                                                quoted ? quoted : "", quoted ? " " : "", fh_platform_to_string(p));
+
+        return fh_escape_dup(line);
+}
+
 /* What to do about somebody else's file in our place. */
-static void refuse(FILE *err, enum fh_platform p, const char *problem) {
-        const char *name = fh_platform_to_string(p);
+static void refuse(FILE *err, const char *root, enum fh_platform p, const char *problem) {
+        g_autofree char *hooks = fh_platform_path(root, DEFAULT_HOOKS_DIR), *shown = fh_escape_dup(hooks);
+        g_autofree char *again = attach_command(root, p);
 
         fprintf(err, "fsfreeze-hook: %s: not replaced (fix: it is somebody else's: make what it does a hook in "
-                DEFAULT_HOOKS_DIR " (see fsfreeze-hook(8)) and move it away, then run fsfreeze-hook --attach=%s "
-                "again)\n", problem, name);
+                "%s (see fsfreeze-hook(8)) and move it away, then run %s again)\n", problem, shown, again);
 }
 
 /* As root: the directory must be one the trust policy accepts, or what we
@@ -392,7 +438,7 @@ static int check_all(FILE *err, int root_fd, const char *root, enum fh_platform 
 
                 look_at(root_fd, root, p, &e[i], false, &l);
                 if (l.found == FOUND_FOREIGN) {
-                        refuse(err, p, l.problem);
+                        refuse(err, root, p, l.problem);
                         refused = true;
                 }
                 done &= l.found == FOUND_OURS;
@@ -400,6 +446,19 @@ static int check_all(FILE *err, int root_fd, const char *root, enum fh_platform 
         }
         *ret_done = done;
         return refused ? -EEXIST : 0;
+}
+
+/* The entry points name INSTALLED in the image; it may come later (an
+ * image gets the package after it is attached), so only a warning. */
+static void warn_program_missing(FILE *err, const char *root) {
+        g_autofree char *full = fh_platform_path(root, INSTALLED), *shown = NULL;
+        struct stat st;
+
+        if (stat(full, &st) == 0)
+                return;
+        shown = fh_escape_dup(full);
+        fprintf(err, "fsfreeze-hook: warning: %s: %s: the agent cannot run it until fsfreeze-hook is installed "
+                "there\n", shown, g_strerror(errno));
 }
 
 int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct fh_trust *trust) {
@@ -413,6 +472,7 @@ int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
                 fprintf(err, "fsfreeze-hook: root %s: %s\n", root, g_strerror(-root_fd));
                 return 1;
         }
+        warn_program_missing(err, root);
         if (check_all(err, root_fd, root, p, e, n, &done) < 0 || done) {
                 if (done)
                         fprintf(out, "%s: already attached\n", name);
@@ -430,7 +490,7 @@ int fh_attach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
                 }
                 look_at(root_fd, root, p, &e[i], true, &l);
                 if (l.found == FOUND_FOREIGN) {
-                        refuse(err, p, l.problem);
+                        refuse(err, root, p, l.problem);
                         r = -EEXIST;
                 } else if (l.dir_fd < 0)
                         r = l.dir_fd;
@@ -486,12 +546,15 @@ int fh_detach(FILE *out, FILE *err, const char *root, enum fh_platform p, struct
 
 /* --- status ------------------------------------------------------------------------ */
 
-static char *state_text(enum fh_attach_state s, enum fh_platform p) {
+static char *state_text(const char *root, enum fh_attach_state s, enum fh_platform p) {
+        g_autofree char *fix = NULL;
+
         switch (s) {
         case FH_ATTACH_OURS:
                 return g_strdup("attached");
         case FH_ATTACH_PARTIAL:
-                return g_strdup_printf("partly attached (fix: fsfreeze-hook --attach=%s)", fh_platform_to_string(p));
+                fix = attach_command(root, p);
+                return g_strdup_printf("partly attached (fix: %s)", fix);
         default:
                 return g_strdup("not attached");
         }
@@ -501,7 +564,7 @@ char *fh_attach_describe(const char *root, enum fh_platform p, enum fh_attach_st
         g_autofree char *problem = NULL, *state = NULL;
         enum fh_attach_state s = fh_attach_state(root, p, &problem);
 
-        state = state_text(s, p);
+        state = state_text(root, s, p);
         if (ret_state)
                 *ret_state = s;
         return g_strdup_printf("%s: %s%s%s; agent %s", fh_platform_to_string(p), state,

@@ -221,7 +221,9 @@ static bool check_runnable(struct report *r, const struct fh_plan_item *item, st
                 return false;
         }
         if (ret < 0) {
-                problem(r, "%s: cannot be opened: %s", shown, g_strerror(-ret));
+                g_autofree char *why = fh_foreign_open_failure(item, ret);
+
+                problem(r, "%s: %s", shown, why);
                 return false;
         }
         trusted = check_trust(r, shown, problem_text, strict);

@@ -134,7 +134,7 @@ void fh_cli_usage(FILE *out) {
                 "                             nutanix, gce, azure): set by the wrappers\n"
                 "                             --attach installs\n"
                 "\n"
-                "Commands:\n"
+                "Commands (one at a time):\n"
                 " -n, --dry-run             list the entries of the hook directories in run\n"
                 "                             order, marked run or skip with the reason;\n"
                 "                             run nothing, log nothing\n"
@@ -161,6 +161,22 @@ static int seconds_option(const char *name, const char *value, int64_t *ret, cha
         *ret_error = g_strdup_printf("invalid %s '%s': expected seconds, e.g. 30 or 0.5, at most 86400", name,
                                      value);
         return -EINVAL;
+}
+
+/* The command 'name' (as the help spells it): one per command line, or
+ * one of them would be skipped without a word (--attach=vmware --status
+ * ran only the status). The same one twice is one. */
+static int command(struct fh_cli *cli, enum fh_action action, char *name, char **ret_error) {
+        g_autofree char *owned = name;
+
+        if (cli->command && !g_str_equal(cli->command, name)) {
+                *ret_error = g_strdup_printf("%s and %s: one command at a time", cli->command, name);
+                return -EINVAL;
+        }
+        g_free(cli->command);
+        cli->command = g_steal_pointer(&owned);
+        cli->action = action;
+        return 0;
 }
 
 /* Comma-separated; a name that is no platform is a warning (main.c),
@@ -203,8 +219,8 @@ static int platform_option(struct fh_cli *cli, int c, const char *arg, char **re
                 return 0;
         }
         cli->platform = p;
-        cli->action = c == OPT_ATTACH ? FH_ACTION_ATTACH : FH_ACTION_DETACH;
-        return 0;
+        return command(cli, c == OPT_ATTACH ? FH_ACTION_ATTACH : FH_ACTION_DETACH,
+                       g_strdup_printf("--%s=%s", c == OPT_ATTACH ? "attach" : "detach", arg), ret_error);
 }
 
 static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) {
@@ -263,17 +279,14 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 l->strict_modes = 0;
                 return 0;
         case 'n':
-                cli->action = FH_ACTION_DRY_RUN;
-                return 0;
+                return command(cli, FH_ACTION_DRY_RUN, g_strdup("--dry-run"), ret_error);
         case OPT_STATUS:
-                cli->action = FH_ACTION_STATUS;
-                return 0;
+                return command(cli, FH_ACTION_STATUS, g_strdup("--status"), ret_error);
         case OPT_JSON:
                 cli->json = true;
                 return 0;
         case OPT_CHECK:
-                cli->action = FH_ACTION_CHECK;
-                return 0;
+                return command(cli, FH_ACTION_CHECK, g_strdup("--check"), ret_error);
         case OPT_FREEZE_DEADLINE:
                 return seconds_option("freeze deadline", arg, &l->freeze_deadline_msec, ret_error);
         case OPT_METRICS_FILE:
@@ -293,8 +306,7 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
                 }
                 g_free(cli->deadline_id);
                 cli->deadline_id = g_strdup(arg);
-                cli->action = FH_ACTION_DEADLINE_FIRE;
-                return 0;
+                return command(cli, FH_ACTION_DEADLINE_FIRE, g_strdup("--deadline-fire"), ret_error);
         case OPT_DEADLINE_SLEEP_UNTIL: {
                 uint64_t v;
                 if (!g_ascii_string_to_unsigned(arg, 10, 1, INT64_MAX, &v, NULL)) {
@@ -310,16 +322,21 @@ static int option(struct fh_cli *cli, int c, const char *arg, char **ret_error) 
 
 static int parse_options(int argc, char **argv, struct fh_cli *cli, char **ret_error) {
         int phase, c;
+        int agent = fh_caller_from_argv0(argv[0], &phase);
         /* Run by another platform's agent under its entry point's name,
          * what follows the phase is the host's data (vmtoolsd's scriptArg
          * "-d/usr/sbin" or "--help"), never an option: options stop at the
          * first argument. */
-        const char *opts = fh_caller_from_argv0(argv[0], &phase) >= 0 ? "+:c:d:l:t:k:m:nhV" : ":c:d:l:t:k:m:nhV";
+        const char *opts = agent >= 0 ? "+:c:d:l:t:k:m:nhV" : ":c:d:l:t:k:m:nhV";
+        /* Google's agent passes one argument, the disk list, and no phase
+         * (the name says it): the last argument is that data, whatever it
+         * begins with, and options can only come before it. */
+        int n_options = agent == FH_PLATFORM_GCE && argc > 1 ? argc - 1 : argc;
 
         /* getopt would print its own messages; we print ours, once. */
         opterr = 0;
         optind = 0;
-        while ((c = getopt_long(argc, argv, opts, long_options, NULL)) != -1) {
+        while ((c = getopt_long(n_options, argv, opts, long_options, NULL)) != -1) {
                 switch (c) {
                 case 'h':
                         cli->action = FH_ACTION_HELP;
@@ -401,6 +418,7 @@ void fh_cli_done(struct fh_cli *cli) {
         g_clear_pointer(&cli->deadline_id, g_free);
         g_clear_pointer(&cli->unknown_platforms, g_strfreev);
         g_clear_pointer(&cli->root, g_free);
+        g_clear_pointer(&cli->command, g_free);
         fh_caller_done(&cli->caller);
         fh_layer_done(&cli->layer);
 }

@@ -113,7 +113,8 @@ static bool run_one(struct ctx *c, const struct fh_plan_item *item, enum fh_phas
         if (r < 0) {
                 /* Changed since the scan: removed, replaced, chmod'ed. */
                 ret->error = r;
-                reason = g_strdup_printf("cannot open it: %s", g_strerror(-r));
+                /* Worded as the dry run and --check word it. */
+                reason = fh_foreign_open_failure(item, r);
                 fh_log_hook_not_run(c->log, item->path, LOG_ERR, reason);
                 return true;
         }

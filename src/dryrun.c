@@ -25,7 +25,7 @@ static char *file_refusal(struct fh_trust *trust, bool strict, const struct fh_p
         if (r == -EPERM)
                 return g_strdup_printf("refused: %s", problem);
         if (r < 0)
-                return g_strdup_printf("cannot open it: %s", g_strerror(-r));
+                return fh_foreign_open_failure(item, r);
         return NULL;
 }
 

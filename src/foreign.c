@@ -11,13 +11,9 @@
 #include "json.h"
 #include "scan.h"
 
-/* The second line of the wrappers --attach installs (see the contract of
- * issue 13): a script that carries it runs us, and must not be run by us. */
-#define ATTACH_MARKER "# fsfreeze-hook --attach="
-
 /* One entry of a platform, both sides: the script before the snapshot
  * and the one after (the same file for VMware's backupScripts.d). */
-struct entry {
+struct foreign_entry {
         char *name;
         char *pre, *post;               /* absolute, under --root; NULL: none */
         char **pre_params, **post_params;       /* Azure */
@@ -28,7 +24,7 @@ struct entry {
 };
 
 static void entry_free(gpointer p) {
-        struct entry *e = p;
+        struct foreign_entry *e = p;
 
         g_free(e->name);
         g_free(e->pre);
@@ -40,8 +36,8 @@ static void entry_free(gpointer p) {
         g_free(e);
 }
 
-static struct entry *entry_new(enum fh_platform p, const char *what, char *pre, char *post) {
-        struct entry *e = g_new0(struct entry, 1);
+static struct foreign_entry *entry_new(enum fh_platform p, const char *what, char *pre, char *post) {
+        struct foreign_entry *e = g_new0(struct foreign_entry, 1);
 
         e->name = g_strdup_printf("%s:%s", fh_platform_to_string(p), what);
         e->pre = pre;
@@ -141,9 +137,9 @@ static int open_regular(const char *path, struct stat *ret_st) {
         return r;
 }
 
-/* Whether 'path' is one of our entry points: a link to this very program,
- * or a wrapper --attach wrote (the marker on its second line). Running it
- * would run us again. */
+/* Whether 'path' is one of our entry points: a link to this very program
+ * or to another installation's, or a wrapper --attach wrote (the marker on its second line). Running it
+ * would run us again. The marker is attach.h's, the one the writer uses. */
 static bool own_entry_point(const char *path) {
         struct stat st;
         char head[512];
@@ -151,6 +147,11 @@ static bool own_entry_point(const char *path) {
         ssize_t n;
         int fd;
 
+        /* Another installation's link (attach.h's rule): it would run the
+         * hooks again, under another copy of us. */
+        n = readlink(path, head, sizeof head - 1);
+        if (n > 0 && (head[n] = '\0', fh_attach_link_is_ours(head)))
+                return true;
         fd = open_regular(path, &st);
         if (fd < 0)
                 return false;
@@ -164,7 +165,7 @@ static bool own_entry_point(const char *path) {
                 return false;
         head[n] = '\0';
         nl = strchr(head, '\n');
-        return nl && strncmp(nl + 1, ATTACH_MARKER, strlen(ATTACH_MARKER)) == 0;
+        return nl && strncmp(nl + 1, FH_ATTACH_MARKER, strlen(FH_ATTACH_MARKER)) == 0;
 }
 
 /* vmtoolsd: slot 0 for the legacy pair if either file exists, then every
@@ -232,7 +233,7 @@ static void not_run(struct fh_plan_item *i, bool notable, char *why) {
 }
 
 /* The item of entry 'e' for 'phase'. */
-static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_platform p, const struct entry *e,
+static struct fh_plan_item *entry_item(const struct fh_settings *s, enum fh_platform p, const struct foreign_entry *e,
                                        enum fh_phase phase) {
         bool freeze = phase == FH_PHASE_FREEZE;
         const char *side = freeze ? e->pre : e->post, *other = freeze ? e->post : e->pre;
@@ -287,7 +288,7 @@ struct fh_plan_item *fh_foreign_thaw_item(const struct fh_settings *s, struct fh
                 return NULL;
         entries = platform_entries(s, p, trust);
         for (guint k = 0; k < entries->len; k++) {
-                const struct entry *e = entries->pdata[k];
+                const struct foreign_entry *e = entries->pdata[k];
                 if (strcmp(e->name, name) == 0) {
                         i = entry_item(s, p, e, FH_PHASE_THAW);
                         i->froze = "yes";
@@ -316,7 +317,7 @@ GPtrArray *fh_foreign_not_enabled(const struct fh_settings *s, struct fh_trust *
                         continue;
                 entries = platform_entries(s, p, trust);
                 for (guint k = 0; k < entries->len; k++) {
-                        const struct entry *e = entries->pdata[k];
+                        const struct foreign_entry *e = entries->pdata[k];
                         n += !e->own && (e->problem || !own_entry_point(is_file(e->pre) ? e->pre : e->post));
                 }
                 if (n)
@@ -411,7 +412,7 @@ static char *script_location(const struct fh_settings *s, const struct fh_json *
 }
 
 /* The script locations and parameters of the JSON into 'e', or a problem. */
-static void azure_fill(const struct fh_settings *s, const struct fh_json *doc, struct entry *e) {
+static void azure_fill(const struct fh_settings *s, const struct fh_json *doc, struct foreign_entry *e) {
         char *problem = NULL;
 
         if (fh_json_type(doc) != FH_JSON_OBJECT)
@@ -438,7 +439,7 @@ static void azure_entry(const struct fh_settings *s, struct fh_trust *trust, GPt
         g_autofree char *path = rooted(s, fh_platform_info(FH_PLATFORM_AZURE)->config);
         g_autofree char *data = NULL, *problem = NULL;
         g_autoptr(fh_json) doc = NULL;
-        struct entry *e;
+        struct foreign_entry *e;
         size_t len = 0;
         int r;
 
@@ -505,12 +506,16 @@ static int open_read(struct fh_trust *trust, const struct fh_plan_item *item, bo
         return 0;
 }
 
-/* The trusted shell (the running system's, not --root's) that reads a
- * script: VMware's agent prefers bash (procMgrPosix.c:1694-1757). */
-static int open_shell(struct fh_trust *trust, bool bash, bool strict, const char *search_path,
-                      struct fh_exec_file *ret, char **ret_problem) {
-        const char *sh = bash && access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+/* The shell (the running system's, not --root's) that reads a script:
+ * Azure's is sh; VMware's agent prefers bash, and falls back to sh
+ * without it (procMgrPosix.c:1694-1757). */
+static const char *shell_path(bool bash) {
+        return bash && access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh";
+}
 
+/* Opens 'sh' as the trust policy asks of any program we run. */
+static int open_shell(struct fh_trust *trust, const char *sh, bool strict, const char *search_path,
+                      struct fh_exec_file *ret, char **ret_problem) {
         return fh_exec_file_open_hook(trust, "/bin", sh, strict, search_path, ret, ret_problem);
 }
 
@@ -570,8 +575,11 @@ int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enu
                 e.file = (struct fh_exec_file) { .fd = -1 };
         }
         if (r == 0 && e.script.fd >= 0) {
-                shell = item->via_sh ? "sh" : "bash";
-                r = open_shell(trust, !item->via_sh, strict, search_path, &e.file, &shell_problem);
+                const char *sh = shell_path(!item->via_sh);
+
+                /* argv[0], and what the log says read the script. */
+                shell = strrchr(sh, '/') + 1;
+                r = open_shell(trust, sh, strict, search_path, &e.file, &shell_problem);
                 if (shell_problem && !problem)
                         problem = g_steal_pointer(&shell_problem);
         }
@@ -585,6 +593,14 @@ int fh_foreign_open(struct fh_trust *trust, const struct fh_plan_item *item, enu
         *ret = e;
         *ret_problem = g_steal_pointer(&problem);
         return 0;
+}
+
+char *fh_foreign_open_failure(const struct fh_plan_item *item, int r) {
+        /* vmtoolsd runs every regular file of backupScripts.d, x bit or
+         * not (scriptOps.c:476-532); bash then fails with 126. */
+        if (item->platform == FH_PLATFORM_VMWARE && r == -EACCES)
+                return g_strdup("not executable (vmtoolsd's bash would fail it too)");
+        return g_strdup_printf("cannot open it: %s", g_strerror(-r));
 }
 
 void fh_foreign_exec_done(struct fh_foreign_exec *e) {

@@ -376,6 +376,27 @@ static void test_gce(void **state) {
                                  "10-a thaw caller=gce arg=1/2,3/4 reason=thaw\n");
 }
 
+/* The disk list is data whatever it begins with: through the launcher's
+ * options ("--config=... --help"), a freeze and a thaw still run the
+ * hooks with it, where getopt once printed the help and ran none. */
+static void test_gce_disk_list_is_no_option(void **state) {
+        struct fx *f = *state;
+        g_autofree char *pre = NULL, *post = NULL, *out = NULL;
+        int status;
+
+        recording_hook(f, "10-a");
+        attach(f, "gce");
+        pre = aim_link(f, "/etc/google/snapshots/pre.sh");
+        post = aim_link(f, "/etc/google/snapshots/post.sh");
+        status = gce_agent_run(f, pre, "--help", NULL);
+        assert_int_equal(WEXITSTATUS(status), 0);
+        status = gce_agent_run(f, post, "--help", NULL);
+        assert_int_equal(WEXITSTATUS(status), 0);
+        out = read_out(f);
+        assert_string_equal(out, "10-a freeze caller=gce arg=--help reason=unset\n"
+                                 "10-a thaw caller=gce arg=--help reason=thaw\n");
+}
+
 /* The agent's timeout: SIGKILL to the dispatcher's pid while a hook is
  * still running. The agent's pipes reach EOF at once (no hook holds
  * them: they have the dispatcher's own), the kill is reported (v1: -1,
@@ -642,6 +663,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_deadline, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gce, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_gce_disk_list_is_no_option, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gce_timeout_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_default_admin_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nutanix, setup, teardown),

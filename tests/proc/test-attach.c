@@ -169,7 +169,7 @@ static void test_vmware(void **state) {
  * as the agent creates it (snapshot_listener.go:186-191). */
 static void test_gce(void **state) {
         struct fx *f = *state;
-        g_autofree char *pre = NULL, *post = NULL, *post_path = NULL;
+        g_autofree char *pre = NULL, *post = NULL, *post_path = NULL, *fix = NULL, *fix_installed = NULL;
         struct tl_run r = { 0 };
 
         cmd(f, &r, "--attach=gce");
@@ -193,10 +193,13 @@ static void test_gce(void **state) {
         plant(f, "/usr/bin/google_guest_agent", "", 0755);
         check(f, &r);
         assert_int_equal(r.status, 1);
-        assert_non_null(strstr(r.out, "gce: partly attached (fix: fsfreeze-hook --attach=gce)"));
+        /* The advice acts on the image, not on the running system. */
+        fix = g_strdup_printf("gce: partly attached (fix: fsfreeze-hook --root='%s' --attach=gce)", f->top);
+        assert_non_null(strstr(r.out, fix));
         tl_run_clear(&r);
         cmd(f, &r, "--status");
-        assert_non_null(strstr(r.out, "gce: partly attached (fix: fsfreeze-hook --attach=gce); agent installed"));
+        fix_installed = g_strconcat(fix, "; agent installed", NULL);
+        assert_non_null(strstr(r.out, fix_installed));
         tl_run_clear(&r);
         cmd(f, &r, "--attach=gce");
         assert_int_equal(r.status, 0);
@@ -222,10 +225,10 @@ static void test_nutanix(void **state) {
         post = read_in_root(f, "/usr/local/sbin/post_thaw");
         assert_string_equal(pre, "#!/bin/sh\n"
                                  "# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n"
-                                 "exec " INSTALLED " --caller=nutanix freeze \"$@\"\n");
+                                 "exec " INSTALLED " --caller=nutanix -- freeze \"$@\"\n");
         assert_string_equal(post, "#!/bin/sh\n"
                                   "# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n"
-                                  "exec " INSTALLED " --caller=nutanix thaw \"$@\"\n");
+                                  "exec " INSTALLED " --caller=nutanix -- thaw \"$@\"\n");
         assert_int_equal(mode_of(f, "/usr/local/sbin/pre_freeze"), 0700);
         assert_int_equal(mode_of(f, "/usr/local/sbin/post_thaw"), 0700);
         tl_run_clear(&r);
@@ -240,11 +243,61 @@ static void test_nutanix(void **state) {
         tl_run_clear(&r);
 }
 
+/* A wrapper of ours from before "--" ended its options (an argument the
+ * agent adds was parsed as an option) is rewritten by --attach, then
+ * left as it is. */
+static void test_old_wrapper_updated(void **state) {
+        struct fx *f = *state;
+        const char *marker = "#!/bin/sh\n"
+                             "# fsfreeze-hook --attach=nutanix: remove with fsfreeze-hook --detach=nutanix\n";
+        g_autofree char *old_pre = g_strconcat(marker, "exec " INSTALLED " --caller=nutanix freeze \"$@\"\n", NULL);
+        g_autofree char *old_post = g_strconcat(marker, "exec " INSTALLED " --caller=nutanix thaw \"$@\"\n", NULL);
+        g_autofree char *pre = NULL, *post = NULL;
+        struct tl_run r = { 0 };
+
+        plant(f, "/usr/local/sbin/pre_freeze", old_pre, 0700);
+        plant(f, "/usr/local/sbin/post_thaw", old_post, 0700);
+        cmd(f, &r, "--attach=nutanix");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "updated"));
+        pre = read_in_root(f, "/usr/local/sbin/pre_freeze");
+        post = read_in_root(f, "/usr/local/sbin/post_thaw");
+        assert_non_null(strstr(pre, " --caller=nutanix -- freeze \"$@\"\n"));
+        assert_non_null(strstr(post, " --caller=nutanix -- thaw \"$@\"\n"));
+        assert_int_equal(mode_of(f, "/usr/local/sbin/pre_freeze"), 0700);
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=nutanix");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "already attached"));
+        tl_run_clear(&r);
+}
+
+/* The entry points name the program as installed in the image: if it is
+ * not there (yet), --attach still installs them (the package may come
+ * later) but says so on stderr. */
+static void test_warns_program_missing(void **state) {
+        struct fx *f = *state;
+        g_autofree char *program = in_root(f, INSTALLED);
+        struct tl_run r = { 0 };
+
+        cmd(f, &r, "--attach=vmware");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.err, "warning"));
+        assert_non_null(strstr(r.err, program));
+        assert_non_null(strstr(r.out, "attached"));
+        tl_run_clear(&r);
+        plant(f, INSTALLED, "", 0755);
+        cmd(f, &r, "--attach=gce");
+        assert_int_equal(r.status, 0);
+        assert_null(strstr(r.err, "warning"));
+        tl_run_clear(&r);
+}
+
 /* Somebody's own scripts are never replaced: exit 1, the file named with
  * what to do, nothing changed, nothing of the pair installed either. */
 static void test_refuses_foreign(void **state) {
         struct fx *f = *state;
-        g_autofree char *after = NULL, *target = NULL;
+        g_autofree char *after = NULL, *target = NULL, *fix = NULL;
         struct tl_run r = { 0 };
 
         plant(f, "/usr/local/sbin/pre_freeze", "#!/bin/sh\necho theirs\n", 0700);
@@ -253,6 +306,8 @@ static void test_refuses_foreign(void **state) {
         assert_non_null(strstr(r.err, "/usr/local/sbin/pre_freeze"));
         assert_non_null(strstr(r.err, "not replaced"));
         assert_non_null(strstr(r.err, "fix:"));
+        fix = g_strdup_printf("then run fsfreeze-hook --root='%s' --attach=nutanix again", f->top);
+        assert_non_null(strstr(r.err, fix));
         after = read_in_root(f, "/usr/local/sbin/pre_freeze");
         assert_string_equal(after, "#!/bin/sh\necho theirs\n");
         assert_false(exists(f, "/usr/local/sbin/post_thaw"));
@@ -311,6 +366,48 @@ static void test_planted_symlink_not_followed(void **state) {
         tl_run_clear(&r);
 }
 
+/* A link to another installation's program (meson install's
+ * /usr/local/sbin where the package has /usr/sbin) is an entry point of
+ * ours: --attach aims it at this build's, --detach removes it. A link
+ * to a program of another name stays somebody else's. */
+static void test_link_from_other_installation(void **state) {
+        struct fx *f = *state;
+        const char *link = "/etc/vmware-tools/backupScripts.d/fsfreeze-hook";
+        g_autofree char *target = NULL;
+        struct tl_run r = { 0 };
+
+        plant_link(f, link, "/opt/other/sbin/fsfreeze-hook");
+        cmd(f, &r, "--status");
+        assert_non_null(strstr(r.out, "vmware: attached"));
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=vmware");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "updated"));
+        target = link_target(f, link);
+        assert_string_equal(target, INSTALLED);
+        tl_run_clear(&r);
+        cmd(f, &r, "--attach=vmware");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "already attached"));
+        tl_run_clear(&r);
+
+        plant_link(f, "/etc/google/snapshots/pre.sh", "/usr/local/sbin/fsfreeze-hook");
+        plant_link(f, "/etc/google/snapshots/post.sh", "fsfreeze-hook");
+        cmd(f, &r, "--detach=gce");
+        assert_int_equal(r.status, 0);
+        assert_false(exists(f, "/etc/google/snapshots/pre.sh"));
+        assert_false(exists(f, "/etc/google/snapshots/post.sh"));
+        tl_run_clear(&r);
+
+        /* Another name: not ours, left alone. */
+        plant_link(f, "/etc/google/snapshots/pre.sh", "/usr/local/sbin/fsfreeze-hook-old");
+        cmd(f, &r, "--detach=gce");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "left alone"));
+        assert_true(exists(f, "/etc/google/snapshots/pre.sh"));
+        tl_run_clear(&r);
+}
+
 /* --detach removes only what is ours: their file stays, byte for byte. */
 static void test_detach_leaves_foreign(void **state) {
         struct fx *f = *state;
@@ -358,7 +455,7 @@ static void test_azure(void **state) {
         pre = read_in_root(f, "/etc/azure/fsfreeze-hook-pre");
         assert_string_equal(pre, "#!/bin/sh\n"
                                  "# fsfreeze-hook --attach=azure: remove with fsfreeze-hook --detach=azure\n"
-                                 "exec " INSTALLED " --caller=azure freeze \"$@\"\n");
+                                 "exec " INSTALLED " --caller=azure -- freeze \"$@\"\n");
         assert_int_equal(mode_of(f, "/etc/azure/fsfreeze-hook-pre"), 0700);
         assert_int_equal(mode_of(f, "/etc/azure/fsfreeze-hook-post"), 0700);
         assert_int_equal(mode_of(f, conf_path), 0600);
@@ -513,9 +610,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vmware, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gce, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nutanix, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_old_wrapper_updated, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_warns_program_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_planted_symlink_not_followed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detach_leaves_foreign, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_link_from_other_installation, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_refuses_foreign, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_azure_edited_config_is_theirs, setup, teardown),

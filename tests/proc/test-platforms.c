@@ -28,7 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,7 +247,7 @@ static void test_user_owned_script_refused(void **state) {
  * bash as a shell script (bash's ENOEXEC fallback). The same here. */
 static void test_vmware_script_without_shebang(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *body = NULL;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *body = NULL, *log = NULL;
         struct tl_run r;
 
         require_root();
@@ -257,6 +259,37 @@ static void test_vmware_script_without_shebang(void **state) {
         tl_run_clear(&r);
         out = out_text(f);
         assert_string_equal(out, "plain [freeze]\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "(read by bash)"), 1);
+}
+
+/* Without bash, vmtoolsd falls back to sh (procMgrPosix.c:1694-1757), and
+ * so do we: the log names the shell that read the script. /bin/bash is
+ * hidden behind a file without x bit in a private mount namespace. */
+static void test_vmware_script_without_bash(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *body = NULL, *log = NULL, *cover = NULL;
+        struct tl_run r;
+
+        require_root();
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                skip();
+                return;
+        }
+        cover = tl_write_file(f->top, "no-bash", "", 0644);
+        assert_int_equal(mount(cover, "/bin/bash", NULL, MS_BIND, NULL), 0);
+        d = rooted_dir(f, "etc/vmware-tools/backupScripts.d");
+        body = g_strdup_printf("echo \"plain [$1]\" >> '%s'\n", f->out);
+        g_free(tl_write_file(d, "plain", body, 0755));
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        assert_int_equal(umount("/bin/bash"), 0);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "plain [freeze]\n");
+        log = tl_fx_read_log(f);
+        assert_int_equal(tl_count_lines_with(log, "(read by sh)"), 1);
+        assert_int_equal(tl_count_lines_with(log, "(read by bash)"), 0);
 }
 
 /* Never recurse: our own entry points among their scripts are skipped. */
@@ -283,6 +316,30 @@ static void test_own_entry_points_skipped(void **state) {
         tl_run_clear(&r);
         out = out_text(f);
         assert_string_equal(out, "bsd-other [freeze] reason=\n");
+}
+
+/* A link to another installation's fsfreeze-hook (meson install's
+ * /usr/local/sbin where the package has /usr/sbin) is an entry point of
+ * ours too (--attach's rule): running it would run the hooks again. */
+static void test_other_installation_link_skipped(void **state) {
+        struct tl_fx *f = *state;
+        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *other = NULL, *link = NULL;
+        struct tl_run r;
+
+        require_root();
+        other = recording_script(f, "opt/other/sbin", "fsfreeze-hook", "other-install", NULL);
+        d = rooted_dir(f, "etc/vmware-tools/backupScripts.d");
+        link = g_build_filename(d, "fsfreeze-hook", NULL);
+        assert_int_equal(symlink(other, link), 0);
+        tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--platform-scripts=vmware", "--dry-run",
+                    "freeze", NULL);
+        assert_int_equal(tl_count_lines_with(r.out, "fsfreeze-hook's own entry point"), 1);
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = out_text(f);
+        assert_string_equal(out, "");
 }
 
 /* Azure's one pair from its JSON, run as `sh SCRIPT PARAMS...`
@@ -596,8 +653,17 @@ static void test_vmware_file_without_x_bit_fails(void **state) {
         out = out_text(f);
         assert_string_equal(out, "");
         log = tl_fx_read_log(f);
-        assert_int_equal(tl_count_lines_with(log, "backupScripts.d/README not run: cannot open it: Permission denied"), 1);
+        assert_int_equal(tl_count_lines_with(log, "backupScripts.d/README not run: not executable (vmtoolsd's bash would fail it too)"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 1 run, 1 failed"), 1);
+        /* --dry-run and --check say what it is, not just EACCES. */
+        tl_fx_run(f, &r, NULL, "--dry-run", "freeze", root, "--platform-scripts=vmware", NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "vmware:README: not executable (vmtoolsd's bash would fail it too)"));
+        tl_run_clear(&r);
+        tl_fx_run(f, &r, NULL, "--check", root, "--platform-scripts=vmware", NULL);
+        assert_int_equal(r.status, 1);
+        assert_non_null(strstr(r.out, "backupScripts.d/README: not executable (vmtoolsd's bash would fail it too)"));
+        tl_run_clear(&r);
 }
 
 /* The setting: an unknown name is a warning naming the option or file,
@@ -646,6 +712,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_azure_json_not_a_file_never_opened, tl_fx_setup,
                                                 tl_fx_teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_file_without_x_bit_fails, tl_fx_setup, tl_fx_teardown),
+                cmocka_unit_test_setup_teardown(test_other_installation_link_skipped, tl_fx_setup,
+                                                tl_fx_teardown),
+                /* Last: it leaves this process in its own mount namespace. */
+                cmocka_unit_test_setup_teardown(test_vmware_script_without_bash, tl_fx_setup, tl_fx_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
  *   argument, the disk list ("1/2,3/4", possibly empty).
  * - Nutanix (closed; Commvault's documentation): /usr/local/sbin/pre_freeze
  *   and post_thaw, arguments undocumented (none assumed).
- * - Our own wrappers (Nutanix, Azure): --caller=PLATFORM freeze|thaw "$@". */
+ * - Our own wrappers (Nutanix, Azure): --caller=PLATFORM -- freeze|thaw "$@". */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

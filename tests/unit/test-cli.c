@@ -131,7 +131,16 @@ static void test_usage_errors(void **state) {
                 { { "--on-failure=stop", "freeze", NULL }, "invalid on-failure policy 'stop'" },
                 { { "-m", "4T", "freeze", NULL }, "invalid max output '4T'" },
                 { { "--json", "freeze", NULL }, "--json goes with --status" },
+                /* One command at a time: neither is silently dropped. */
+                { { "--attach=vmware", "--status", NULL }, "--attach=vmware and --status" },
+                { { "--attach=vmware", "--dry-run", "freeze" }, "--attach=vmware and --dry-run" },
+                { { "--attach=vmware", "--detach=vmware", NULL }, "--attach=vmware and --detach=vmware" },
+                { { "--attach=vmware", "--attach=gce", NULL }, "--attach=vmware and --attach=gce" },
+                { { "--check", "-n", "thaw" }, "--check and --dry-run" },
         };
+
+        struct fh_cli same;
+        g_autofree char *none = NULL;
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -145,6 +154,10 @@ static void test_usage_errors(void **state) {
                 assert_int_equal(fh_cli_parse((int) argv->len - 1, (char **) argv->pdata, &cli, &error), -EINVAL);
                 assert_non_null(strstr(error, cases[i].message));
         }
+        /* The same command twice is still one. */
+        assert_int_equal(parse(&same, &none, "fsfreeze-hook", "--status", "--status", NULL), 0);
+        assert_int_equal(same.action, FH_ACTION_STATUS);
+        fh_cli_done(&same);
 }
 
 /* Issue 13: --attach/--detach/--root and the other platforms' calls. */
@@ -184,6 +197,15 @@ static void test_attach_and_callers(void **state) {
         assert_int_equal(cli.caller.platform, FH_PLATFORM_NUTANIX);
         assert_int_equal(cli.phase, FH_PHASE_FREEZE);
         fh_cli_done(&cli);
+        /* The wrappers end the options with "--": what the agent adds
+         * after the phase is its data, never an option. */
+        assert_int_equal(parse(&cli, &e5, "/etc/azure/fsfreeze-hook-pre", "--caller=azure", "--", "freeze",
+                               "-d/usr/sbin", NULL), 0);
+        assert_int_equal(cli.caller.platform, FH_PLATFORM_AZURE);
+        assert_int_equal(cli.phase, FH_PHASE_FREEZE);
+        assert_null(cli.layer.hook_dirs);
+        assert_string_equal(cli.caller.arg, "-d/usr/sbin");
+        fh_cli_done(&cli);
         /* vmtoolsd's freezeFail: a thaw. */
         assert_int_equal(parse(&cli, &e5, "/etc/vmware-tools/backupScripts.d/fsfreeze-hook", "freezeFail", "", NULL),
                          0);
@@ -200,7 +222,8 @@ static void test_attach_and_callers(void **state) {
  * hook at all. */
 static void test_agent_argument_is_no_option(void **state) {
         const char *vmware = "/etc/vmware-tools/backupScripts.d/fsfreeze-hook";
-        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        const char *gce = "/etc/google/snapshots/pre.sh";
+        g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL;
         struct fh_cli cli;
 
         assert_int_equal(parse(&cli, &e1, vmware, "freeze", "-d/usr/sbin", NULL), 0);
@@ -215,6 +238,25 @@ static void test_agent_argument_is_no_option(void **state) {
         assert_string_equal(cli.config, "/x");
         assert_string_equal(cli.caller.arg, "--help");
         assert_int_equal(cli.args_start, 2);
+        fh_cli_done(&cli);
+        /* Google's agent passes exactly one argument, the disk list
+         * (guest-agent snapshot_listener.go: exec.CommandContext(ctx,
+         * path, disks)): the last argument is data even when it begins
+         * with '-', and options can only come before it. */
+        assert_int_equal(parse(&cli, &e4, gce, "-d/usr/sbin", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_RUN);
+        assert_int_equal(cli.phase, FH_PHASE_FREEZE);
+        assert_null(cli.layer.hook_dirs);
+        assert_string_equal(cli.caller.arg, "-d/usr/sbin");
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e5, gce, "--config=/x", "--dry-run", "--help", NULL), 0);
+        assert_int_equal(cli.action, FH_ACTION_DRY_RUN);
+        assert_string_equal(cli.config, "/x");
+        assert_string_equal(cli.caller.arg, "--help");
+        fh_cli_done(&cli);
+        assert_int_equal(parse(&cli, &e6, "/etc/google/snapshots/post.sh", "--", NULL), 0);
+        assert_int_equal(cli.phase, FH_PHASE_THAW);
+        assert_string_equal(cli.caller.arg, "--");
         fh_cli_done(&cli);
         /* qemu-ga's (and a person's) options anywhere, as before. */
         assert_int_equal(parse(&cli, &e3, "/etc/qemu/fsfreeze-hook", "freeze", "-d/x", NULL), 0);
