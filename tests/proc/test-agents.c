@@ -289,7 +289,11 @@ static char *await_lines(struct fx *f, unsigned lines) {
  * thaw (the host never finished the quiesce). The deadline runs our
  * command line again without its arguments, so the fire is not taken for
  * a usage error because of VMware's "freeze" "nightly", and it releases
- * the hooks. */
+ * the hooks. SAFETY: this fire runs outside any mount namespace, which is
+ * safe only because a deadline armed under another platform's agent thaws
+ * no filesystem (vmtoolsd owns its freeze; test-deadline-fire.c proves
+ * that inside a namespace, on a frozen loop mount): a fire under qemu-ga
+ * belongs in such a namespace. */
 static void test_vmware_deadline(void **state) {
         struct fx *f = *state;
         g_autofree char *link = NULL, *out = NULL, *conf = NULL;
