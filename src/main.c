@@ -307,13 +307,25 @@ static void print_warnings(GPtrArray *warnings) {
 
 /* What the freeze deadline needs to run us again: our command line
  * without the arguments (the phase, and another platform's scriptArg or
- * disk list), which the parser has moved to the end. */
+ * disk list), which the parser has moved to the end. Run by an agent
+ * under its entry point's name, the fire is not: under Google's pre.sh
+ * the last argument is the disk list, so the fire's own options would be
+ * read as data and the fire as a freeze. It runs under our own name with
+ * --caller instead, which keeps the caller and the default hook
+ * directory that caller gets. */
 static char **rerun_argv(int args_start, char **argv) {
-        char **r = g_new0(char *, args_start + 1);
+        GPtrArray *a = g_ptr_array_new();
+        int phase, agent = fh_caller_from_argv0(argv[0], &phase);
 
-        for (int i = 0; i < args_start; i++)
-                r[i] = g_strdup(argv[i]);
-        return r;
+        if (agent >= 0) {
+                g_ptr_array_add(a, g_strdup("fsfreeze-hook"));
+                g_ptr_array_add(a, g_strconcat("--caller=", fh_platform_to_string(agent), NULL));
+        } else
+                g_ptr_array_add(a, g_strdup(argv[0]));
+        for (int i = 1; i < args_start; i++)
+                g_ptr_array_add(a, g_strdup(argv[i]));
+        g_ptr_array_add(a, NULL);
+        return (char **) g_ptr_array_free(a, FALSE);
 }
 
 static int run(const struct fh_cli *cli, const struct fh_settings *settings, struct fh_trust *trust,

@@ -382,7 +382,8 @@ static void test_qemu_ga_fire_still_thaws(void **state) {
 /* A record written by a version that did not keep the caller is
  * qemu-ga's: its fire thaws, whoever runs it. The deadline is armed long,
  * its record rewritten without the caller, and the fire run by hand as the
- * timer would run it. */
+ * timer would run it: under our own name with --caller (never under
+ * pre.sh's, where the last argument is Google's disk list). */
 static void test_record_without_caller_is_qemu_gas(void **state) {
         struct fx *f = *state;
         g_autofree char *pre = google_link(f, "pre.sh"), *path = NULL, *fire = NULL, *id = NULL;
@@ -405,7 +406,7 @@ static void test_record_without_caller_is_qemu_gas(void **state) {
 
         freeze_probe(f);
         fire = g_strconcat("--deadline-fire=", id, NULL);
-        run_as(f, pre, (const char *[]) { fire, NULL }, &r);
+        run_as(f, tl_binary(), (const char *[]) { "--caller=gce", fire, NULL }, &r);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
         assert_int_equal(thaw_probe(f), -EINVAL);
