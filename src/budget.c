@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -11,6 +14,51 @@
 
 #define GCE_CONFIG "/etc/default/instance_configs.cfg"
 #define VMWARE_CONFIG "/etc/vmware-tools/tools.conf"
+
+/* More than any agent's configuration: not one. */
+#define MAX_CONFIG_SIZE (1024 * 1024)
+
+/* The text of 'path' if it leads to a regular file of at most
+ * MAX_CONFIG_SIZE bytes, or NULL. Read as root at every freeze and thaw:
+ * found with O_PATH (which opens nothing), so that a FIFO cannot block
+ * the freeze nor a device be opened, and bounded, so that a link to
+ * /dev/zero or a runaway file cannot fill the memory. */
+static char *read_config(const char *path) {
+        g_autofree char *text = NULL;
+        char proc[64];
+        struct stat st;
+        size_t len = 0;
+        bool ok = false;
+        int fd = open(path, O_PATH | O_CLOEXEC), rfd = -1;
+
+        if (fd < 0)
+                return NULL;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_CONFIG_SIZE) {
+                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                rfd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        }
+        close(fd);
+        if (rfd < 0)
+                return NULL;
+        /* One byte more than allowed: a file that grew since is refused. */
+        text = g_malloc(MAX_CONFIG_SIZE + 2);
+        while (len <= MAX_CONFIG_SIZE) {
+                ssize_t n = read(rfd, text + len, MAX_CONFIG_SIZE + 1 - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        ok = n == 0;
+                        break;
+                }
+                len += (size_t) n;
+        }
+        close(rfd);
+        if (!ok || len > MAX_CONFIG_SIZE)
+                return NULL;
+        text[len] = '\0';
+        return g_steal_pointer(&text);
+}
 
 /* go-ini without IgnoreInlineComment: a value ends at the first '#' or
  * ';'; then one pair of surrounding quotes goes. */
@@ -79,7 +127,7 @@ int64_t fh_budget_gce_seconds(const char *root, char **ret_source) {
                 g_autofree char *name = g_strconcat(GCE_CONFIG, suffixes[i], NULL);
                 g_autofree char *path = fh_platform_path(root, name), *text = NULL, *v = NULL;
 
-                if (!g_file_get_contents(path, &text, NULL, NULL))
+                if (!(text = read_config(path)))
                         continue;
                 v = fh_budget_ini_value(text, "Snapshots", "timeout_in_seconds");
                 if (!v)
@@ -100,12 +148,12 @@ int64_t fh_budget_gce_seconds(const char *root, char **ret_source) {
 }
 
 int64_t fh_budget_vmware_seconds(const char *root, char **ret_source) {
-        g_autofree char *path = fh_platform_path(root, VMWARE_CONFIG);
+        g_autofree char *path = fh_platform_path(root, VMWARE_CONFIG), *text = read_config(path);
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
         gint v;
 
-        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+        if (!text || !g_key_file_load_from_data(kf, text, (gsize) -1, G_KEY_FILE_NONE, NULL)) {
                 *ret_source = g_strdup("the default: no readable " VMWARE_CONFIG);
                 return FH_BUDGET_VMWARE_DEFAULT_SEC;
         }

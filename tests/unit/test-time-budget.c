@@ -9,10 +9,13 @@
  *   VmBackupGetTimeout: tools.conf [vmbackup] timeout through GKeyFile,
  *   negative or above G_MAXINT / 1000: the default, 900; 0: no timer. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <glib.h>
@@ -109,6 +112,38 @@ static void test_vmware_timeout(void **state) {
         tl_rmtree(root);
 }
 
+/* Read as root at every freeze and thaw a platform's agent runs: what is
+ * there that is not a regular file (a FIFO would block the freeze for
+ * ever; /dev/zero would fill the memory) or is too large to be a
+ * configuration is no value: the default. alarm(): on a hang the test
+ * dies rather than the suite's timeout. */
+static void test_not_regular(void **state) {
+        g_autofree char *root = tl_mkdtemp();
+        g_autofree char *gdir = g_build_filename(root, "etc/default", NULL);
+        g_autofree char *vdir = g_build_filename(root, "etc/vmware-tools", NULL);
+        g_autofree char *gfifo = g_build_filename(gdir, "instance_configs.cfg", NULL);
+        g_autofree char *vfifo = g_build_filename(vdir, "tools.conf", NULL);
+        g_autoptr(GString) big = g_string_new("[Snapshots]\n");
+
+        (void) state;
+        assert_int_equal(g_mkdir_with_parents(gdir, 0755), 0);
+        assert_int_equal(g_mkdir_with_parents(vdir, 0755), 0);
+        assert_int_equal(mkfifo(gfifo, 0644), 0);
+        assert_int_equal(mkfifo(vfifo, 0644), 0);
+        alarm(10);
+        assert_int_equal(gce(root, "the default"), 60);
+        assert_int_equal(vmware(root, "the default"), 900);
+        alarm(0);
+        /* Larger than 1 MiB, its value at the end. */
+        while (big->len <= 1024 * 1024)
+                g_string_append(big, "# padding padding padding padding padding padding padding\n");
+        g_string_append(big, "timeout_in_seconds = 20\n");
+        assert_int_equal(unlink(gfifo), 0);
+        write_under(root, "/etc/default/instance_configs.cfg", big->str);
+        assert_int_equal(gce(root, "the default"), 60);
+        tl_rmtree(root);
+}
+
 static void test_fit(void **state) {
         struct fh_budget none = { 0 }, b = { .deadline_usec = 100 * USEC_PER_SEC };
         int64_t t, g;
@@ -143,6 +178,7 @@ int main(void) {
                 cmocka_unit_test(test_ini_value),
                 cmocka_unit_test(test_gce_precedence),
                 cmocka_unit_test(test_vmware_timeout),
+                cmocka_unit_test(test_not_regular),
                 cmocka_unit_test(test_fit),
         };
 
