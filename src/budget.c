@@ -15,6 +15,9 @@
 #define GCE_CONFIG "/etc/default/instance_configs.cfg"
 #define VMWARE_CONFIG "/etc/vmware-tools/tools.conf"
 
+/* A century: no limit at all, and far from overflowing in microseconds. */
+#define GCE_MAX_SEC ((int64_t) 100 * 366 * 24 * 3600)
+
 /* More than any agent's configuration: not one. */
 #define MAX_CONFIG_SIZE (1024 * 1024)
 
@@ -190,6 +193,13 @@ static void init_gce(struct fh_budget *b, const struct fh_settings *s, int64_t s
         if (sec <= 0) {
                 b->why = g_strdup_printf("Google's guest agent gives its scripts %" G_GINT64_FORMAT " s (%s): it "
                                          "should not have run us; no time budget", sec, source);
+                return;
+        }
+        /* More than a century: in microseconds it would wrap (as Go's
+         * Duration does too) into a budget already spent. */
+        if (sec > GCE_MAX_SEC) {
+                b->why = g_strdup_printf("Google's guest agent gives its scripts %" G_GINT64_FORMAT " s (%s): too "
+                                         "large to be a limit; no time budget", sec, source);
                 return;
         }
         set_deadline(b, start_usec, sec * USEC_PER_SEC, "Google's guest agent", "SIGKILL to its script", source);

@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "budget.h"
+#include "platform.h"
 #include "testlib.h"
 #include "timeutil.h"
 
@@ -144,6 +145,28 @@ static void test_not_regular(void **state) {
         tl_rmtree(root);
 }
 
+/* A number too large to be microseconds (garbage, or a typo) must not
+ * wrap into a budget already spent, which would start no hook at all. */
+static void test_gce_huge(void **state) {
+        static const char *const values[] = { "9223372036854775807", "10000000000000", "0x7fffffffffffffff" };
+        g_autofree char *root = tl_mkdtemp();
+
+        (void) state;
+        for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+                g_autofree char *text = g_strdup_printf("[Snapshots]\ntimeout_in_seconds = %s\n", values[i]);
+                struct fh_settings s = { .caller = FH_PLATFORM_GCE, .root = root };
+                struct fh_budget b;
+                int64_t t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC, start = 1000 * USEC_PER_SEC;
+
+                write_under(root, "/etc/default/instance_configs.cfg", text);
+                fh_budget_init(&b, &s, FH_PHASE_FREEZE, false, start, 0);
+                assert_true(fh_budget_fit(&b, start, &t, &g));
+                assert_int_equal(t, 60 * USEC_PER_SEC);
+                fh_budget_done(&b);
+        }
+        tl_rmtree(root);
+}
+
 static void test_fit(void **state) {
         struct fh_budget none = { 0 }, b = { .deadline_usec = 100 * USEC_PER_SEC };
         int64_t t, g;
@@ -179,6 +202,7 @@ int main(void) {
                 cmocka_unit_test(test_gce_precedence),
                 cmocka_unit_test(test_vmware_timeout),
                 cmocka_unit_test(test_not_regular),
+                cmocka_unit_test(test_gce_huge),
                 cmocka_unit_test(test_fit),
         };
 
