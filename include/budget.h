@@ -61,8 +61,9 @@ int64_t fh_budget_vmware_seconds(const char *root, char **ret_source);
 
 /* The budget of this dispatch for 's' (s->caller), started at 'start_usec'
  * (monotonic). 'freeze_failed': a VMware freezeFail, which vmtoolsd never
- * cuts short; 'freeze_started_usec': for a thaw, the wall-clock start of
- * the freeze it pairs with (vmtoolsd's timer has run since), 0 if none. */
+ * cuts short; 'freeze_started_usec': for a thaw, the monotonic start of
+ * the freeze it pairs with (vmtoolsd's timer has run since), 0 if not
+ * known (then the whole budget). */
 void fh_budget_init(struct fh_budget *b, const struct fh_settings *s, enum fh_phase phase, bool freeze_failed,
                     int64_t start_usec, int64_t freeze_started_usec);
 void fh_budget_done(struct fh_budget *b);

@@ -221,10 +221,12 @@ static void init_vmware(struct fh_budget *b, const struct fh_settings *s, enum f
                 return;
         }
         /* One timer from the first freeze script to the last thaw script:
-         * a thaw has what the freeze left. */
+         * a thaw has what the freeze left. Monotonic, as vmtoolsd's GLib
+         * timer: a step of the wall clock (VMware Tools' own time sync
+         * after a snapshot, NTP) is no time spent. */
         left = sec * USEC_PER_SEC;
         if (phase == FH_PHASE_THAW && freeze_started_usec > 0)
-                left -= MAX(g_get_real_time() - freeze_started_usec, 0);
+                left -= MAX(start_usec - freeze_started_usec, 0);
         set_deadline(b, start_usec, left, "vmtoolsd", "SIGTERM at its quiesce timeout, SIGKILL 5 s later", source);
 }
 
