@@ -316,7 +316,7 @@ static void test_vmware_ends_before_timer(void **state) {
  * hangs (here as qemu-ga runs it, with no budget). The hook leads its own
  * session; the guard the dispatcher leaves behind kills its whole group
  * once the dispatcher is gone, and the record says it was running. */
-static void test_sigkill_takes_hook_group_down(void **state) {
+static void sigkill_takes_hook_group_down(void **state, bool whole_group) {
         struct fx *f = *state;
         g_autofree char *conf = g_strdup_printf("--config=%s", f->conf), *st = NULL, *line = NULL;
         char *argv[] = { (char *) tl_binary(), conf, "freeze", NULL };
@@ -330,6 +330,11 @@ static void test_sigkill_takes_hook_group_down(void **state) {
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
 
+                /* Its own process group, as timeout(1) or a shell's job
+                 * control gives it. */
+                if (whole_group)
+                        setpgid(0, 0);
+
                 dup2(null, 0);
                 dup2(null, 1);
                 dup2(null, 2);
@@ -340,7 +345,9 @@ static void test_sigkill_takes_hook_group_down(void **state) {
         hang = tl_read_pid(f->hang_pid);
         assert_true(hang > 0);
         assert_false(group_gone(hang));
-        assert_int_equal(kill(pid, SIGKILL), 0);
+        /* timeout -s KILL, Ctrl-\ at a terminal, kill -KILL -PGID: the
+         * signal goes to the dispatcher's whole group. */
+        assert_int_equal(kill(whole_group ? -pid : pid, SIGKILL), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         for (int64_t until = now_ms() + 10000; !gone && now_ms() < until; g_usleep(20000))
                 gone = group_gone(hang);
@@ -348,6 +355,16 @@ static void test_sigkill_takes_hook_group_down(void **state) {
         st = status_text(f);
         line = status_line(st, "20-hang");
         assert_non_null(strstr(line, "running"));
+}
+
+static void test_sigkill_takes_hook_group_down(void **state) {
+        sigkill_takes_hook_group_down(state, false);
+}
+
+/* The guard is not in the dispatcher's process group: a signal to that
+ * group does not take the guard with it. */
+static void test_group_sigkill_takes_hook_group_down(void **state) {
+        sigkill_takes_hook_group_down(state, true);
 }
 
 /* vmtoolsd's one timer runs from the freeze to the last thaw script, so a
@@ -387,6 +404,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_gce_ends_before_agent_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_ends_before_timer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigkill_takes_hook_group_down, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_group_sigkill_takes_hook_group_down, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_thaw_after_clock_step, setup, teardown),
         };
 
