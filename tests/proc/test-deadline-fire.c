@@ -416,6 +416,37 @@ static void test_record_without_caller_is_qemu_gas(void **state) {
         assert_non_null(strstr(json, "\"thawed_filesystems\": 1"));
 }
 
+/* qemu-ga froze (its deadline armed, thawing), and before its thaw came
+ * another platform's agent ran our freeze: that freeze replaces the
+ * deadline. The filesystems qemu-ga froze are still frozen (no thaw came:
+ * a thaw would have disarmed qemu-ga's deadline), so the new deadline
+ * must still thaw them; one that only released the hooks left the guest
+ * frozen for good once qemu-ga's thaw never came. */
+static void test_foreign_freeze_over_qemu_gas_still_thaws(void **state) {
+        struct fx *f = *state;
+        g_autofree char *pre = google_link(f, "pre.sh"), *log = NULL, *json = NULL;
+        const char *qga_args[] = { "--freeze-deadline=3600", "freeze", NULL };
+        const char *gce_args[] = { "--freeze-deadline=1", "", NULL };
+        struct tl_run r;
+
+        recording_hook(f, "10-a");
+        run_as(f, tl_binary(), qga_args, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        /* qemu-ga's FIFREEZE, after our freeze returned. */
+        freeze_probe(f);
+        run_as(f, pre, gce_args, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        await_fired(f);
+
+        assert_int_equal(thaw_probe(f), -EINVAL);
+        log = tl_fx_read_log(f->tl);
+        assert_int_equal(tl_count_lines_with(log, "no thaw came: thawed 1 filesystems and released the hooks"), 1);
+        json = status_json(f);
+        assert_non_null(strstr(json, "\"thawed_filesystems\": 1"));
+}
+
 /* The namespace, before anything runs: see the SAFETY note above. */
 static int enter_private_mount_namespace(void) {
         if (geteuid() != 0) {
@@ -440,6 +471,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vmware_fire_leaves_vmtoolsd_its_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_qemu_ga_fire_still_thaws, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_record_without_caller_is_qemu_gas, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreign_freeze_over_qemu_gas_still_thaws, setup, teardown),
         };
         int r = enter_private_mount_namespace();
 
