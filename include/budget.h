@@ -69,7 +69,9 @@ void fh_budget_init(struct fh_budget *b, const struct fh_settings *s, enum fh_ph
 void fh_budget_done(struct fh_budget *b);
 
 /* A hook about to start at 'now' (monotonic): its timeout and kill grace
- * (usec; timeout 0: none), cut so that both end inside the budget: the
- * grace to at most half of what is left, the timeout to the rest. Returns
- * false if no time is left to start it. Pure. */
+ * (usec; timeout 0: none), cut so that both, and the last wait after
+ * SIGKILL (the grace, at least 1 s), end inside the budget: the grace to
+ * at most a quarter of what is left, the timeout to the rest (with too
+ * little left for that wait, a quarter). Returns false if no time is left
+ * to start it. Pure. */
 bool fh_budget_fit(const struct fh_budget *b, int64_t now, int64_t *timeout_usec, int64_t *grace_usec);

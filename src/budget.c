@@ -263,10 +263,15 @@ bool fh_budget_fit(const struct fh_budget *b, int64_t now, int64_t *timeout_usec
         left = b->deadline_usec - now;
         if (left < 2 * USEC_PER_MSEC)
                 return false;
-        if (*timeout_usec > 0 && *timeout_usec + *grace_usec <= left)
+        /* After SIGKILL, supervise.c waits once more, the grace but at
+         * least 1 s, for a hook stuck in the kernel (a dead NFS server, a
+         * frozen filesystem) before it leaves it behind: that wait must
+         * end in the budget too, or the caller kills us before we record. */
+        if (*timeout_usec > 0 && *timeout_usec + *grace_usec + MAX(*grace_usec, USEC_PER_SEC) <= left)
                 return true;
-        grace = MIN(*grace_usec, left / 2);
-        run = left - grace;
+        grace = MIN(*grace_usec, left / 4);
+        /* With less than that left, a try all the same, in a quarter. */
+        run = MAX(left - grace - MAX(grace, USEC_PER_SEC), left / 4);
         *timeout_usec = *timeout_usec > 0 ? MIN(*timeout_usec, run) : run;
         *grace_usec = grace;
         return true;

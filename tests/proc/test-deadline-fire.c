@@ -447,6 +447,58 @@ static void test_foreign_freeze_over_qemu_gas_still_thaws(void **state) {
         assert_non_null(strstr(json, "\"thawed_filesystems\": 1"));
 }
 
+/* The caller's time budget (budget.h) with a hook stuck in the kernel,
+ * here writing to a frozen filesystem: SIGKILL does not end it, and the
+ * dispatcher waits one more grace (at least 1 s) before it leaves it
+ * behind. That wait must fit in the budget too: Google's agent SIGKILLs
+ * pre.sh at timeout_in_seconds (3 s here), and a dispatcher killed then
+ * records nothing (the hook stays "running") and reports no status. The
+ * agent is played by the test: fork, exec, SIGKILL at 3 s. */
+static void test_hook_stuck_in_kernel_ends_in_budget(void **state) {
+        struct fx *f = *state;
+        g_autofree char *pre = google_link(f, "pre.sh"), *root = g_build_filename(f->tl->top, "root", NULL);
+        g_autofree char *cfg_dir = g_build_filename(root, "etc", "default", NULL), *body = NULL;
+        g_autofree char *root_opt = g_strconcat("--root=", root, NULL), *log = NULL;
+        char *argv[] = { pre, f->tl->conf_opt, f->tl->state_opt, "--no-journal", "-d", f->tl->hooks, "-l",
+                         f->tl->log, root_opt, "--freeze-deadline=0", "", NULL };
+        gint64 limit;
+        int status = 0;
+        pid_t pid;
+        bool killed = false;
+
+        assert_int_equal(g_mkdir_with_parents(cfg_dir, 0755), 0);
+        g_free(tl_write_file(cfg_dir, "instance_configs.cfg", "[Snapshots]\ntimeout_in_seconds = 3\n", 0644));
+        body = g_strdup_printf("echo x > '%s/stuck'", f->mnt);
+        g_free(tl_write_hook(f->tl->hooks, "10-stuck", body));
+        freeze_probe(f);
+        limit = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                execv(pre, argv);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+                if (g_get_monotonic_time() >= limit) {
+                        killed = true;
+                        (void) kill(pid, SIGKILL);
+                        assert_int_equal(waitpid(pid, &status, 0), pid);
+                        break;
+                }
+                g_usleep(10000);
+        }
+        assert_false(killed);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        log = tl_fx_read_log(f->tl);
+        assert_non_null(strstr(log, "10-stuck"));
+}
+
 /* The namespace, before anything runs: see the SAFETY note above. */
 static int enter_private_mount_namespace(void) {
         if (geteuid() != 0) {
@@ -472,6 +524,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_qemu_ga_fire_still_thaws, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_record_without_caller_is_qemu_gas, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_foreign_freeze_over_qemu_gas_still_thaws, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hook_stuck_in_kernel_ends_in_budget, setup, teardown),
         };
         int r = enter_private_mount_namespace();
 

@@ -179,15 +179,22 @@ static void test_fit(void **state) {
         assert_true(fh_budget_fit(&b, 30 * USEC_PER_SEC, &t, &g));
         assert_int_equal(t, 60 * USEC_PER_SEC);
         assert_int_equal(g, 5 * USEC_PER_SEC);
-        /* 50 s left: the grace kept, the timeout cut to the rest. */
+        /* 50 s left: the grace kept, the timeout cut to the rest, less
+         * the last wait after SIGKILL (the grace, at least 1 s). */
         assert_true(fh_budget_fit(&b, 50 * USEC_PER_SEC, &t, &g));
-        assert_int_equal(t, 45 * USEC_PER_SEC);
+        assert_int_equal(t, 40 * USEC_PER_SEC);
         assert_int_equal(g, 5 * USEC_PER_SEC);
-        /* 2 s left: at most half for the grace. */
+        /* 4 s left: at most a quarter for the grace, and 1 s for the
+         * last wait. */
         t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC;
-        assert_true(fh_budget_fit(&b, 98 * USEC_PER_SEC, &t, &g));
-        assert_int_equal(t, USEC_PER_SEC);
+        assert_true(fh_budget_fit(&b, 96 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, 2 * USEC_PER_SEC);
         assert_int_equal(g, USEC_PER_SEC);
+        /* 1 s left: no room for the last wait; a quarter each, a try. */
+        t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC;
+        assert_true(fh_budget_fit(&b, 99 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, USEC_PER_SEC / 4);
+        assert_int_equal(g, USEC_PER_SEC / 4);
         /* No timeout of its own: it gets one. */
         t = 0, g = 5 * USEC_PER_SEC;
         assert_true(fh_budget_fit(&b, 90 * USEC_PER_SEC, &t, &g));
