@@ -61,14 +61,17 @@ int64_t fh_budget_vmware_seconds(const char *root, char **ret_source);
 
 /* The budget of this dispatch for 's' (s->caller), started at 'start_usec'
  * (monotonic). 'freeze_failed': a VMware freezeFail, which vmtoolsd never
- * cuts short; 'freeze_started_usec': for a thaw, the wall-clock start of
- * the freeze it pairs with (vmtoolsd's timer has run since), 0 if none. */
+ * cuts short; 'freeze_started_usec': for a thaw, the monotonic start of
+ * the freeze it pairs with (vmtoolsd's timer has run since), 0 if not
+ * known (then the whole budget). */
 void fh_budget_init(struct fh_budget *b, const struct fh_settings *s, enum fh_phase phase, bool freeze_failed,
                     int64_t start_usec, int64_t freeze_started_usec);
 void fh_budget_done(struct fh_budget *b);
 
 /* A hook about to start at 'now' (monotonic): its timeout and kill grace
- * (usec; timeout 0: none), cut so that both end inside the budget: the
- * grace to at most half of what is left, the timeout to the rest. Returns
- * false if no time is left to start it. Pure. */
+ * (usec; timeout 0: none), cut so that both, and the last wait after
+ * SIGKILL (the grace, at least 1 s), end inside the budget: the grace to
+ * at most a quarter of what is left, the timeout to the rest (with too
+ * little left for that wait, a quarter). Returns false if no time is left
+ * to start it. Pure. */
 bool fh_budget_fit(const struct fh_budget *b, int64_t now, int64_t *timeout_usec, int64_t *grace_usec);

@@ -32,6 +32,9 @@ struct fh_state_hook {
 struct fh_state_record {
         enum fh_phase phase;
         int64_t started_usec;   /* wall clock, microseconds since the epoch */
+        int64_t started_monotonic_usec; /* the monotonic clock, which steps of the wall clock
+                                           do not move; 0: unknown (an older record, or no
+                                           boot ID to tell that it is of this boot) */
         int64_t finished_usec;  /* 0: still running, or interrupted for good */
         int64_t duration_usec;  /* from start to finish by the monotonic clock, which
                                    the wall clock's jumps do not change; -1: unknown */

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -11,6 +14,54 @@
 
 #define GCE_CONFIG "/etc/default/instance_configs.cfg"
 #define VMWARE_CONFIG "/etc/vmware-tools/tools.conf"
+
+/* A century: no limit at all, and far from overflowing in microseconds. */
+#define GCE_MAX_SEC ((int64_t) 100 * 366 * 24 * 3600)
+
+/* More than any agent's configuration: not one. */
+#define MAX_CONFIG_SIZE (1024 * 1024)
+
+/* The text of 'path' if it leads to a regular file of at most
+ * MAX_CONFIG_SIZE bytes, or NULL. Read as root at every freeze and thaw:
+ * found with O_PATH (which opens nothing), so that a FIFO cannot block
+ * the freeze nor a device be opened, and bounded, so that a link to
+ * /dev/zero or a runaway file cannot fill the memory. */
+static char *read_config(const char *path) {
+        g_autofree char *text = NULL;
+        char proc[64];
+        struct stat st;
+        size_t len = 0;
+        bool ok = false;
+        int fd = open(path, O_PATH | O_CLOEXEC), rfd = -1;
+
+        if (fd < 0)
+                return NULL;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_CONFIG_SIZE) {
+                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                rfd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        }
+        close(fd);
+        if (rfd < 0)
+                return NULL;
+        /* One byte more than allowed: a file that grew since is refused. */
+        text = g_malloc(MAX_CONFIG_SIZE + 2);
+        while (len <= MAX_CONFIG_SIZE) {
+                ssize_t n = read(rfd, text + len, MAX_CONFIG_SIZE + 1 - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        ok = n == 0;
+                        break;
+                }
+                len += (size_t) n;
+        }
+        close(rfd);
+        if (!ok || len > MAX_CONFIG_SIZE)
+                return NULL;
+        text[len] = '\0';
+        return g_steal_pointer(&text);
+}
 
 /* go-ini without IgnoreInlineComment: a value ends at the first '#' or
  * ';'; then one pair of surrounding quotes goes. */
@@ -79,7 +130,7 @@ int64_t fh_budget_gce_seconds(const char *root, char **ret_source) {
                 g_autofree char *name = g_strconcat(GCE_CONFIG, suffixes[i], NULL);
                 g_autofree char *path = fh_platform_path(root, name), *text = NULL, *v = NULL;
 
-                if (!g_file_get_contents(path, &text, NULL, NULL))
+                if (!(text = read_config(path)))
                         continue;
                 v = fh_budget_ini_value(text, "Snapshots", "timeout_in_seconds");
                 if (!v)
@@ -100,12 +151,12 @@ int64_t fh_budget_gce_seconds(const char *root, char **ret_source) {
 }
 
 int64_t fh_budget_vmware_seconds(const char *root, char **ret_source) {
-        g_autofree char *path = fh_platform_path(root, VMWARE_CONFIG);
+        g_autofree char *path = fh_platform_path(root, VMWARE_CONFIG), *text = read_config(path);
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
         gint v;
 
-        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL)) {
+        if (!text || !g_key_file_load_from_data(kf, text, (gsize) -1, G_KEY_FILE_NONE, NULL)) {
                 *ret_source = g_strdup("the default: no readable " VMWARE_CONFIG);
                 return FH_BUDGET_VMWARE_DEFAULT_SEC;
         }
@@ -144,6 +195,13 @@ static void init_gce(struct fh_budget *b, const struct fh_settings *s, int64_t s
                                          "should not have run us; no time budget", sec, source);
                 return;
         }
+        /* More than a century: in microseconds it would wrap (as Go's
+         * Duration does too) into a budget already spent. */
+        if (sec > GCE_MAX_SEC) {
+                b->why = g_strdup_printf("Google's guest agent gives its scripts %" G_GINT64_FORMAT " s (%s): too "
+                                         "large to be a limit; no time budget", sec, source);
+                return;
+        }
         set_deadline(b, start_usec, sec * USEC_PER_SEC, "Google's guest agent", "SIGKILL to its script", source);
 }
 
@@ -163,10 +221,12 @@ static void init_vmware(struct fh_budget *b, const struct fh_settings *s, enum f
                 return;
         }
         /* One timer from the first freeze script to the last thaw script:
-         * a thaw has what the freeze left. */
+         * a thaw has what the freeze left. Monotonic, as vmtoolsd's GLib
+         * timer: a step of the wall clock (VMware Tools' own time sync
+         * after a snapshot, NTP) is no time spent. */
         left = sec * USEC_PER_SEC;
         if (phase == FH_PHASE_THAW && freeze_started_usec > 0)
-                left -= MAX(g_get_real_time() - freeze_started_usec, 0);
+                left -= MAX(start_usec - freeze_started_usec, 0);
         set_deadline(b, start_usec, left, "vmtoolsd", "SIGTERM at its quiesce timeout, SIGKILL 5 s later", source);
 }
 
@@ -203,10 +263,15 @@ bool fh_budget_fit(const struct fh_budget *b, int64_t now, int64_t *timeout_usec
         left = b->deadline_usec - now;
         if (left < 2 * USEC_PER_MSEC)
                 return false;
-        if (*timeout_usec > 0 && *timeout_usec + *grace_usec <= left)
+        /* After SIGKILL, supervise.c waits once more, the grace but at
+         * least 1 s, for a hook stuck in the kernel (a dead NFS server, a
+         * frozen filesystem) before it leaves it behind: that wait must
+         * end in the budget too, or the caller kills us before we record. */
+        if (*timeout_usec > 0 && *timeout_usec + *grace_usec + MAX(*grace_usec, USEC_PER_SEC) <= left)
                 return true;
-        grace = MIN(*grace_usec, left / 2);
-        run = left - grace;
+        grace = MIN(*grace_usec, left / 4);
+        /* With less than that left, a try all the same, in a quarter. */
+        run = MAX(left - grace - MAX(grace, USEC_PER_SEC), left / 4);
         *timeout_usec = *timeout_usec > 0 ? MIN(*timeout_usec, run) : run;
         *grace_usec = grace;
         return true;

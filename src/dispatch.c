@@ -525,7 +525,7 @@ void fh_dispatch(const struct fh_dispatch_options *o, struct fh_log *log, struct
          * freeze deadline's thaw, which no agent runs. */
         if (!o->deadline_fired)
                 fh_budget_init(&c.budget, c.s, o->phase, g_str_equal(c.thaw_reason, "freeze-failed"), start,
-                               plan->freeze ? plan->freeze->started_usec : 0);
+                               plan->freeze ? plan->freeze->started_monotonic_usec : 0);
         if (c.budget.why)
                 fh_log_message(log, LOG_INFO, "budget", "%s", c.budget.why);
 

@@ -87,12 +87,22 @@ static bool cwd_usable(struct fh_log *log) {
         return false;
 }
 
+/* A deadline that would thaw the filesystems (qemu-ga's freeze) is armed
+ * and has not fired: no thaw has come since (a thaw disarms it), so what
+ * qemu-ga froze may still be frozen, and the deadline that replaces it
+ * must thaw it too, whoever runs this freeze. */
+static bool thaw_still_owed(const char *state_dir) {
+        g_autoptr(fh_deadline) old = NULL;
+
+        return fh_deadline_read(state_dir, &old) == 0 && !old->fired && fh_deadline_thaws(old);
+}
+
 void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, char *const *rerun_argv,
                             struct fh_log *log) {
         g_autoptr(fh_deadline) d = NULL;
         g_autofree char *why = NULL, *timer = NULL;
         char when[FH_TIMESTAMP_MAX];
-        int r;
+        int r, caller;
 
         if (!state_dir) {
                 if (s->freeze_deadline_msec > 0)
@@ -100,10 +110,11 @@ void fh_freeze_deadline_arm(const char *state_dir, const struct fh_settings *s, 
                                        "directory: if no thaw comes, the guest stays frozen");
                 return;
         }
+        caller = thaw_still_owed(state_dir) ? -1 : s->caller;
         drop(state_dir, log);
         if (s->freeze_deadline_msec == 0 || !rerun_argv)
                 return;
-        d = fh_deadline_new(s->freeze_deadline_msec, s->caller);
+        d = fh_deadline_new(s->freeze_deadline_msec, caller);
         r = fh_deadline_start(d, rerun_argv, cwd_usable(log), &why);
         if (why)
                 fh_log_message(log, LOG_WARNING, "deadline", "cannot arm the freeze deadline through systemd "

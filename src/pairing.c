@@ -138,6 +138,7 @@ struct fh_state_record *fh_pairing_start_record(const struct fh_pairing *p, cons
         struct fh_state_record *rec = fh_state_record_new(plan->phase);
 
         rec->started_usec = now_realtime_usec();
+        (void) fh_now_monotonic_usec(&rec->started_monotonic_usec);
         rec->on_failure = g_strdup(fh_on_failure_to_string(s->on_failure));
         rec->awaiting_thaw = plan->phase == FH_PHASE_FREEZE;
         rec->per_hook = plan->phase == FH_PHASE_FREEZE;

@@ -154,6 +154,9 @@ static GString *to_text(const struct fh_state_record *r) {
                 g_string_append_printf(s, "on-failure=%s\n", r->on_failure);
         if (r->boot_id)
                 g_string_append_printf(s, "boot-id=%s\n", r->boot_id);
+        if (r->boot_id && r->started_monotonic_usec > 0)
+                g_string_append_printf(s, "started-monotonic-usec=%" G_GINT64_FORMAT "\n",
+                                       r->started_monotonic_usec);
         /* Rewritten as each freeze hook starts: the cached texts with
          * their lengths, no strlen() per hook per write. */
         for (guint i = 0; i < r->hooks->len; i++) {
@@ -256,6 +259,10 @@ int fh_state_read(const char *dir, enum fh_phase phase, struct fh_state_record *
         boot = g_key_file_get_string(kf, GROUP_RUN, "boot-id", NULL);
         if (boot && r->boot_id && strcmp(boot, r->boot_id) != 0)
                 return -ESTALE;
+        /* Of this boot only: another boot's monotonic clock is another. */
+        if (boot && r->boot_id && (!get_int64(kf, GROUP_RUN, "started-monotonic-usec", true,
+                                              &r->started_monotonic_usec) || r->started_monotonic_usec < 0))
+                return -EBADMSG;
 
         /* Groups come back in file order, which is run order. */
         groups = g_key_file_get_groups(kf, NULL);

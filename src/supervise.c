@@ -301,6 +301,11 @@ static _Noreturn void guard(int fd) {
         if (dup2(fd, 3) == 3)
                 (void) close_range(4, ~0U, 0);
         (void) prctl(PR_SET_NAME, "fsfreeze-guard");
+        /* Out of the dispatcher's process group and session: what kills
+         * that whole group (timeout(1), Ctrl-\ at a terminal, kill
+         * -KILL -PGID) must not take the guard with it, and no terminal
+         * sends it its signals. */
+        (void) setsid();
         while (read(3, &c, 1) != 0 && errno == EINTR)
                 ;
         pgid = __atomic_load_n(guard_pgid, __ATOMIC_SEQ_CST);

@@ -316,7 +316,7 @@ static void test_vmware_ends_before_timer(void **state) {
  * hangs (here as qemu-ga runs it, with no budget). The hook leads its own
  * session; the guard the dispatcher leaves behind kills its whole group
  * once the dispatcher is gone, and the record says it was running. */
-static void test_sigkill_takes_hook_group_down(void **state) {
+static void sigkill_takes_hook_group_down(void **state, bool whole_group) {
         struct fx *f = *state;
         g_autofree char *conf = g_strdup_printf("--config=%s", f->conf), *st = NULL, *line = NULL;
         char *argv[] = { (char *) tl_binary(), conf, "freeze", NULL };
@@ -330,6 +330,11 @@ static void test_sigkill_takes_hook_group_down(void **state) {
         if (pid == 0) {
                 int null = open("/dev/null", O_RDWR);
 
+                /* Its own process group, as timeout(1) or a shell's job
+                 * control gives it. */
+                if (whole_group)
+                        setpgid(0, 0);
+
                 dup2(null, 0);
                 dup2(null, 1);
                 dup2(null, 2);
@@ -340,7 +345,9 @@ static void test_sigkill_takes_hook_group_down(void **state) {
         hang = tl_read_pid(f->hang_pid);
         assert_true(hang > 0);
         assert_false(group_gone(hang));
-        assert_int_equal(kill(pid, SIGKILL), 0);
+        /* timeout -s KILL, Ctrl-\ at a terminal, kill -KILL -PGID: the
+         * signal goes to the dispatcher's whole group. */
+        assert_int_equal(kill(whole_group ? -pid : pid, SIGKILL), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         for (int64_t until = now_ms() + 10000; !gone && now_ms() < until; g_usleep(20000))
                 gone = group_gone(hang);
@@ -350,11 +357,55 @@ static void test_sigkill_takes_hook_group_down(void **state) {
         assert_non_null(strstr(line, "running"));
 }
 
+static void test_sigkill_takes_hook_group_down(void **state) {
+        sigkill_takes_hook_group_down(state, false);
+}
+
+/* The guard is not in the dispatcher's process group: a signal to that
+ * group does not take the guard with it. */
+static void test_group_sigkill_takes_hook_group_down(void **state) {
+        sigkill_takes_hook_group_down(state, true);
+}
+
+/* vmtoolsd's one timer runs from the freeze to the last thaw script, so a
+ * thaw gets what the freeze left. That time is not the wall clock's: after
+ * a snapshot VMware Tools may step the guest's clock (tools.conf
+ * time.synchronize.continue), NTP may step it, and a thaw that took the
+ * step for time spent ran no thaw hook at all ("no time left"). Here the
+ * freeze record's wall-clock start is moved an hour back, as a step
+ * forward of the clock between freeze and thaw would leave it. */
+static void test_vmware_thaw_after_clock_step(void **state) {
+        struct fx *f = *state;
+        g_autofree char *a = g_strdup_printf("echo \"10-a $1\" >> '%s'", f->out), *out = NULL, *log = NULL;
+        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf), *root = g_strdup_printf("--root=%s", f->root);
+        g_autofree char *rec_path = g_build_filename(f->state, "last-freeze", NULL), *rec = NULL, *stepped = NULL;
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        struct tl_run r;
+
+        g_free(tl_write_hook(f->hooks, "10-a", a));
+        tl_run_hook(&r, conf, root, "--caller=vmware", "freeze", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        assert_true(g_key_file_load_from_file(kf, rec_path, G_KEY_FILE_KEEP_COMMENTS, NULL));
+        g_key_file_set_int64(kf, "run", "started-usec",
+                             g_key_file_get_int64(kf, "run", "started-usec", NULL) - (gint64) 3600 * G_USEC_PER_SEC);
+        assert_true(g_key_file_save_to_file(kf, rec_path, NULL));
+        tl_run_hook(&r, conf, root, "--caller=vmware", "thaw", NULL);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        out = tl_read_file(f->out);
+        assert_string_equal(out, "10-a freeze\n10-a thaw\n");
+        log = tl_read_file(f->log);
+        assert_null(strstr(log, "no time left"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_gce_ends_before_agent_kill, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vmware_ends_before_timer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sigkill_takes_hook_group_down, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_group_sigkill_takes_hook_group_down, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vmware_thaw_after_clock_step, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -417,6 +417,89 @@ static void test_record_without_caller_is_qemu_gas(void **state) {
         assert_non_null(strstr(json, "\"thawed_filesystems\": 1"));
 }
 
+/* qemu-ga froze (its deadline armed, thawing), and before its thaw came
+ * another platform's agent ran our freeze: that freeze replaces the
+ * deadline. The filesystems qemu-ga froze are still frozen (no thaw came:
+ * a thaw would have disarmed qemu-ga's deadline), so the new deadline
+ * must still thaw them; one that only released the hooks left the guest
+ * frozen for good once qemu-ga's thaw never came. */
+static void test_foreign_freeze_over_qemu_gas_still_thaws(void **state) {
+        struct fx *f = *state;
+        g_autofree char *pre = google_link(f, "pre.sh"), *log = NULL, *json = NULL;
+        const char *qga_args[] = { "--freeze-deadline=3600", "freeze", NULL };
+        const char *gce_args[] = { "--freeze-deadline=1", "", NULL };
+        struct tl_run r;
+
+        recording_hook(f, "10-a");
+        run_as(f, tl_binary(), qga_args, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        /* qemu-ga's FIFREEZE, after our freeze returned. */
+        freeze_probe(f);
+        run_as(f, pre, gce_args, &r);
+        assert_int_equal(r.status, 0);
+        tl_run_clear(&r);
+        await_fired(f);
+
+        assert_int_equal(thaw_probe(f), -EINVAL);
+        log = tl_fx_read_log(f->tl);
+        assert_int_equal(tl_count_lines_with(log, "no thaw came: thawed 1 filesystems and released the hooks"), 1);
+        json = status_json(f);
+        assert_non_null(strstr(json, "\"thawed_filesystems\": 1"));
+}
+
+/* The caller's time budget (budget.h) with a hook stuck in the kernel,
+ * here writing to a frozen filesystem: SIGKILL does not end it, and the
+ * dispatcher waits one more grace (at least 1 s) before it leaves it
+ * behind. That wait must fit in the budget too: Google's agent SIGKILLs
+ * pre.sh at timeout_in_seconds (3 s here), and a dispatcher killed then
+ * records nothing (the hook stays "running") and reports no status. The
+ * agent is played by the test: fork, exec, SIGKILL at 3 s. */
+static void test_hook_stuck_in_kernel_ends_in_budget(void **state) {
+        struct fx *f = *state;
+        g_autofree char *pre = google_link(f, "pre.sh"), *root = g_build_filename(f->tl->top, "root", NULL);
+        g_autofree char *cfg_dir = g_build_filename(root, "etc", "default", NULL), *body = NULL;
+        g_autofree char *root_opt = g_strconcat("--root=", root, NULL), *log = NULL;
+        char *argv[] = { pre, f->tl->conf_opt, f->tl->state_opt, "--no-journal", "-d", f->tl->hooks, "-l",
+                         f->tl->log, root_opt, "--freeze-deadline=0", "", NULL };
+        gint64 limit;
+        int status = 0;
+        pid_t pid;
+        bool killed = false;
+
+        assert_int_equal(g_mkdir_with_parents(cfg_dir, 0755), 0);
+        g_free(tl_write_file(cfg_dir, "instance_configs.cfg", "[Snapshots]\ntimeout_in_seconds = 3\n", 0644));
+        body = g_strdup_printf("echo x > '%s/stuck'", f->mnt);
+        g_free(tl_write_hook(f->tl->hooks, "10-stuck", body));
+        freeze_probe(f);
+        limit = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                execv(pre, argv);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+                if (g_get_monotonic_time() >= limit) {
+                        killed = true;
+                        (void) kill(pid, SIGKILL);
+                        assert_int_equal(waitpid(pid, &status, 0), pid);
+                        break;
+                }
+                g_usleep(10000);
+        }
+        assert_false(killed);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        log = tl_fx_read_log(f->tl);
+        assert_non_null(strstr(log, "10-stuck"));
+}
+
 /* The namespace, before anything runs: see the SAFETY note above. */
 static int enter_private_mount_namespace(void) {
         if (geteuid() != 0) {
@@ -441,6 +524,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_vmware_fire_leaves_vmtoolsd_its_thaw, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_qemu_ga_fire_still_thaws, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_record_without_caller_is_qemu_gas, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_foreign_freeze_over_qemu_gas_still_thaws, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hook_stuck_in_kernel_ends_in_budget, setup, teardown),
         };
         int r = enter_private_mount_namespace();
 

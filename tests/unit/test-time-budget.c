@@ -9,16 +9,20 @@
  *   VmBackupGetTimeout: tools.conf [vmbackup] timeout through GKeyFile,
  *   negative or above G_MAXINT / 1000: the default, 900; 0: no timer. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
 #include "budget.h"
+#include "platform.h"
 #include "testlib.h"
 #include "timeutil.h"
 
@@ -109,6 +113,60 @@ static void test_vmware_timeout(void **state) {
         tl_rmtree(root);
 }
 
+/* Read as root at every freeze and thaw a platform's agent runs: what is
+ * there that is not a regular file (a FIFO would block the freeze for
+ * ever; /dev/zero would fill the memory) or is too large to be a
+ * configuration is no value: the default. alarm(): on a hang the test
+ * dies rather than the suite's timeout. */
+static void test_not_regular(void **state) {
+        g_autofree char *root = tl_mkdtemp();
+        g_autofree char *gdir = g_build_filename(root, "etc/default", NULL);
+        g_autofree char *vdir = g_build_filename(root, "etc/vmware-tools", NULL);
+        g_autofree char *gfifo = g_build_filename(gdir, "instance_configs.cfg", NULL);
+        g_autofree char *vfifo = g_build_filename(vdir, "tools.conf", NULL);
+        g_autoptr(GString) big = g_string_new("[Snapshots]\n");
+
+        (void) state;
+        assert_int_equal(g_mkdir_with_parents(gdir, 0755), 0);
+        assert_int_equal(g_mkdir_with_parents(vdir, 0755), 0);
+        assert_int_equal(mkfifo(gfifo, 0644), 0);
+        assert_int_equal(mkfifo(vfifo, 0644), 0);
+        alarm(10);
+        assert_int_equal(gce(root, "the default"), 60);
+        assert_int_equal(vmware(root, "the default"), 900);
+        alarm(0);
+        /* Larger than 1 MiB, its value at the end. */
+        while (big->len <= 1024 * 1024)
+                g_string_append(big, "# padding padding padding padding padding padding padding\n");
+        g_string_append(big, "timeout_in_seconds = 20\n");
+        assert_int_equal(unlink(gfifo), 0);
+        write_under(root, "/etc/default/instance_configs.cfg", big->str);
+        assert_int_equal(gce(root, "the default"), 60);
+        tl_rmtree(root);
+}
+
+/* A number too large to be microseconds (garbage, or a typo) must not
+ * wrap into a budget already spent, which would start no hook at all. */
+static void test_gce_huge(void **state) {
+        static const char *const values[] = { "9223372036854775807", "10000000000000", "0x7fffffffffffffff" };
+        g_autofree char *root = tl_mkdtemp();
+
+        (void) state;
+        for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+                g_autofree char *text = g_strdup_printf("[Snapshots]\ntimeout_in_seconds = %s\n", values[i]);
+                struct fh_settings s = { .caller = FH_PLATFORM_GCE, .root = root };
+                struct fh_budget b;
+                int64_t t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC, start = 1000 * USEC_PER_SEC;
+
+                write_under(root, "/etc/default/instance_configs.cfg", text);
+                fh_budget_init(&b, &s, FH_PHASE_FREEZE, false, start, 0);
+                assert_true(fh_budget_fit(&b, start, &t, &g));
+                assert_int_equal(t, 60 * USEC_PER_SEC);
+                fh_budget_done(&b);
+        }
+        tl_rmtree(root);
+}
+
 static void test_fit(void **state) {
         struct fh_budget none = { 0 }, b = { .deadline_usec = 100 * USEC_PER_SEC };
         int64_t t, g;
@@ -121,15 +179,22 @@ static void test_fit(void **state) {
         assert_true(fh_budget_fit(&b, 30 * USEC_PER_SEC, &t, &g));
         assert_int_equal(t, 60 * USEC_PER_SEC);
         assert_int_equal(g, 5 * USEC_PER_SEC);
-        /* 50 s left: the grace kept, the timeout cut to the rest. */
+        /* 50 s left: the grace kept, the timeout cut to the rest, less
+         * the last wait after SIGKILL (the grace, at least 1 s). */
         assert_true(fh_budget_fit(&b, 50 * USEC_PER_SEC, &t, &g));
-        assert_int_equal(t, 45 * USEC_PER_SEC);
+        assert_int_equal(t, 40 * USEC_PER_SEC);
         assert_int_equal(g, 5 * USEC_PER_SEC);
-        /* 2 s left: at most half for the grace. */
+        /* 4 s left: at most a quarter for the grace, and 1 s for the
+         * last wait. */
         t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC;
-        assert_true(fh_budget_fit(&b, 98 * USEC_PER_SEC, &t, &g));
-        assert_int_equal(t, USEC_PER_SEC);
+        assert_true(fh_budget_fit(&b, 96 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, 2 * USEC_PER_SEC);
         assert_int_equal(g, USEC_PER_SEC);
+        /* 1 s left: no room for the last wait; a quarter each, a try. */
+        t = 60 * USEC_PER_SEC, g = 5 * USEC_PER_SEC;
+        assert_true(fh_budget_fit(&b, 99 * USEC_PER_SEC, &t, &g));
+        assert_int_equal(t, USEC_PER_SEC / 4);
+        assert_int_equal(g, USEC_PER_SEC / 4);
         /* No timeout of its own: it gets one. */
         t = 0, g = 5 * USEC_PER_SEC;
         assert_true(fh_budget_fit(&b, 90 * USEC_PER_SEC, &t, &g));
@@ -143,6 +208,8 @@ int main(void) {
                 cmocka_unit_test(test_ini_value),
                 cmocka_unit_test(test_gce_precedence),
                 cmocka_unit_test(test_vmware_timeout),
+                cmocka_unit_test(test_not_regular),
+                cmocka_unit_test(test_gce_huge),
                 cmocka_unit_test(test_fit),
         };
 
