@@ -57,6 +57,13 @@ chmod 600 "$TMP/backup.cnf"
 # reap the orphans a hook leaves.
 alive() { [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ] && kill -0 "$1" 2>/dev/null; }
 sql() { mariadb --defaults-extra-file="$TMP/backup.cnf" --batch --skip-column-names -e "$1"; }
+# The lock holder's pid, which the hook records once the lock is taken; a
+# freeze that did not take it says why in the hook's log.
+holder_pid() {
+    cat "$TMP/state/client.pid" 2>/dev/null && return
+    echo "FAIL: $1: no lock holder recorded; the log ends: $(tail -15 "$TMP/hook.log")" >&2
+    return 1
+}
 
 for _ in $(seq 1 300); do
     mariadb-admin --defaults-extra-file="$TMP/backup.cnf" ping >/dev/null 2>&1 && break
@@ -119,14 +126,14 @@ echo "== a freeze never thawed releases its lock at the next freeze, and by itse
 # Long enough that the holder surely still runs when it is read, however
 # loaded the machine: the next freeze must end it, not its own limit.
 MYSQL_MAX_LOCKED=60 dispatch freeze >/dev/null
-holder=$(cat "$TMP/state/client.pid")
+holder=$(holder_pid "freeze never thawed") || exit 1
 dispatch freeze >/dev/null
 grep -q "a lock from an earlier freeze is still held: releasing it first" "$TMP/hook.log" ||
     fail "the stale lock was not released"
 alive "$holder" && fail "the earlier lock holder still runs"
 dispatch thaw >/dev/null
 MYSQL_MAX_LOCKED=1 dispatch freeze >/dev/null
-holder=$(cat "$TMP/state/client.pid")
+holder=$(holder_pid "freeze with MYSQL_MAX_LOCKED=1") || exit 1
 for _ in $(seq 1 100); do alive "$holder" || break; sleep 0.05; done
 alive "$holder" && fail "the lock outlived MYSQL_MAX_LOCKED"
 sql 'INSERT INTO t.x VALUES (2)' || fail "writes still blocked after MYSQL_MAX_LOCKED"
@@ -136,7 +143,7 @@ echo "== the hook alone, read to EOF (QEMU's script under qemu-ga 9.1+): returns
 # If the lock session kept the hook's stdout, this would return only when
 # the session ends (MYSQL_MAX_LOCKED), and the holder would be gone.
 out=$(MYSQL_MAX_LOCKED=30 "$HOOKS/10-mysql-flush-lock" freeze 2>&1) || fail "freeze: $out"
-holder=$(cat "$TMP/state/client.pid")
+holder=$(holder_pid "the hook alone") || exit 1
 alive "$holder" || fail "the command substitution waited for the lock session to end"
 "$HOOKS/10-mysql-flush-lock" thaw >/dev/null || fail "thaw after a direct freeze"
 
