@@ -49,7 +49,7 @@ struct fx {
 
 static int setup(void **state) {
         struct fx *f = g_new0(struct fx, 1);
-        g_autofree char *conf = NULL, *launcher = NULL;
+        g_autofree char *launcher = NULL;
 
         f->top = tl_mkdtemp();
         f->root = g_build_filename(f->top, "root", NULL);
@@ -59,9 +59,7 @@ static int setup(void **state) {
         f->state = g_build_filename(f->top, "state", NULL);
         g_mkdir(f->root, 0755);
         g_mkdir(f->hooks, 0755);
-        conf = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\njournal=false\n"
-                               "freeze-deadline=0\n", f->hooks, f->log, f->state);
-        f->conf = tl_write_file(f->top, "conf", conf, 0644);
+        f->conf = tl_write_conf(f->top, f->hooks, f->log, f->state, "freeze-deadline=0\n");
         launcher = g_strdup_printf("#!/bin/bash\nexec -a \"$0\" '%s' --config='%s' \"$@\"\n", tl_binary(), f->conf);
         f->launcher = tl_write_file(f->top, "launcher", launcher, 0755);
         *state = f;
@@ -259,17 +257,7 @@ static void test_vmware(void **state) {
 
 /* Waits (bounded) until the log has a line with 'needle'. */
 static bool await_log(struct fx *f, const char *needle) {
-        gint64 end = g_get_monotonic_time() + DEADLINE_MS * 1000LL;
-
-        for (;;) {
-                g_autofree char *log = tl_read_file(f->log);
-
-                if (log && strstr(log, needle))
-                        return true;
-                if (g_get_monotonic_time() >= end)
-                        return false;
-                g_usleep(20000);
-        }
+        return tl_await_text(f->log, needle, DEADLINE_MS);
 }
 
 /* Waits (bounded) until f->out has 'lines' lines. */
