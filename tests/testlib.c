@@ -293,6 +293,41 @@ bool tl_await_file(const char *path, int deadline_ms) {
         return found;
 }
 
+bool tl_await_text(const char *path, const char *needle, int deadline_ms) {
+        gint64 end = g_get_monotonic_time() + deadline_ms * 1000LL;
+
+        for (;;) {
+                g_autofree char *text = tl_read_file(path);
+
+                if (text && strstr(text, needle))
+                        return true;
+                if (g_get_monotonic_time() >= end)
+                        return false;
+                g_usleep(20000);
+        }
+}
+
+char *tl_write_conf(const char *top, const char *hook_dirs, const char *log, const char *state,
+                    const char *extra) {
+        g_autofree char *text = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\n"
+                                                "journal=false\n%s", hook_dirs, log, state, extra ? extra : "");
+
+        return tl_write_file(top, "conf", text, 0644);
+}
+
+void tl_run_config(const char *conf, struct tl_run *r, va_list ap) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autofree char *conf_opt = g_strdup_printf("--config=%s", conf);
+        const char *a;
+
+        g_ptr_array_add(argv, (char *) tl_binary());
+        g_ptr_array_add(argv, conf_opt);
+        while ((a = va_arg(ap, const char *)))
+                g_ptr_array_add(argv, (char *) a);
+        g_ptr_array_add(argv, NULL);
+        tl_run((char **) argv->pdata, NULL, 120000, r);
+}
+
 int tl_fx_setup(void **state) {
         struct tl_fx *f = g_new0(struct tl_fx, 1);
 

@@ -3,6 +3,7 @@
  * files, and running the real fsfreeze-hook binary. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,20 @@ pid_t tl_read_pid(const char *path);
 
 /* Waits (inotify on its directory, bounded) until 'path' exists. */
 bool tl_await_file(const char *path, int deadline_ms);
+
+/* Waits (polling, bounded) until the file 'path' has 'needle' in it.
+ * Returns true if it did. */
+bool tl_await_text(const char *path, const char *needle, int deadline_ms);
+
+/* Writes top/conf: [fsfreeze-hook] with hook-dirs=HOOK_DIRS, log-file=LOG,
+ * state-dir=STATE and journal=false, then the lines 'extra' (NULL: none).
+ * Returns its path (g_free). */
+char *tl_write_conf(const char *top, const char *hook_dirs, const char *log, const char *state,
+                    const char *extra);
+
+/* Runs the dispatcher with --config=CONF and the arguments in 'ap' (a
+ * NULL-terminated list of strings); a hang detector as tl_fx_run(). */
+void tl_run_config(const char *conf, struct tl_run *ret, va_list ap);
 
 /* The fixture of the process tests: a temporary directory 'top' with an
  * empty hook directory, and hermetic --config/--state-dir options so that

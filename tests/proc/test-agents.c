@@ -49,7 +49,7 @@ struct fx {
 
 static int setup(void **state) {
         struct fx *f = g_new0(struct fx, 1);
-        g_autofree char *conf = NULL, *launcher = NULL;
+        g_autofree char *launcher = NULL;
 
         f->top = tl_mkdtemp();
         f->root = g_build_filename(f->top, "root", NULL);
@@ -59,9 +59,7 @@ static int setup(void **state) {
         f->state = g_build_filename(f->top, "state", NULL);
         g_mkdir(f->root, 0755);
         g_mkdir(f->hooks, 0755);
-        conf = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\njournal=false\n"
-                               "freeze-deadline=0\n", f->hooks, f->log, f->state);
-        f->conf = tl_write_file(f->top, "conf", conf, 0644);
+        f->conf = tl_write_conf(f->top, f->hooks, f->log, f->state, "freeze-deadline=0\n");
         launcher = g_strdup_printf("#!/bin/bash\nexec -a \"$0\" '%s' --config='%s' \"$@\"\n", tl_binary(), f->conf);
         f->launcher = tl_write_file(f->top, "launcher", launcher, 0755);
         *state = f;
@@ -259,17 +257,7 @@ static void test_vmware(void **state) {
 
 /* Waits (bounded) until the log has a line with 'needle'. */
 static bool await_log(struct fx *f, const char *needle) {
-        gint64 end = g_get_monotonic_time() + DEADLINE_MS * 1000LL;
-
-        for (;;) {
-                g_autofree char *log = tl_read_file(f->log);
-
-                if (log && strstr(log, needle))
-                        return true;
-                if (g_get_monotonic_time() >= end)
-                        return false;
-                g_usleep(20000);
-        }
+        return tl_await_text(f->log, needle, DEADLINE_MS);
 }
 
 /* Waits (bounded) until f->out has 'lines' lines. */
@@ -360,45 +348,38 @@ static int gce_agent_run(struct fx *f, const char *path, const char *disks, cons
         return status;
 }
 
-static void test_gce(void **state) {
-        struct fx *f = *state;
-        g_autofree char *pre = NULL, *post = NULL, *out = NULL;
+/* Google's agent runs pre.sh, then post.sh, with the disk list 'disks':
+ * each reports NO_ERROR (exit 0), and the hook saw both phases with the
+ * list as the caller's argument. */
+static void gce_freeze_thaw(struct fx *f, const char *disks) {
+        g_autofree char *pre = NULL, *post = NULL, *out = NULL, *want = NULL;
         int status;
 
         recording_hook(f, "10-a");
         attach(f, "gce");
         pre = aim_link(f, "/etc/google/snapshots/pre.sh");
         post = aim_link(f, "/etc/google/snapshots/post.sh");
-
-        status = gce_agent_run(f, pre, "1/2,3/4", NULL);
+        status = gce_agent_run(f, pre, disks, NULL);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);       /* reported as NO_ERROR */
-        status = gce_agent_run(f, post, "1/2,3/4", NULL);
+        status = gce_agent_run(f, post, disks, NULL);
+        assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
         out = read_out(f);
-        assert_string_equal(out, "10-a freeze caller=gce arg=1/2,3/4 reason=unset\n"
-                                 "10-a thaw caller=gce arg=1/2,3/4 reason=thaw\n");
+        want = g_strdup_printf("10-a freeze caller=gce arg=%s reason=unset\n"
+                               "10-a thaw caller=gce arg=%s reason=thaw\n", disks, disks);
+        assert_string_equal(out, want);
+}
+
+static void test_gce(void **state) {
+        gce_freeze_thaw(*state, "1/2,3/4");
 }
 
 /* The disk list is data whatever it begins with: through the launcher's
  * options ("--config=... --help"), a freeze and a thaw still run the
  * hooks with it, where getopt once printed the help and ran none. */
 static void test_gce_disk_list_is_no_option(void **state) {
-        struct fx *f = *state;
-        g_autofree char *pre = NULL, *post = NULL, *out = NULL;
-        int status;
-
-        recording_hook(f, "10-a");
-        attach(f, "gce");
-        pre = aim_link(f, "/etc/google/snapshots/pre.sh");
-        post = aim_link(f, "/etc/google/snapshots/post.sh");
-        status = gce_agent_run(f, pre, "--help", NULL);
-        assert_int_equal(WEXITSTATUS(status), 0);
-        status = gce_agent_run(f, post, "--help", NULL);
-        assert_int_equal(WEXITSTATUS(status), 0);
-        out = read_out(f);
-        assert_string_equal(out, "10-a freeze caller=gce arg=--help reason=unset\n"
-                                 "10-a thaw caller=gce arg=--help reason=thaw\n");
+        gce_freeze_thaw(*state, "--help");
 }
 
 /* The agent's timeout: SIGKILL to the dispatcher's pid while a hook is

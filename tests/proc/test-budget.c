@@ -49,7 +49,7 @@ struct fx {
 
 static int setup(void **state) {
         struct fx *f = g_new0(struct fx, 1);
-        g_autofree char *conf = NULL, *launcher = NULL;
+        g_autofree char *launcher = NULL;
 
         f->top = tl_mkdtemp();
         f->root = g_build_filename(f->top, "root", NULL);
@@ -63,9 +63,7 @@ static int setup(void **state) {
         g_mkdir(f->hooks, 0755);
         /* The default hook timeout (60 s) and kill grace (5 s): longer
          * than the agent's limit, as on a real VM. */
-        conf = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\njournal=false\n"
-                               "freeze-deadline=0\n", f->hooks, f->log, f->state);
-        f->conf = tl_write_file(f->top, "conf", conf, 0644);
+        f->conf = tl_write_conf(f->top, f->hooks, f->log, f->state, "freeze-deadline=0\n");
         /* The entry point's target: the built binary, with argv[0] and
          * the arguments as the agent gave them, plus the test's
          * configuration and root. */

@@ -59,11 +59,9 @@ static int teardown(void **state) {
 /* The configuration: both directories, the test's log and state, plus
  * 'extra' lines for [fsfreeze-hook] and after. */
 static void write_conf(struct fx *f, const char *extra) {
-        g_autofree char *text = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s;%s\nlog-file=%s\nstate-dir=%s\n"
-                                                "journal=false\n%s",
-                                                f->vendor, f->admin, f->log, f->state, extra ? extra : "");
+        g_autofree char *dirs = g_strdup_printf("%s;%s", f->vendor, f->admin);
 
-        g_free(tl_write_file(f->top, "conf", text, 0644));
+        g_free(tl_write_conf(f->top, dirs, f->log, f->state, extra));
 }
 
 /* A hook that records "NAME PHASE froze=FSFREEZE_FROZE" and exits 'status'. */
@@ -76,19 +74,11 @@ static void hook(struct fx *f, const char *dir, const char *name, int status) {
 
 /* Runs the dispatcher with the test's configuration and 'args'. */
 static void run(struct fx *f, struct tl_run *r, ...) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf);
-        const char *a;
         va_list ap;
 
-        g_ptr_array_add(argv, (char *) tl_binary());
-        g_ptr_array_add(argv, conf);
         va_start(ap, r);
-        while ((a = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (char *) a);
+        tl_run_config(f->conf, r, ap);
         va_end(ap);
-        g_ptr_array_add(argv, NULL);
-        tl_run((char **) argv->pdata, NULL, 120000, r);
 }
 
 static char *take_record(struct fx *f) {

@@ -53,18 +53,23 @@ static char *rooted_dir(struct tl_fx *f, const char *dir) {
         return p;
 }
 
-/* A script at top/root/DIR/NAME that appends "LABEL [arg]... reason=R" to
- * f->out: $0 is not the path (scripts run from the checked descriptor). */
-static char *recording_script(struct tl_fx *f, const char *dir, const char *name, const char *label,
-                              const char *extra) {
-        g_autofree char *d = rooted_dir(f, dir);
-        g_autofree char *body = g_strdup_printf(
-                "#!/bin/sh\n"
+/* The shell that appends "LABEL [arg]... reason=R" to f->out, then runs
+ * 'extra': $0 is not the path (scripts run from the checked descriptor). */
+static char *recording_body(struct tl_fx *f, const char *label, const char *extra) {
+        return g_strdup_printf(
                 "{ printf '%%s' '%s'; for a in \"$@\"; do printf ' [%%s]' \"$a\"; done\n"
                 "  printf ' reason=%%s\\n' \"${FSFREEZE_THAW_REASON-}\"; } >> '%s'\n%s",
                 label, f->out, extra ? extra : "");
+}
 
-        return tl_write_file(d, name, body, 0755);
+/* A recording script at top/root/DIR/NAME. */
+static char *recording_script(struct tl_fx *f, const char *dir, const char *name, const char *label,
+                              const char *extra) {
+        g_autofree char *d = rooted_dir(f, dir);
+        g_autofree char *body = recording_body(f, label, extra);
+        g_autofree char *script = g_strconcat("#!/bin/sh\n", body, NULL);
+
+        return tl_write_file(d, name, script, 0755);
 }
 
 static char *root_opt(struct tl_fx *f) {
@@ -77,13 +82,42 @@ static char *out_text(struct tl_fx *f) {
         return t ? t : g_strdup("");
 }
 
+/* What the hooks and scripts recorded is exactly 'want'. */
+static void assert_out(struct tl_fx *f, const char *want) {
+        g_autofree char *out = out_text(f);
+
+        assert_string_equal(out, want);
+}
+
 /* Our own hook, recording like the scripts. */
 static void our_hook(struct tl_fx *f, const char *name, const char *extra) {
-        g_autofree char *body = g_strdup_printf(
-                "{ printf '%%s' '%s'; for a in \"$@\"; do printf ' [%%s]' \"$a\"; done\n"
-                "  printf ' reason=%%s\\n' \"${FSFREEZE_THAW_REASON-}\"; } >> '%s'\n%s",
-                name, f->out, extra ? extra : "");
+        g_autofree char *body = recording_body(f, name, extra);
         g_autofree char *p = tl_write_hook(f->hooks, name, body);
+}
+
+/* Status that run_phase() does not check. */
+#define ANY_STATUS (-1)
+
+/* Runs 'phase' under --root with --platform-scripts=PLATFORMS and 'extra'
+ * (each NULL: not given), a freeze without its deadline process; asserts
+ * the exit status unless it is ANY_STATUS. */
+static void run_phase(struct tl_fx *f, const char *phase, const char *platforms, const char *extra, int status) {
+        g_autofree char *root = root_opt(f);
+        g_autofree char *popt = platforms ? g_strconcat("--platform-scripts=", platforms, NULL) : NULL;
+        const char *opt[4] = { NULL };
+        size_t n = 0;
+        struct tl_run r;
+
+        if (popt)
+                opt[n++] = popt;
+        if (extra)
+                opt[n++] = extra;
+        if (g_str_equal(phase, "freeze"))
+                opt[n++] = "--freeze-deadline=0";
+        tl_fx_run(f, &r, NULL, phase, root, opt[0], opt[1], opt[2], NULL);
+        if (status != ANY_STATUS)
+                assert_int_equal(r.status, status);
+        tl_run_clear(&r);
 }
 
 static void vmware_nutanix_gce(struct tl_fx *f) {
@@ -102,32 +136,25 @@ static void vmware_nutanix_gce(struct tl_fx *f) {
  * directory innermost (next to the freeze). */
 static void test_order_and_argv(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL;
-        struct tl_run r;
+        g_autofree char *log = NULL;
 
         require_root();
         vmware_nutanix_gce(f);
         our_hook(f, "10-ours", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware,nutanix,gce", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware,nutanix,gce", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out,
-                            "vmware-pre [freeze] reason=\n"
-                            "bsd-B [freeze] reason=\n"
-                            "bsd-a [freeze] reason=\n"
-                            "nutanix-pre reason=\n"
-                            "gce-pre [] reason=\n"
-                            "10-ours [freeze] reason=\n"
-                            "10-ours [thaw] reason=thaw\n"
-                            "gce-post [] reason=thaw\n"
-                            "nutanix-post reason=thaw\n"
-                            "bsd-a [thaw] reason=thaw\n"
-                            "bsd-B [thaw] reason=thaw\n"
-                            "vmware-post [thaw] reason=thaw\n");
+        run_phase(f, "freeze", "vmware,nutanix,gce", NULL, 0);
+        run_phase(f, "thaw", "vmware,nutanix,gce", NULL, 0);
+        assert_out(f, "vmware-pre [freeze] reason=\n"
+                      "bsd-B [freeze] reason=\n"
+                      "bsd-a [freeze] reason=\n"
+                      "nutanix-pre reason=\n"
+                      "gce-pre [] reason=\n"
+                      "10-ours [freeze] reason=\n"
+                      "10-ours [thaw] reason=thaw\n"
+                      "gce-post [] reason=thaw\n"
+                      "nutanix-post reason=thaw\n"
+                      "bsd-a [thaw] reason=thaw\n"
+                      "bsd-B [thaw] reason=thaw\n"
+                      "vmware-post [thaw] reason=thaw\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/etc/google/snapshots/pre.sh ''"), 1);
         assert_int_equal(tl_count_lines_with(log, "/usr/local/sbin/post_thaw (no argument)"), 1);
@@ -137,7 +164,7 @@ static void test_order_and_argv(void **state) {
  * and not run; a freeze says so once. */
 static void test_present_but_not_enabled(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL;
+        g_autofree char *root = root_opt(f), *log = NULL;
         struct tl_run r;
 
         require_root();
@@ -154,10 +181,8 @@ static void test_present_but_not_enabled(void **state) {
         assert_int_equal(tl_count_lines_with(r.out, "platform-scripts=vmware"), 1);
         assert_int_equal(tl_count_lines_with(r.out, "platform-scripts=gce"), 0);
         tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--freeze-deadline=0", NULL);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "10-ours [freeze] reason=\n");
+        run_phase(f, "freeze", NULL, NULL, ANY_STATUS);
+        assert_out(f, "10-ours [freeze] reason=\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "present but not run"), 1);
         assert_int_equal(tl_count_lines_with(log, "VMware Tools"), 1);
@@ -168,8 +193,6 @@ static void test_present_but_not_enabled(void **state) {
  * again, and our own hooks keep "thaw". Here our hook fails last. */
 static void test_freezefail_under_abort(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL;
-        struct tl_run r;
 
         require_root();
         g_free(recording_script(f, "usr/sbin", "pre-freeze-script", "vmware-pre", NULL));
@@ -177,28 +200,22 @@ static void test_freezefail_under_abort(void **state) {
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "a", "bsd-a", NULL));
         our_hook(f, "10-ours", NULL);
         our_hook(f, "20-fails", "[ \"$1\" = freeze ] && exit 3\nexit 0\n");
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--on-failure=abort",
-                  "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 1);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out,
-                            "vmware-pre [freeze] reason=\n"
-                            "bsd-a [freeze] reason=\n"
-                            "10-ours [freeze] reason=\n"
-                            "20-fails [freeze] reason=\n"
-                            "20-fails [thaw] reason=abort\n"
-                            "10-ours [thaw] reason=abort\n"
-                            "bsd-a [freezeFail] reason=abort\n"
-                            "vmware-post [freezeFail] reason=abort\n");
+        run_phase(f, "freeze", "vmware", "--on-failure=abort", 1);
+        assert_out(f, "vmware-pre [freeze] reason=\n"
+                      "bsd-a [freeze] reason=\n"
+                      "10-ours [freeze] reason=\n"
+                      "20-fails [freeze] reason=\n"
+                      "20-fails [thaw] reason=abort\n"
+                      "10-ours [thaw] reason=abort\n"
+                      "bsd-a [freezeFail] reason=abort\n"
+                      "vmware-post [freezeFail] reason=abort\n");
 }
 
 /* The failing one is a backupScripts.d script: it is not called again;
  * only what froze before it gets freezeFail; nothing after it runs. */
 static void test_freezefail_skips_the_failing_script(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *want = NULL;
-        struct tl_run r;
+        g_autofree char *root = root_opt(f), *log = NULL, *want = NULL;
 
         require_root();
         g_free(recording_script(f, "usr/sbin", "pre-freeze-script", "vmware-pre", NULL));
@@ -207,17 +224,12 @@ static void test_freezefail_skips_the_failing_script(void **state) {
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "b", "bsd-b", "exit 1\n"));
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "c", "bsd-c", NULL));
         our_hook(f, "10-ours", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--on-failure=abort",
-                  "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 1);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out,
-                            "vmware-pre [freeze] reason=\n"
-                            "bsd-a [freeze] reason=\n"
-                            "bsd-b [freeze] reason=\n"
-                            "bsd-a [freezeFail] reason=abort\n"
-                            "vmware-post [freezeFail] reason=abort\n");
+        run_phase(f, "freeze", "vmware", "--on-failure=abort", 1);
+        assert_out(f, "vmware-pre [freeze] reason=\n"
+                      "bsd-a [freeze] reason=\n"
+                      "bsd-b [freeze] reason=\n"
+                      "bsd-a [freezeFail] reason=abort\n"
+                      "vmware-post [freezeFail] reason=abort\n");
         /* The log says what each got. */
         log = tl_fx_read_log(f);
         want = g_strdup_printf("execute %s/root/usr/sbin/post-thaw-script freezeFail", f->top);
@@ -227,18 +239,14 @@ static void test_freezefail_skips_the_failing_script(void **state) {
 /* The trust policy: a user's script is named and never run. */
 static void test_user_owned_script_refused(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *evil = NULL;
-        struct tl_run r;
+        g_autofree char *log = NULL, *evil = NULL;
 
         require_root();
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "a", "bsd-a", NULL));
         evil = recording_script(f, "etc/vmware-tools/backupScripts.d", "b", "bsd-b", NULL);
         assert_int_equal(chown(evil, 65534, 65534), 0);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "bsd-a [freeze] reason=\n");
+        run_phase(f, "freeze", "vmware", NULL, 0);
+        assert_out(f, "bsd-a [freeze] reason=\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "backupScripts.d/b not run: refused: "), 1);
 }
@@ -247,18 +255,14 @@ static void test_user_owned_script_refused(void **state) {
  * bash as a shell script (bash's ENOEXEC fallback). The same here. */
 static void test_vmware_script_without_shebang(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *body = NULL, *log = NULL;
-        struct tl_run r;
+        g_autofree char *d = NULL, *body = NULL, *log = NULL;
 
         require_root();
         d = rooted_dir(f, "etc/vmware-tools/backupScripts.d");
         body = g_strdup_printf("echo \"plain [$1]\" >> '%s'\n", f->out);
         g_free(tl_write_file(d, "plain", body, 0755));
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "plain [freeze]\n");
+        run_phase(f, "freeze", "vmware", NULL, 0);
+        assert_out(f, "plain [freeze]\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "(read by bash)"), 1);
 }
@@ -268,7 +272,7 @@ static void test_vmware_script_without_shebang(void **state) {
  * hidden behind a file without x bit in a private mount namespace. */
 static void test_vmware_script_without_bash(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *body = NULL, *log = NULL, *cover = NULL;
+        g_autofree char *root = root_opt(f), *d = NULL, *body = NULL, *log = NULL, *cover = NULL;
         struct tl_run r;
 
         require_root();
@@ -285,8 +289,7 @@ static void test_vmware_script_without_bash(void **state) {
         assert_int_equal(umount("/bin/bash"), 0);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "plain [freeze]\n");
+        assert_out(f, "plain [freeze]\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "(read by sh)"), 1);
         assert_int_equal(tl_count_lines_with(log, "(read by bash)"), 0);
@@ -295,7 +298,7 @@ static void test_vmware_script_without_bash(void **state) {
 /* Never recurse: our own entry points among their scripts are skipped. */
 static void test_own_entry_points_skipped(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *link = NULL, *wrapper = NULL;
+        g_autofree char *root = root_opt(f), *d = NULL, *link = NULL, *wrapper = NULL;
         struct tl_run r;
 
         require_root();
@@ -311,11 +314,8 @@ static void test_own_entry_points_skipped(void **state) {
                     "freeze", NULL);
         assert_int_equal(tl_count_lines_with(r.out, "fsfreeze-hook's own entry point"), 2);
         tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=all", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "bsd-other [freeze] reason=\n");
+        run_phase(f, "freeze", "all", NULL, 0);
+        assert_out(f, "bsd-other [freeze] reason=\n");
 }
 
 /* A link to another installation's fsfreeze-hook (meson install's
@@ -323,7 +323,7 @@ static void test_own_entry_points_skipped(void **state) {
  * ours too (--attach's rule): running it would run the hooks again. */
 static void test_other_installation_link_skipped(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *other = NULL, *link = NULL;
+        g_autofree char *root = root_opt(f), *d = NULL, *other = NULL, *link = NULL;
         struct tl_run r;
 
         require_root();
@@ -335,11 +335,8 @@ static void test_other_installation_link_skipped(void **state) {
                     "freeze", NULL);
         assert_int_equal(tl_count_lines_with(r.out, "fsfreeze-hook's own entry point"), 1);
         tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "");
+        run_phase(f, "freeze", "vmware", NULL, 0);
+        assert_out(f, "");
 }
 
 /* Azure's one pair from its JSON, run as `sh SCRIPT PARAMS...`
@@ -347,8 +344,7 @@ static void test_other_installation_link_skipped(void **state) {
  * params are the JSON's lists of strings), after Google's at freeze. */
 static void test_azure_json_params(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *pre = NULL, *post = NULL, *log = NULL;
-        struct tl_run r;
+        g_autofree char *d = NULL, *pre = NULL, *post = NULL, *log = NULL;
 
         require_root();
         g_free(recording_script(f, "etc/google/snapshots", "pre.sh", "gce-pre", NULL));
@@ -364,17 +360,13 @@ static void test_azure_json_params(void **state) {
                              "  \"postScriptParams\": [\"x\"],\n"
                              "  \"timeoutInSeconds\": 30\n}\n", 0600));
         our_hook(f, "10-ours", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=gce,azure", "--freeze-deadline=0", NULL);
-        tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=gce,azure", NULL);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out,
-                            "gce-pre [] reason=\n"
-                            "azure-pre [a b] [] reason=\n"
-                            "10-ours [freeze] reason=\n"
-                            "10-ours [thaw] reason=thaw\n"
-                            "azure-post [x] reason=thaw\n");
+        run_phase(f, "freeze", "gce,azure", NULL, ANY_STATUS);
+        run_phase(f, "thaw", "gce,azure", NULL, ANY_STATUS);
+        assert_out(f, "gce-pre [] reason=\n"
+                      "azure-pre [a b] [] reason=\n"
+                      "10-ours [freeze] reason=\n"
+                      "10-ours [thaw] reason=thaw\n"
+                      "azure-post [x] reason=thaw\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "/etc/azure/pre.sh a b '' (read by sh)"), 1);
 }
@@ -384,8 +376,7 @@ static void test_azure_json_params(void **state) {
  * our wrappers are our own entry point. */
 static void test_azure_our_name_their_scripts(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL;
-        struct tl_run r;
+        g_autofree char *d = NULL;
 
         require_root();
         g_free(recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL));
@@ -393,18 +384,15 @@ static void test_azure_our_name_their_scripts(void **state) {
         g_free(tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
                              "{\"pluginName\": \"fsfreeze-hook\", \"preScriptLocation\": \"/etc/azure/pre.sh\", "
                              "\"postScriptLocation\": \"/etc/azure/post.sh\"}\n", 0600));
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "azure-pre reason=\n");
+        run_phase(f, "freeze", "azure", NULL, 0);
+        assert_out(f, "azure-pre reason=\n");
 }
 
 /* A JSON that does not parse is named with its reason (line, column),
  * and the rest runs. */
 static void test_azure_broken_json(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *log = NULL, *want = NULL;
+        g_autofree char *root = root_opt(f), *d = NULL, *log = NULL, *want = NULL;
         struct tl_run r;
 
         require_root();
@@ -413,11 +401,8 @@ static void test_azure_broken_json(void **state) {
         g_free(tl_write_file(d, "VMSnapshotScriptPluginConfig.json",
                              "{\n  \"preScriptLocation\": \"/etc/azure/pre.sh\",\n}\n", 0600));
         our_hook(f, "10-ours", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "10-ours [freeze] reason=\n");
+        run_phase(f, "freeze", "azure", NULL, 0);
+        assert_out(f, "10-ours [freeze] reason=\n");
         log = tl_fx_read_log(f);
         want = g_strdup_printf("skip %s/VMSnapshotScriptPluginConfig.json: line 3, column 1: ", d);
         assert_int_equal(tl_count_lines_with(log, want), 1);
@@ -434,50 +419,38 @@ static void test_azure_broken_json(void **state) {
  * nothing for it) and an abort's release both reach. */
 static void test_pair_with_one_side(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL;
-        struct tl_run r;
 
         require_root();
         g_free(recording_script(f, "usr/sbin", "post-thaw-script", "vmware-post", NULL));
         our_hook(f, "10-ours", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
-        tl_run_clear(&r);
+        run_phase(f, "freeze", "vmware", NULL, ANY_STATUS);
+        run_phase(f, "thaw", "vmware", NULL, ANY_STATUS);
         our_hook(f, "20-fails", "[ \"$1\" = freeze ] && exit 3\nexit 0\n");
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--on-failure=abort",
-                  "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 1);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out,
-                            "10-ours [freeze] reason=\n"
-                            "10-ours [thaw] reason=thaw\n"
-                            "vmware-post [thaw] reason=thaw\n"
-                            "10-ours [freeze] reason=\n"
-                            "20-fails [freeze] reason=\n"
-                            "20-fails [thaw] reason=abort\n"
-                            "10-ours [thaw] reason=abort\n"
-                            "vmware-post [freezeFail] reason=abort\n");
+        run_phase(f, "freeze", "vmware", "--on-failure=abort", 1);
+        assert_out(f, "10-ours [freeze] reason=\n"
+                      "10-ours [thaw] reason=thaw\n"
+                      "vmware-post [thaw] reason=thaw\n"
+                      "10-ours [freeze] reason=\n"
+                      "20-fails [freeze] reason=\n"
+                      "20-fails [thaw] reason=abort\n"
+                      "10-ours [thaw] reason=abort\n"
+                      "vmware-post [freezeFail] reason=abort\n");
 }
 
 /* A backupScripts.d script removed between freeze and thaw: the thaw
  * says so, releases it, and runs the others. */
 static void test_script_gone_before_thaw(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *gone = NULL, *want = NULL;
+        g_autofree char *root = root_opt(f), *log = NULL, *gone = NULL, *want = NULL;
         struct tl_run r;
 
         require_root();
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "a", "bsd-a", NULL));
         gone = recording_script(f, "etc/vmware-tools/backupScripts.d", "b", "bsd-b", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        tl_run_clear(&r);
+        run_phase(f, "freeze", "vmware", NULL, ANY_STATUS);
         assert_int_equal(unlink(gone), 0);
-        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "bsd-a [freeze] reason=\nbsd-b [freeze] reason=\nbsd-a [thaw] reason=thaw\n");
+        run_phase(f, "thaw", "vmware", NULL, ANY_STATUS);
+        assert_out(f, "bsd-a [freeze] reason=\nbsd-b [freeze] reason=\nbsd-a [thaw] reason=thaw\n");
         log = tl_fx_read_log(f);
         want = g_strdup_printf("skip %s: ran freeze but is gone: cannot thaw it", gone);
         assert_int_equal(tl_count_lines_with(log, want), 1);
@@ -490,17 +463,12 @@ static void test_script_gone_before_thaw(void **state) {
  * at the thaw: its recorded path is in a hook directory. */
 static void test_hook_named_like_an_entry(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL;
-        struct tl_run r;
 
         require_root();
         our_hook(f, "vmware:x", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
+        run_phase(f, "freeze", "vmware", NULL, ANY_STATUS);
+        run_phase(f, "thaw", "vmware", NULL, ANY_STATUS);
+        assert_out(f, "vmware:x [freeze] reason=\nvmware:x [thaw] reason=thaw\n");
 }
 
 /* The same, with the hook directory spelt with a trailing slash (as in
@@ -508,7 +476,7 @@ static void test_hook_named_like_an_entry(void **state) {
  * platform-scripts= says. */
 static void test_hook_named_like_an_entry_dir_with_slash(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *slash = g_strconcat(f->hooks, "/", NULL);
+        g_autofree char *root = root_opt(f), *slash = g_strconcat(f->hooks, "/", NULL);
         struct tl_run r;
 
         require_root();
@@ -520,8 +488,7 @@ static void test_hook_named_like_an_entry_dir_with_slash(void **state) {
         tl_run_hook(&r, f->conf_opt, f->state_opt, "--no-journal", "-d", slash, "-l", f->log, root, "thaw", NULL);
         assert_int_equal(r.status, 0);
         tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "gce:x [freeze] reason=\ngce:x [thaw] reason=thaw\n");
+        assert_out(f, "gce:x [freeze] reason=\ngce:x [thaw] reason=thaw\n");
 }
 
 /* The freeze record pairs by name: two entries of one name (a
@@ -531,7 +498,7 @@ static void test_hook_named_like_an_entry_dir_with_slash(void **state) {
  * name runs; the other says why, at every run. */
 static void test_same_name_twice(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL;
+        g_autofree char *log = NULL;
         struct tl_run r;
 
         require_root();
@@ -540,18 +507,13 @@ static void test_same_name_twice(void **state) {
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "legacy", "bsd-legacy", NULL));
         g_free(recording_script(f, "etc/vmware-tools/backupScripts.d", "x", "bsd-x", NULL));
         our_hook(f, "vmware:x", NULL);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "thaw", root, "--platform-scripts=vmware", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
+        run_phase(f, "freeze", "vmware", NULL, 0);
+        run_phase(f, "thaw", "vmware", NULL, 0);
         /* Whatever froze is thawed: nothing held, nothing thawed twice. */
-        assert_string_equal(out, "vmware-pre [freeze] reason=\n"
-                                 "bsd-x [freeze] reason=\n"
-                                 "bsd-x [thaw] reason=thaw\n"
-                                 "vmware-post [thaw] reason=thaw\n");
+        assert_out(f, "vmware-pre [freeze] reason=\n"
+                      "bsd-x [freeze] reason=\n"
+                      "bsd-x [thaw] reason=thaw\n"
+                      "vmware-post [thaw] reason=thaw\n");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "backupScripts.d/legacy: its name vmware:legacy is also "), 1);
         assert_int_equal(tl_count_lines_with(log, "/vmware:x: its name vmware:x is also "), 1);
@@ -564,8 +526,7 @@ static void test_same_name_twice(void **state) {
  * it runs. */
 static void test_azure_user_json_refused(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *d = NULL, *json = NULL, *log = NULL;
-        struct tl_run r;
+        g_autofree char *root = root_opt(f), *d = NULL, *json = NULL, *log = NULL;
 
         require_root();
         g_free(recording_script(f, "etc/azure", "pre.sh", "azure-pre", NULL));
@@ -574,11 +535,8 @@ static void test_azure_user_json_refused(void **state) {
                              "{\"preScriptLocation\": \"/etc/azure/pre.sh\", "
                              "\"postScriptLocation\": \"/etc/azure/pre.sh\"}\n", 0600);
         assert_int_equal(chown(json, 65534, 65534), 0);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "");
+        run_phase(f, "freeze", "azure", NULL, 0);
+        assert_out(f, "");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "VMSnapshotScriptPluginConfig.json not run: refused: "), 1);
         assert_int_equal(tl_count_lines_with(log, "is owned by uid 65534, not by root"), 1);
@@ -616,19 +574,14 @@ static void test_azure_json_not_a_file_never_opened(void **state) {
         assert_int_equal(mkfifo(json, 0600), 0);
         our_hook(f, "10-ours", NULL);
         watch = watch_opens(json);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
+        run_phase(f, "freeze", NULL, NULL, 0);
         tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--dry-run", "thaw", NULL);
         tl_run_clear(&r);
         tl_run_hook(&r, f->conf_opt, f->state_opt, "-d", f->hooks, root, "--check", NULL);
         tl_run_clear(&r);
-        tl_fx_run(f, &r, NULL, "thaw", root, NULL);
-        tl_run_clear(&r);
+        run_phase(f, "thaw", NULL, NULL, ANY_STATUS);
         assert_false(was_opened(watch));
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=azure", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
+        run_phase(f, "freeze", "azure", NULL, 0);
         assert_false(was_opened(watch));
         close(watch);
         log = tl_fx_read_log(f);
@@ -641,17 +594,14 @@ static void test_azure_json_not_a_file_never_opened(void **state) {
  * tried and fails, named, rather than silently skipped. */
 static void test_vmware_file_without_x_bit_fails(void **state) {
         struct tl_fx *f = *state;
-        g_autofree char *root = root_opt(f), *out = NULL, *log = NULL, *plain = NULL;
+        g_autofree char *root = root_opt(f), *log = NULL, *plain = NULL;
         struct tl_run r;
 
         require_root();
         plain = recording_script(f, "etc/vmware-tools/backupScripts.d", "README", "readme", NULL);
         assert_int_equal(chmod(plain, 0644), 0);
-        tl_fx_run(f, &r, NULL, "freeze", root, "--platform-scripts=vmware", "--freeze-deadline=0", NULL);
-        assert_int_equal(r.status, 0);
-        tl_run_clear(&r);
-        out = out_text(f);
-        assert_string_equal(out, "");
+        run_phase(f, "freeze", "vmware", NULL, 0);
+        assert_out(f, "");
         log = tl_fx_read_log(f);
         assert_int_equal(tl_count_lines_with(log, "backupScripts.d/README not run: not executable (vmtoolsd's bash would fail it too)"), 1);
         assert_int_equal(tl_count_lines_with(log, ": 1 run, 1 failed"), 1);

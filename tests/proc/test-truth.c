@@ -65,11 +65,7 @@ static int teardown(void **state) {
 
 /* The test's hook directory, log and state, plus 'extra' lines. */
 static void write_conf(struct fx *f, const char *extra) {
-        g_autofree char *text = g_strdup_printf("[fsfreeze-hook]\nhook-dirs=%s\nlog-file=%s\nstate-dir=%s\n"
-                                                "journal=false\n%s",
-                                                f->hooks, f->log, f->state, extra ? extra : "");
-
-        g_free(tl_write_file(f->top, "conf", text, 0644));
+        g_free(tl_write_conf(f->top, f->hooks, f->log, f->state, extra));
 }
 
 /* A hook that records "NAME PHASE froze=FSFREEZE_FROZE" and exits 'status'. */
@@ -92,26 +88,13 @@ static void blocking_hook(struct fx *f, const char *name, const char *phase) {
         g_free(tl_write_hook(f->hooks, name, body));
 }
 
-static void run_argv(struct fx *f, struct tl_run *r, va_list ap) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_autofree char *conf = g_strdup_printf("--config=%s", f->conf);
-        const char *a;
-
-        g_ptr_array_add(argv, (char *) tl_binary());
-        g_ptr_array_add(argv, conf);
-        while ((a = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (char *) a);
-        g_ptr_array_add(argv, NULL);
-        tl_run((char **) argv->pdata, NULL, 120000, r);
-}
-
 /* Runs the dispatcher with the test's configuration and the arguments. */
 static void run(struct fx *f, struct tl_run *r, ...) G_GNUC_NULL_TERMINATED;
 static void run(struct fx *f, struct tl_run *r, ...) {
         va_list ap;
 
         va_start(ap, r);
-        run_argv(f, r, ap);
+        tl_run_config(f->conf, r, ap);
         va_end(ap);
 }
 
@@ -170,13 +153,7 @@ static char *status_text(struct fx *f) {
 
 /* Waits (bounded) until the log has a line containing 'needle'. */
 static bool await_log(struct fx *f, const char *needle) {
-        for (int i = 0; i < 1200; i++) {
-                g_autofree char *log = tl_read_file(f->log);
-                if (log && strstr(log, needle))
-                        return true;
-                g_usleep(25000);
-        }
-        return false;
+        return tl_await_text(f->log, needle, 30000);
 }
 
 /* --- 3. the state tells the truth ---------------------------------------------- */

@@ -60,56 +60,52 @@ static void write_under(const char *root, const char *path, const char *text) {
         g_free(tl_write_file(dir, base, text, 0644));
 }
 
-static int64_t gce(const char *root, const char *source_has) {
+/* Writes 'text' to ROOT/PATH (unless 'path' is NULL), then checks that
+ * 'seconds' reads 'want' from a source whose description has 'source_has'. */
+static void assert_limit(int64_t (*seconds)(const char *, char **), const char *root, const char *path,
+                         const char *text, int64_t want, const char *source_has) {
         g_autofree char *source = NULL;
-        int64_t sec = fh_budget_gce_seconds(root, &source);
+        int64_t sec;
 
+        if (path)
+                write_under(root, path, text);
+        sec = seconds(root, &source);
         assert_non_null(strstr(source, source_has));
-        return sec;
+        assert_int_equal(sec, want);
 }
 
 static void test_gce_precedence(void **state) {
         g_autofree char *root = tl_mkdtemp();
+        const char *cfg = "/etc/default/instance_configs.cfg";
+        g_autofree char *distro = g_strconcat(cfg, ".distro", NULL), *template = g_strconcat(cfg, ".template", NULL);
 
         (void) state;
-        assert_int_equal(gce(root, "the default"), 60);
-        write_under(root, "/etc/default/instance_configs.cfg", "[Snapshots]\ntimeout_in_seconds = 20\n");
-        assert_int_equal(gce(root, "instance_configs.cfg"), 20);
-        write_under(root, "/etc/default/instance_configs.cfg.distro", "[Snapshots]\ntimeout_in_seconds = 30\n");
-        assert_int_equal(gce(root, "instance_configs.cfg.distro"), 30);
-        write_under(root, "/etc/default/instance_configs.cfg.template", "[Snapshots]\ntimeout_in_seconds = 40\n");
-        assert_int_equal(gce(root, "instance_configs.cfg.template"), 40);
+        assert_limit(fh_budget_gce_seconds, root, NULL, NULL, 60, "the default");
+        assert_limit(fh_budget_gce_seconds, root, cfg, "[Snapshots]\ntimeout_in_seconds = 20\n", 20,
+                     "instance_configs.cfg");
+        assert_limit(fh_budget_gce_seconds, root, distro, "[Snapshots]\ntimeout_in_seconds = 30\n", 30,
+                     "instance_configs.cfg.distro");
+        assert_limit(fh_budget_gce_seconds, root, template, "[Snapshots]\ntimeout_in_seconds = 40\n", 40,
+                     "instance_configs.cfg.template");
         /* MustInt: a value that does not read is the default. */
-        write_under(root, "/etc/default/instance_configs.cfg.template", "[Snapshots]\ntimeout_in_seconds = soon\n");
-        assert_int_equal(gce(root, "does not read"), 60);
-        write_under(root, "/etc/default/instance_configs.cfg.template", "[Snapshots]\ntimeout_in_seconds = 0x10\n");
-        assert_int_equal(gce(root, "template"), 16);
+        assert_limit(fh_budget_gce_seconds, root, template, "[Snapshots]\ntimeout_in_seconds = soon\n", 60,
+                     "does not read");
+        assert_limit(fh_budget_gce_seconds, root, template, "[Snapshots]\ntimeout_in_seconds = 0x10\n", 16,
+                     "template");
         tl_rmtree(root);
-}
-
-static int64_t vmware(const char *root, const char *source_has) {
-        g_autofree char *source = NULL;
-        int64_t sec = fh_budget_vmware_seconds(root, &source);
-
-        assert_non_null(strstr(source, source_has));
-        return sec;
 }
 
 static void test_vmware_timeout(void **state) {
         g_autofree char *root = tl_mkdtemp();
+        const char *conf = "/etc/vmware-tools/tools.conf";
 
         (void) state;
-        assert_int_equal(vmware(root, "the default"), 900);
-        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = 120\n");
-        assert_int_equal(vmware(root, "[vmbackup] timeout"), 120);
-        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = 0\n");
-        assert_int_equal(vmware(root, "[vmbackup] timeout"), 0);
-        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = -5\n");
-        assert_int_equal(vmware(root, "out of range"), 900);
-        write_under(root, "/etc/vmware-tools/tools.conf", "[vmbackup]\ntimeout = later\n");
-        assert_int_equal(vmware(root, "the default"), 900);
-        write_under(root, "/etc/vmware-tools/tools.conf", "[logging]\nlog = true\n");
-        assert_int_equal(vmware(root, "the default"), 900);
+        assert_limit(fh_budget_vmware_seconds, root, NULL, NULL, 900, "the default");
+        assert_limit(fh_budget_vmware_seconds, root, conf, "[vmbackup]\ntimeout = 120\n", 120, "[vmbackup] timeout");
+        assert_limit(fh_budget_vmware_seconds, root, conf, "[vmbackup]\ntimeout = 0\n", 0, "[vmbackup] timeout");
+        assert_limit(fh_budget_vmware_seconds, root, conf, "[vmbackup]\ntimeout = -5\n", 900, "out of range");
+        assert_limit(fh_budget_vmware_seconds, root, conf, "[vmbackup]\ntimeout = later\n", 900, "the default");
+        assert_limit(fh_budget_vmware_seconds, root, conf, "[logging]\nlog = true\n", 900, "the default");
         tl_rmtree(root);
 }
 
