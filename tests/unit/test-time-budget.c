@@ -128,8 +128,8 @@ static void test_not_regular(void **state) {
         assert_int_equal(mkfifo(gfifo, 0644), 0);
         assert_int_equal(mkfifo(vfifo, 0644), 0);
         alarm(10);
-        assert_int_equal(gce(root, "the default"), 60);
-        assert_int_equal(vmware(root, "the default"), 900);
+        assert_limit(fh_budget_gce_seconds, root, NULL, NULL, 60, "the default");
+        assert_limit(fh_budget_vmware_seconds, root, NULL, NULL, 900, "the default");
         alarm(0);
         /* Larger than 1 MiB, its value at the end. */
         while (big->len <= 1024 * 1024)
@@ -137,7 +137,7 @@ static void test_not_regular(void **state) {
         g_string_append(big, "timeout_in_seconds = 20\n");
         assert_int_equal(unlink(gfifo), 0);
         write_under(root, "/etc/default/instance_configs.cfg", big->str);
-        assert_int_equal(gce(root, "the default"), 60);
+        assert_limit(fh_budget_gce_seconds, root, NULL, NULL, 60, "the default");
         tl_rmtree(root);
 }
 
