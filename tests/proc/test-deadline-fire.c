@@ -506,7 +506,7 @@ static int enter_private_mount_namespace(void) {
                 printf("SKIP: needs root (a mount namespace, a loop device)\n");
                 return TEST_SKIP;
         }
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
                 printf("SKIP: no private mount namespace: %s\n", g_strerror(errno));
                 return TEST_SKIP;
         }

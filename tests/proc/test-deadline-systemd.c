@@ -36,8 +36,8 @@ static const char *bind_source, *run_from;
 
 /* In the child, before it execs the dispatcher. */
 static void enter_fake_systemd(void) {
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount(bind_source, "/run/systemd", NULL, MS_BIND, NULL) < 0 || (run_from && chdir(run_from) < 0))
+        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount(bind_source, "/run/systemd", "none", MS_BIND, NULL) < 0 || (run_from && chdir(run_from) < 0))
                 _exit(126);
 }
 
@@ -72,7 +72,7 @@ static bool can_run(void) {
                 return false;
         pid = fork();
         if (pid == 0)
-                _exit(unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0);
+                _exit(unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0);
         return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -276,12 +276,12 @@ static void test_vmware_script_without_bash(void **state) {
         struct tl_run r;
 
         require_root();
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
                 skip();
                 return;
         }
         cover = tl_write_file(f->top, "no-bash", "", 0644);
-        assert_int_equal(mount(cover, "/bin/bash", NULL, MS_BIND, NULL), 0);
+        assert_int_equal(mount(cover, "/bin/bash", "none", MS_BIND, NULL), 0);
         d = rooted_dir(f, "etc/vmware-tools/backupScripts.d");
         body = g_strdup_printf("echo \"plain [$1]\" >> '%s'\n", f->out);
         g_free(tl_write_file(d, "plain", body, 0755));
