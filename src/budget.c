@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "budget.h"
+#include "nofollow.h"
 #include "platform.h"
 #include "timeutil.h"
 
@@ -23,26 +24,22 @@
 
 /* The text of 'path' if it leads to a regular file of at most
  * MAX_CONFIG_SIZE bytes, or NULL. Read as root at every freeze and thaw:
- * found with O_PATH (which opens nothing), so that a FIFO cannot block
- * the freeze nor a device be opened, and bounded, so that a link to
- * /dev/zero or a runaway file cannot fill the memory. */
+ * only a regular file is opened (fh_open_regular), so that a FIFO cannot
+ * block the freeze nor a device be opened, and bounded, so that a runaway
+ * file cannot fill the memory. */
 static char *read_config(const char *path) {
         g_autofree char *text = NULL;
-        char proc[64];
         struct stat st;
         size_t len = 0;
         bool ok = false;
-        int fd = open(path, O_PATH | O_CLOEXEC), rfd = -1;
+        int rfd = fh_open_regular(path, &st);
 
-        if (fd < 0)
-                return NULL;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_CONFIG_SIZE) {
-                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-                rfd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        }
-        close(fd);
         if (rfd < 0)
                 return NULL;
+        if (st.st_size > MAX_CONFIG_SIZE) {
+                close(rfd);
+                return NULL;
+        }
         /* One byte more than allowed: a file that grew since is refused. */
         text = g_malloc(MAX_CONFIG_SIZE + 2);
         while (len <= MAX_CONFIG_SIZE) {

@@ -9,6 +9,7 @@
 #include "escape.h"
 #include "foreign.h"
 #include "json.h"
+#include "nofollow.h"
 #include "scan.h"
 
 /* One entry of a platform, both sides: the script before the snapshot
@@ -119,24 +120,6 @@ static bool is_self(const struct stat *st) {
         return same_file(st, "/proc/self/exe");
 }
 
-/* Opens for reading what 'path' leads to only if it is a regular file:
- * found with O_PATH (which opens nothing), then reopened through /proc.
- * Opened by name, a file that a user swapped after stat() for a link to a
- * device or a FIFO would be opened as root. Returns the fd, or -1. */
-static int open_regular(const char *path, struct stat *ret_st) {
-        char proc[64];
-        int fd = open(path, O_PATH | O_CLOEXEC), r = -1;
-
-        if (fd < 0)
-                return -1;
-        if (fstat(fd, ret_st) == 0 && S_ISREG(ret_st->st_mode)) {
-                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-                r = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        }
-        close(fd);
-        return r;
-}
-
 /* Whether 'path' is one of our entry points: a link to this very program
  * or to another installation's, or a wrapper --attach wrote (the marker on its second line). Running it
  * would run us again. The marker is attach.h's, the one the writer uses. */
@@ -152,7 +135,7 @@ static bool own_entry_point(const char *path) {
         n = readlink(path, head, sizeof head - 1);
         if (n > 0 && (head[n] = '\0', fh_attach_link_is_ours(head)))
                 return true;
-        fd = open_regular(path, &st);
+        fd = fh_open_regular(path, &st);
         if (fd < 0)
                 return false;
         if (is_self(&st)) {

@@ -43,3 +43,26 @@ int fh_open_nofollow(const char *path, int *ret_fd) {
         *ret_fd = fd;
         return 0;
 }
+
+int fh_open_regular(const char *path, struct stat *ret_st) {
+        char proc[64];
+        struct stat st;
+        int fd = open(path, O_PATH | O_CLOEXEC), r;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st.st_mode))
+                r = -EINVAL;
+        else {
+                g_snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                r = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+                if (r < 0)
+                        r = -errno;
+        }
+        close(fd);
+        if (r >= 0)
+                *ret_st = st;
+        return r;
+}
